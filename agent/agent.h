@@ -1,0 +1,87 @@
+/*
+ * agent: the daemon's shared state and the contract of its request
+ * handlers.
+ *
+ * The agent is single-threaded: one poll loop serves the control socket
+ * and, between requests, runs the executor one bounded batch at a time.
+ * That makes it the single writer of the store without locks.
+ *
+ * A handler gets the request and the caller (uid from SO_PEERCRED, the
+ * name that goes into the journal) and returns the answer object; errors
+ * are answers too: reply_err(EXIT_*, ...).  Refusals by policy are
+ * journaled by the handler before it answers.
+ */
+#ifndef CORDON_AGENT_H
+#define CORDON_AGENT_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "store.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* an action failed */
+	EXIT_USAGE = 2,		/* usage, config or runbook error */
+	EXIT_REFUSED = 3,	/* refused by policy */
+	EXIT_UNREACHABLE = 4,	/* agent unreachable */
+};
+
+struct act;
+
+struct agent {
+	struct config	*cfg;
+	struct store	*store;
+	char		*config_path;
+	int		 lfd;
+	int		 work_pending;	/* executor may have something to do */
+	int		 unknowns;	/* actions await reconciliation */
+	time_t		 reconcile_at;	/* not before: the target may be down */
+};
+
+struct caller {
+	uid_t	 uid;
+	char	 actor[96];		/* "alice(1001)" */
+	int	 fd;			/* for handlers that stream */
+};
+
+json_t	*reply_ok(void);
+json_t	*reply_err(int exit_code, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Journals the refusal (event "refused") and returns the error reply. */
+json_t	*refuse(struct agent *, const struct caller *, const char *incident,
+	    int64_t action, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* Requires at least role for the incident's customer; NULL when allowed. */
+json_t	*require_role(struct agent *, const struct caller *,
+	    const struct customer *, enum role, const char *incident);
+/* Resolves an incident id to its customer; NULL + *ret_err on failure. */
+struct customer	*incident_customer(struct agent *, const char *id,
+		    json_t **ret_err);
+
+json_t	*h_incident_open(struct agent *, const struct caller *, json_t *);
+json_t	*h_incident_list(struct agent *, const struct caller *, json_t *);
+json_t	*h_plan(struct agent *, const struct caller *, json_t *);
+json_t	*h_run(struct agent *, const struct caller *, json_t *);
+json_t	*h_undo(struct agent *, const struct caller *, json_t *);
+json_t	*h_queue(struct agent *, const struct caller *, json_t *);
+json_t	*h_show(struct agent *, const struct caller *, json_t *);
+json_t	*h_run_status(struct agent *, const struct caller *, json_t *);
+json_t	*h_approve(struct agent *, const struct caller *, json_t *);
+json_t	*h_reject(struct agent *, const struct caller *, json_t *);
+json_t	*h_journal_show(struct agent *, const struct caller *, json_t *);
+json_t	*h_journal_export(struct agent *, const struct caller *, json_t *);
+
+/* executor */
+int	exec_reconcile(struct agent *);	/* at start: running -> unknown */
+int	exec_round(struct agent *);	/* one batch; 1 if more may remain */
+/* Runs check for acts (grouped by target); for plan and queueing. */
+int	exec_check(struct agent *, struct act **, size_t);
+
+int	agent_main(int argc, char **argv);
+
+#endif

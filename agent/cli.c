@@ -1,0 +1,902 @@
+/*
+ * cli: subcommands as clients of the agent.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cli.h"
+#include "config.h"
+#include "ctl.h"
+#include "journal.h"
+#include "runbook.h"
+
+#define SET_FILE_MAX	(8 * 1024 * 1024)
+
+const char	*cli_socket;
+
+static int
+die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+die(int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	(void)fputs("cordon: ", stderr);
+	va_start(ap, fmt);
+	(void)vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	(void)fputc('\n', stderr);
+	return code;
+}
+
+/* Prints s with control characters and backslashes escaped. */
+static void
+put_safe(FILE *f, const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)(s ? s : "-"); *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			(void)fprintf(f, "\\x%02x", *p);
+		else
+			(void)fputc(*p, f);
+	}
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Connects, sends, reads the answer.  Returns the exit code to use. */
+static int
+request_fd(json_t *req, json_t **ret, int *ret_fd)
+{
+	int	fd, r;
+
+	*ret = NULL;
+	if ((fd = ctl_connect(cli_socket)) < 0) {
+		json_decref(req);
+		return die(EXIT_UNREACHABLE, "cannot reach the agent at '%s': "
+		    "%s", cli_socket, strerror(-fd));
+	}
+	r = ctl_send(fd, req);
+	json_decref(req);
+	if (r == 0)
+		r = ctl_recv(fd, 256 * 1024 * 1024, ret);
+	if (r != 0) {
+		(void)close(fd);
+		return die(EXIT_UNREACHABLE, "agent at '%s' did not answer: "
+		    "%s", cli_socket, strerror(-r));
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else
+		(void)close(fd);
+	if (!json_is_true(json_object_get(*ret, "ok"))) {
+		json_int_t code = json_integer_value(json_object_get(*ret,
+		    "exit"));
+
+		(void)fputs("cordon: ", stderr);
+		put_safe(stderr, jstr(*ret, "error"));
+		(void)fputc('\n', stderr);
+		return code ? (int)code : EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static int
+request(json_t *req, json_t **ret)
+{
+	return request_fd(req, ret, NULL);
+}
+
+static void
+print_json(const json_t *o)
+{
+	char	*s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s) {
+		(void)puts(s);
+		free(s);
+	}
+}
+
+int
+cmd_check_config(int argc, char **argv)
+{
+	struct config	*c;
+	char		 err[CONFIG_ERR_MAX];
+
+	if (argc != 2) {
+		cmd_usage(cmd_find("check-config"));
+		return EXIT_USAGE;
+	}
+	if (config_load(argv[1], &c, err, sizeof(err)) != 0)
+		return die(EXIT_USAGE, "%s", err);
+	(void)printf("%s: ok (%zu customer%s)\n", argv[1], c->ncustomers,
+	    c->ncustomers == 1 ? "" : "s");
+	config_free(c);
+	return EXIT_OK;
+}
+
+int
+cmd_incident(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "customer", required_argument, NULL, 'c' },
+		{ "title", required_argument, NULL, 't' },
+		{ "aware-at", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*cust = NULL, *title = NULL, *aware = NULL;
+	json_t		*rep, *req, *e;
+	size_t		 i;
+	int		 ch, js = 0, r;
+
+	if (argc < 2) {
+		cmd_usage(cmd_find("incident"));
+		return EXIT_USAGE;
+	}
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cust = optarg; break;
+		case 't': title = optarg; break;
+		case 'a': aware = optarg; break;
+		case 'j': js = 1; break;
+		default: cmd_usage(cmd_find("incident")); return EXIT_USAGE;
+		}
+	}
+	if (strcmp(argv[1], "open") == 0) {
+		if (cust == NULL || title == NULL)
+			return die(EXIT_USAGE, "incident open needs "
+			    "--customer and --title");
+		req = json_pack("{s:s,s:s,s:s,s:s?}", "cmd", "incident_open",
+		    "customer", cust, "title", title, "aware_at", aware);
+		if ((r = request(req, &rep)) == 0) {
+			if (js)
+				print_json(rep);
+			else
+				(void)printf("%s  (authority due by %s)\n",
+				    jstr(rep, "incident"),
+				    jstr(rep, "authority_due"));
+		}
+		json_decref(rep);
+		return r;
+	}
+	if (strcmp(argv[1], "list") != 0) {
+		cmd_usage(cmd_find("incident"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s}", "cmd", "incident_list"),
+	    &rep)) != 0) {
+		json_decref(rep);
+		return r;
+	}
+	if (js)
+		print_json(rep);
+	else {
+		(void)printf("%-15s %-10s %-8s %-12s %s\n", "INCIDENT",
+		    "CUSTOMER", "ACTIONS", "ART.33 LEFT", "TITLE");
+		json_array_foreach(json_object_get(rep, "incidents"), i, e) {
+			json_int_t left = json_integer_value(
+			    json_object_get(e, "authority_seconds_left"));
+			char lb[32];
+
+			if (left < 0)
+				(void)snprintf(lb, sizeof(lb), "OVERDUE");
+			else
+				(void)snprintf(lb, sizeof(lb), "%lldh%02lldm",
+				    (long long)(left / 3600),
+				    (long long)(left % 3600 / 60));
+			(void)printf("%-15s %-10s %-8lld %-12s ",
+			    jstr(e, "id"), jstr(e, "customer"),
+			    (long long)json_integer_value(json_object_get(e,
+			    "actions")), lb);
+			put_safe(stdout, jstr(e, "title"));
+			(void)putchar('\n');
+		}
+	}
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+/* --set-file K=FILE: one value per line, taken literally. */
+static int
+set_file(json_t *params, const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	json_t		*list;
+	char		*text, *p, *nl, *key;
+	size_t		 len;
+	int		 r;
+
+	if (eq == NULL || eq == arg)
+		return die(EXIT_USAGE, "--set-file needs KEY=FILE");
+	if ((r = read_file(eq + 1, SET_FILE_MAX, &text, &len)) != 0)
+		return die(EXIT_USAGE, "%s: %s", eq + 1, strerror(-r));
+	list = json_array();
+	for (p = text; p < text + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		if (nl == NULL)
+			nl = text + len;
+		if (nl > p)
+			(void)json_array_append_new(list, json_stringn(p,
+			    (size_t)(nl - p)));
+	}
+	free(text);
+	key = xstrndup(arg, (size_t)(eq - arg));
+	(void)json_object_set_new(params, key, list);
+	free(key);
+	return 0;
+}
+
+struct runargs {
+	const char	*runbook;
+	const char	*incident;
+	json_t		*params;
+	int		 json;
+	int		 wait;
+	double		 timeout;
+};
+
+static int
+parse_runargs(const char *name, int argc, char **argv, struct runargs *ra)
+{
+	static const struct option opts[] = {
+		{ "incident", required_argument, NULL, 'i' },
+		{ "set", required_argument, NULL, 's' },
+		{ "set-file", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*eq;
+	char		*key;
+	int		 ch, r;
+
+	memset(ra, 0, sizeof(*ra));
+	ra->params = json_object();
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': ra->incident = optarg; break;
+		case 'j': ra->json = 1; break;
+		case 'w': ra->wait = 1; break;
+		case 't': ra->timeout = atof(optarg); break;
+		case 's':
+			if ((eq = strchr(optarg, '=')) == NULL ||
+			    eq == optarg)
+				return die(EXIT_USAGE, "--set needs "
+				    "KEY=VALUE");
+			key = xstrndup(optarg, (size_t)(eq - optarg));
+			(void)json_object_set_new(ra->params, key,
+			    json_string(eq + 1));
+			free(key);
+			break;
+		case 'f':
+			if ((r = set_file(ra->params, optarg)) != 0)
+				return r;
+			break;
+		default:
+			cmd_usage(cmd_find(name));
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || ra->incident == NULL) {
+		cmd_usage(cmd_find(name));
+		return EXIT_USAGE;
+	}
+	ra->runbook = argv[optind];
+	return 0;
+}
+
+static json_t *
+runbook_request(const char *cmd, struct runargs *ra, int *ret)
+{
+	char	*text;
+	size_t	 len;
+	int	 r;
+
+	if ((r = read_file(ra->runbook, RUNBOOK_MAX_BYTES, &text,
+	    &len)) != 0) {
+		*ret = die(EXIT_USAGE, "%s: %s", ra->runbook, strerror(-r));
+		return NULL;
+	}
+	if (strlen(text) != len) {
+		free(text);
+		*ret = die(EXIT_USAGE, "%s: contains a NUL byte",
+		    ra->runbook);
+		return NULL;
+	}
+	*ret = 0;
+	return json_pack("{s:s,s:s,s:s%,s:s,s:O}", "cmd", cmd,
+	    "runbook_name", ra->runbook, "runbook_text", text, len,
+	    "incident", ra->incident, "params", ra->params);
+}
+
+static void
+print_params(const json_t *params)
+{
+	const char	*k;
+	json_t		*v;
+	int		 first = 1;
+
+	json_object_foreach((json_t *)params, k, v) {
+		(void)printf("%s%s=", first ? "" : ",", k);
+		put_safe(stdout, json_string_value(v));
+		first = 0;
+	}
+}
+
+int
+cmd_plan(int argc, char **argv)
+{
+	struct runargs	 ra;
+	json_t		*req, *rep = NULL, *a;
+	size_t		 i, nch = 0, nno = 0, nfail = 0;
+	int		 r;
+
+	if ((r = parse_runargs("plan", argc, argv, &ra)) != 0)
+		goto out;
+	if ((req = runbook_request("plan", &ra, &r)) == NULL)
+		goto out;
+	if ((r = request(req, &rep)) != 0)
+		goto out;
+	if (ra.json) {
+		print_json(rep);
+		goto out;
+	}
+	(void)printf("plan (dry run, nothing written) for %s on %s:\n",
+	    ra.runbook, ra.incident);
+	json_array_foreach(json_object_get(rep, "actions"), i, a) {
+		const json_t	*b = json_object_get(a, "before");
+		const char	*o = jstr(a, "outcome");
+
+		(void)printf("%4zu  %s %s on %s (", i + 1, jstr(a, "step"),
+		    jstr(a, "verb"), jstr(a, "target"));
+		print_params(json_object_get(a, "params"));
+		(void)printf(")%s\n", json_is_true(json_object_get(a,
+		    "approval_required")) ? "  [approval required]" : "");
+		if (jstr(b, "dn")) {
+			(void)printf("        dn:     ");
+			put_safe(stdout, jstr(b, "dn"));
+			(void)putchar('\n');
+		}
+		(void)printf("        state:  %s\n", jstr(b, "state") ?
+		    jstr(b, "state") : "-");
+		if (strcmp(o, "change") == 0) {
+			(void)printf("        change: ");
+			put_safe(stdout, jstr(a, "change"));
+			nch++;
+		} else if (strcmp(o, "no_change") == 0) {
+			(void)printf("        change: none (already done)");
+			nno++;
+		} else {
+			(void)printf("        %s: ", strcmp(o, "refused") ?
+			    "FAILS" : "REFUSED");
+			put_safe(stdout, jstr(a, "message"));
+			nfail++;
+		}
+		(void)putchar('\n');
+	}
+	(void)printf("%zu action(s): %zu change, %zu already done, "
+	    "%zu cannot run\n", nch + nno + nfail, nch, nno, nfail);
+out:
+	json_decref(rep);
+	json_decref(ra.params);
+	return r;
+}
+
+struct counts {
+	json_int_t	done, failed, waiting, pending, total;
+};
+
+static void
+count_states(const json_t *st, struct counts *c)
+{
+	const char	*k;
+	json_t		*v;
+
+	memset(c, 0, sizeof(*c));
+	json_object_foreach((json_t *)st, k, v) {
+		json_int_t n = json_integer_value(v);
+
+		c->total += n;
+		if (!strcmp(k, "succeeded") || !strcmp(k, "undone"))
+			c->done += n;
+		else if (!strcmp(k, "failed") || !strcmp(k, "rejected") ||
+		    !strcmp(k, "expired"))
+			c->failed += n;
+		else if (!strcmp(k, "awaiting_approval"))
+			c->waiting += n;
+		else
+			c->pending += n;
+	}
+}
+
+static int
+follow(json_int_t run, double timeout, const char *incident)
+{
+	struct counts	 c, last;
+	json_t		*rep;
+	double		 t0 = now_mono(), lastprint = 0, rate;
+	int		 tty = isatty(STDOUT_FILENO), r, hinted = 0;
+
+	memset(&last, 0xff, sizeof(last));
+	for (;;) {
+		if ((r = request(json_pack("{s:s,s:I}", "cmd", "run_status",
+		    "run", run), &rep)) != 0) {
+			json_decref(rep);
+			return r;
+		}
+		count_states(json_object_get(rep, "states"), &c);
+		json_decref(rep);
+		rate = (double)(c.done + c.failed) /
+		    fmax(now_mono() - t0, 0.001);
+		if (tty) {
+			(void)printf("\r\033[Krun %lld: done %lld  failed %lld"
+			    "  waiting for approval %lld  total %lld  "
+			    "%.0f/s", (long long)run, (long long)c.done,
+			    (long long)c.failed, (long long)c.waiting,
+			    (long long)c.total, rate);
+			(void)fflush(stdout);
+		} else if (memcmp(&c, &last, sizeof(c)) != 0 &&
+		    (now_mono() - lastprint >= 1.0 || c.pending == 0)) {
+			(void)printf("run %lld: done %lld failed %lld "
+			    "waiting %lld total %lld\n", (long long)run,
+			    (long long)c.done, (long long)c.failed,
+			    (long long)c.waiting, (long long)c.total);
+			(void)fflush(stdout);
+			lastprint = now_mono();
+			last = c;
+		}
+		if (c.waiting && !c.pending && !hinted) {
+			(void)fprintf(stderr, "%s%lld action(s) wait for a "
+			    "lead: cordon approve --all-for %s\n",
+			    tty ? "\n" : "", (long long)c.waiting,
+			    incident ? incident : "INCIDENT");
+			hinted = 1;
+		}
+		if (c.pending == 0 && c.waiting == 0)
+			break;
+		if (timeout > 0 && now_mono() - t0 > timeout) {
+			if (tty)
+				(void)putchar('\n');
+			return die(EXIT_FAILED, "timed out after %.0f s with "
+			    "%lld action(s) unsettled", timeout,
+			    (long long)(c.pending + c.waiting));
+		}
+		(void)usleep(tty ? 200000 : 100000);
+	}
+	if (tty)
+		(void)printf("\n");
+	if (c.failed)
+		return die(EXIT_FAILED, "%lld action(s) failed; see 'cordon "
+		    "queue --run %lld --all'", (long long)c.failed,
+		    (long long)run);
+	return EXIT_OK;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct runargs	 ra;
+	struct counts	 c;
+	json_t		*req, *rep = NULL;
+	json_int_t	 run;
+	int		 r;
+
+	if ((r = parse_runargs("run", argc, argv, &ra)) != 0)
+		goto out;
+	if ((req = runbook_request("run", &ra, &r)) == NULL)
+		goto out;
+	if ((r = request(req, &rep)) != 0)
+		goto out;
+	run = json_integer_value(json_object_get(rep, "run"));
+	count_states(json_object_get(rep, "states"), &c);
+	if (ra.json)
+		print_json(rep);
+	else
+		(void)printf("run %lld queued on %s: %lld action(s), %lld "
+		    "wait for approval, %lld failed at check\n",
+		    (long long)run, ra.incident, (long long)c.total,
+		    (long long)c.waiting, (long long)c.failed);
+	if (ra.wait)
+		r = follow(run, ra.timeout, ra.incident);
+	else if (c.failed)
+		r = EXIT_FAILED;
+out:
+	json_decref(rep);
+	json_decref(ra.params);
+	return r;
+}
+
+int
+cmd_wait(int argc, char **argv)
+{
+	double	timeout = 0;
+	char	*end;
+	long	run;
+
+	if (argc == 4 && strcmp(argv[2], "--timeout") == 0)
+		timeout = atof(argv[3]);
+	else if (argc != 2) {
+		cmd_usage(cmd_find("wait"));
+		return EXIT_USAGE;
+	}
+	run = strtol(argv[1], &end, 10);
+	if (*end || run <= 0)
+		return die(EXIT_USAGE, "bad run '%s'", argv[1]);
+	return follow(run, timeout, NULL);
+}
+
+int
+cmd_queue(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "incident", required_argument, NULL, 'i' },
+		{ "run", required_argument, NULL, 'r' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*inc = NULL;
+	json_t		*rep, *a;
+	long		 run = 0;
+	size_t		 i;
+	int		 ch, all = 0, js = 0, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': inc = optarg; break;
+		case 'r': run = atol(optarg); break;
+		case 'a': all = 1; break;
+		case 'j': js = 1; break;
+		default: cmd_usage(cmd_find("queue")); return EXIT_USAGE;
+		}
+	}
+	if ((r = request(json_pack("{s:s,s:s?,s:I,s:b}", "cmd", "queue",
+	    "incident", inc, "run", (json_int_t)run, "all", all),
+	    &rep)) != 0) {
+		json_decref(rep);
+		return r;
+	}
+	if (js) {
+		print_json(json_object_get(rep, "actions"));
+		json_decref(rep);
+		return EXIT_OK;
+	}
+	(void)printf("%-7s %-4s %-15s %-18s %-10s %-25s %-9s %s\n", "ACTION",
+	    "RUN", "INCIDENT", "STATE", "TARGET", "VERB", "APPROVALS",
+	    "PARAMS / RESULT");
+	json_array_foreach(json_object_get(rep, "actions"), i, a) {
+		char ap[16];
+
+		(void)snprintf(ap, sizeof(ap), "%lld/%lld",
+		    (long long)json_integer_value(json_object_get(a,
+		    "approvals")), (long long)json_integer_value(
+		    json_object_get(a, "approvals_needed")));
+		(void)printf("A%-6lld %-4lld %-15s %-18s %-10s %-25s %-9s ",
+		    (long long)json_integer_value(json_object_get(a, "id")),
+		    (long long)json_integer_value(json_object_get(a, "run")),
+		    jstr(a, "incident"), jstr(a, "state"), jstr(a, "target"),
+		    jstr(a, "verb"), ap);
+		print_params(json_object_get(a, "params"));
+		if (json_integer_value(json_object_get(a, "undo_of")))
+			(void)printf(" (undo of A%lld)", (long long)
+			    json_integer_value(json_object_get(a,
+			    "undo_of")));
+		if (jstr(a, "message")) {
+			(void)printf("  ");
+			put_safe(stdout, jstr(a, "message"));
+		}
+		(void)putchar('\n');
+	}
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+static void
+print_kv(const char *k, const json_t *v)
+{
+	char	*s;
+
+	if (v == NULL || json_is_null(v))
+		return;
+	(void)printf("  %-17s ", k);
+	if (json_is_string(v))
+		put_safe(stdout, json_string_value(v));
+	else if ((s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY)) != NULL) {
+		put_safe(stdout, s);
+		free(s);
+	}
+	(void)putchar('\n');
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	json_t		*rep, *a, *e;
+	size_t		 i;
+	int		 r, js = argc == 3 && strcmp(argv[2], "--json") == 0;
+
+	if (argc != 2 && !js) {
+		cmd_usage(cmd_find("show"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s,s:s}", "cmd", "show", "action",
+	    argv[1]), &rep)) != 0) {
+		json_decref(rep);
+		return r;
+	}
+	if (js) {
+		print_json(rep);
+		json_decref(rep);
+		return EXIT_OK;
+	}
+	a = json_object_get(rep, "action");
+	(void)printf("A%lld  %s\n", (long long)json_integer_value(
+	    json_object_get(a, "id")), jstr(a, "state"));
+	print_kv("incident", json_object_get(a, "incident"));
+	print_kv("customer", json_object_get(a, "customer"));
+	print_kv("requested by", json_object_get(a, "requested_by"));
+	print_kv("target", json_object_get(a, "target"));
+	print_kv("verb", json_object_get(a, "verb"));
+	print_kv("params", json_object_get(a, "params"));
+	print_kv("seen before", json_object_get(a, "before"));
+	print_kv("change", json_object_get(a, "change"));
+	print_kv("restores", json_object_get(a, "restore"));
+	print_kv("read back", json_object_get(a, "observed"));
+	print_kv("message", json_object_get(a, "message"));
+	print_kv("plan hash", json_object_get(rep, "plan_hash"));
+	(void)printf("  %-17s %lld needed\n", "approvals",
+	    (long long)json_integer_value(json_object_get(a,
+	    "approvals_needed")));
+	json_array_foreach(json_object_get(rep, "approvals"), i, e) {
+		(void)printf("    %s by ", jstr(e, "at"));
+		put_safe(stdout, jstr(e, "approver"));
+		(void)printf("%s\n", json_is_true(json_object_get(e,
+		    "current")) ? "" : "  (for an older plan: void)");
+	}
+	(void)printf("  journal:\n");
+	json_array_foreach(json_object_get(rep, "journal"), i, e) {
+		(void)printf("    #%lld %s %-18s ", (long long)
+		    json_integer_value(json_object_get(e, "seq")),
+		    jstr(e, "ts"), jstr(e, "event"));
+		put_safe(stdout, jstr(e, "actor"));
+		(void)putchar('\n');
+	}
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+int
+cmd_approve(int argc, char **argv)
+{
+	json_t	*req, *rep, *e;
+	size_t	 i;
+	int	 r;
+
+	if (argc == 3 && strcmp(argv[1], "--all-for") == 0)
+		req = json_pack("{s:s,s:s}", "cmd", "approve", "all_for",
+		    argv[2]);
+	else if (argc == 2 && argv[1][0] != '-')
+		req = json_pack("{s:s,s:s}", "cmd", "approve", "action",
+		    argv[1]);
+	else {
+		cmd_usage(cmd_find("approve"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(req, &rep)) == 0) {
+		(void)printf("approved %lld action(s)\n", (long long)
+		    json_integer_value(json_object_get(rep, "approved")));
+		json_array_foreach(json_object_get(rep, "refusals"), i, e) {
+			(void)fputs("refused: ", stderr);
+			put_safe(stderr, json_string_value(e));
+			(void)fputc('\n', stderr);
+		}
+	}
+	json_decref(rep);
+	return r;
+}
+
+int
+cmd_reject(int argc, char **argv)
+{
+	json_t	*rep;
+	int	 r;
+
+	if (argc != 4 || strcmp(argv[2], "--reason") != 0) {
+		cmd_usage(cmd_find("reject"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s,s:s,s:s}", "cmd", "reject",
+	    "action", argv[1], "reason", argv[3]), &rep)) == 0)
+		(void)printf("rejected %s\n", argv[1]);
+	json_decref(rep);
+	return r;
+}
+
+int
+cmd_undo(int argc, char **argv)
+{
+	json_t	*rep, *a;
+	int	 r;
+
+	if (argc != 2) {
+		cmd_usage(cmd_find("undo"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s,s:s}", "cmd", "undo", "action",
+	    argv[1]), &rep)) == 0) {
+		a = json_object_get(rep, "action");
+		(void)printf("undo of %s queued as A%lld (run %lld): %s\n",
+		    argv[1], (long long)json_integer_value(json_object_get(a,
+		    "id")), (long long)json_integer_value(json_object_get(a,
+		    "run")), jstr(a, "state"));
+	}
+	json_decref(rep);
+	return r;
+}
+
+static int
+journal_verify_path(const char *path)
+{
+	char	 err[512], head[HASH_HEX_LEN + 1];
+	int64_t	 n = 0;
+	FILE	*f;
+	int	 r;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	r = journal_verify_stream(f, &n, head, err, sizeof(err));
+	(void)fclose(f);
+	if (r != 0)
+		return die(EXIT_FAILED, "%s: verify FAILED at %s", path, err);
+	(void)printf("%s: ok, %lld entries, head %s\n", path, (long long)n,
+	    head);
+	return EXIT_OK;
+}
+
+/* Streams the agent's export into f. */
+static int
+journal_fetch(FILE *f)
+{
+	json_t	*rep;
+	char	 buf[65536];
+	ssize_t	 n;
+	int	 fd = -1, r;
+
+	if ((r = request_fd(json_pack("{s:s}", "cmd", "journal_export"), &rep,
+	    &fd)) != 0) {
+		json_decref(rep);
+		return r;
+	}
+	json_decref(rep);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, f) != (size_t)n) {
+			r = die(EXIT_FAILED, "write: %s", strerror(errno));
+			break;
+		}
+	if (n < 0)
+		r = die(EXIT_UNREACHABLE, "read: %s", strerror(errno));
+	(void)close(fd);
+	return r;
+}
+
+int
+cmd_journal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "incident", required_argument, NULL, 'i' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*inc = NULL;
+	json_t		*rep, *e;
+	char		 tmpl[] = "/tmp/cordon-journal.XXXXXX";
+	FILE		*f;
+	size_t		 i;
+	long		 lim = 0;
+	int		 ch, js = 0, r, fd;
+
+	if (argc < 2) {
+		cmd_usage(cmd_find("journal"));
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "verify") == 0) {
+		if (argc == 3)
+			return journal_verify_path(argv[2]);
+		if (argc != 2)
+			return die(EXIT_USAGE, "journal verify [FILE]");
+		/* No file: verify what the agent holds, via an export. */
+		if ((fd = mkstemp(tmpl)) < 0 ||
+		    (f = fdopen(fd, "w")) == NULL)
+			return die(EXIT_FAILED, "mkstemp: %s",
+			    strerror(errno));
+		r = journal_fetch(f);
+		if (fclose(f) != 0 && r == 0)
+			r = die(EXIT_FAILED, "write: %s", strerror(errno));
+		if (r == 0)
+			r = journal_verify_path(tmpl);
+		(void)unlink(tmpl);
+		return r;
+	}
+	if (strcmp(argv[1], "export") == 0) {
+		if (argc == 4 && strcmp(argv[2], "-o") == 0) {
+			if ((f = fopen(argv[3], "w")) == NULL)
+				return die(EXIT_USAGE, "%s: %s", argv[3],
+				    strerror(errno));
+			r = journal_fetch(f);
+			if (fclose(f) != 0 && r == 0)
+				r = die(EXIT_FAILED, "%s: %s", argv[3],
+				    strerror(errno));
+			return r;
+		}
+		if (argc != 2)
+			return die(EXIT_USAGE, "journal export [-o FILE]");
+		r = journal_fetch(stdout);
+		return r;
+	}
+	if (strcmp(argv[1], "show") != 0) {
+		cmd_usage(cmd_find("journal"));
+		return EXIT_USAGE;
+	}
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': inc = optarg; break;
+		case 'l': lim = atol(optarg); break;
+		case 'j': js = 1; break;
+		default: cmd_usage(cmd_find("journal")); return EXIT_USAGE;
+		}
+	}
+	if ((r = request(json_pack("{s:s,s:s?,s:I}", "cmd", "journal_show",
+	    "incident", inc, "limit", (json_int_t)lim), &rep)) != 0) {
+		json_decref(rep);
+		return r;
+	}
+	if (js)
+		print_json(json_object_get(rep, "entries"));
+	else
+		json_array_foreach(json_object_get(rep, "entries"), i, e) {
+			char *p = json_dumps(json_object_get(e, "payload"),
+			    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+			(void)printf("#%-6lld %s %-14s ", (long long)
+			    json_integer_value(json_object_get(e, "seq")),
+			    jstr(e, "ts"), jstr(e, "incident") ?
+			    jstr(e, "incident") : "-");
+			if (json_integer_value(json_object_get(e, "action")))
+				(void)printf("A%-6lld ", (long long)
+				    json_integer_value(json_object_get(e,
+				    "action")));
+			else
+				(void)printf("%-7s ", "-");
+			(void)printf("%-18s ", jstr(e, "event"));
+			put_safe(stdout, jstr(e, "actor"));
+			(void)putchar(' ');
+			put_safe(stdout, p);
+			(void)putchar('\n');
+			free(p);
+		}
+	json_decref(rep);
+	return EXIT_OK;
+}

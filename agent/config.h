@@ -1,0 +1,73 @@
+/*
+ * config: the agent's libconfig file, parsed into plain structs.
+ *
+ * config_load() either returns a complete, validated config or an error
+ * "file:line: message" in err; it never returns half a config, so a
+ * reload that fails leaves the agent on the previous one.  Targets keep
+ * their settings as a JSON object so each driver validates its own keys
+ * (driver->target_check) without the core knowing them.
+ */
+#ifndef CORDON_CONFIG_H
+#define CORDON_CONFIG_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define CONFIG_ERR_MAX 512
+
+enum role {
+	ROLE_NONE = 0,
+	ROLE_AUDITOR = 1,	/* reads queue, actions, journal */
+	ROLE_OPERATOR = 2,	/* + opens incidents, plans, runs, undoes */
+	ROLE_LEAD = 3,		/* + approves and rejects */
+};
+
+struct role_map {
+	char		*user;		/* OS user name, or NULL */
+	char		*group;		/* OS group name, or NULL */
+	enum role	 role;
+};
+
+struct target {
+	char		*name;
+	char		*type;		/* driver name: "ldap" */
+	int		 line;
+	json_t		*opts;		/* every other setting, as given */
+	struct customer	*customer;
+};
+
+struct customer {
+	char		 *name;
+	struct target	 *targets;
+	size_t		  ntargets;
+	struct role_map	 *roles;
+	size_t		  nroles;
+	char		**protected;	/* account names or DNs never touched */
+	size_t		  nprotected;
+	int64_t		  two_leads_above; /* run size needing two leads; 0 off */
+};
+
+struct config {
+	char		*path;
+	char		*socket_path;
+	char		*store_path;
+	char		*secrets_dir;
+	int64_t		 approval_ttl;	/* seconds; 0 = approvals never expire */
+	int64_t		 batch;		/* actions per executor round */
+	int64_t		 max_actions;	/* cap on one run's size */
+	struct customer	*customers;
+	size_t		 ncustomers;
+};
+
+int	config_load(const char *path, struct config **ret, char *err,
+	    size_t errlen);
+void	config_free(struct config *);
+struct customer	*config_customer(const struct config *, const char *);
+struct target	*config_target(const struct customer *, const char *);
+/* Highest role uid holds for the customer (by user name or group). */
+enum role	 config_role(const struct customer *, uid_t);
+const char	*role_name(enum role);
+
+#endif

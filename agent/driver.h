@@ -1,0 +1,57 @@
+/*
+ * driver: the one small table every action family fills in, so the core
+ * never names a protocol.
+ *
+ * Each verb function takes a batch: a driver may pipeline the whole batch
+ * on one connection (LDAP does), or loop.  Per-act results go into each
+ * struct act (outcome, msg, before, change, observed); the return value
+ * is 0, or -errno when the batch as a whole could not be attempted (the
+ * connection died) -- then the core treats every act whose outcome the
+ * driver did not set as unknown and lets check decide later.
+ *
+ *   check:  read-only.  Fills before (the state to restore on undo) and
+ *           change (the exact planned change); outcome ACT_NOCHANGE when
+ *           the target is already in the wanted state, ACT_FAIL when it
+ *           cannot be done (not found, protected).  When act->restore is
+ *           set the wanted state is restore (this act is an undo).
+ *   apply:  idempotent; already-done is success.
+ *   verify: reads the target back into observed; ACT_FAIL if it does not
+ *           show the wanted state.
+ *   undo:   writes act->restore back (the before of the original act).
+ */
+#ifndef CORDON_DRIVER_H
+#define CORDON_DRIVER_H
+
+#include <stddef.h>
+
+#include "act.h"
+#include "config.h"
+
+typedef int (*verb_fn)(void *conn, struct act **, size_t);
+
+struct verb {
+	const char	*name;
+	const char	*summary;
+	verb_fn		 check;
+	verb_fn		 apply;
+	verb_fn		 verify;
+	verb_fn		 undo;
+	const char	*required_params[4];	/* NULL-terminated */
+};
+
+struct driver {
+	const char		*name;		/* "ldap" */
+	const struct verb	*verbs;		/* ends with name == NULL */
+	/* Validates a target's settings at config load; err has no prefix. */
+	int	(*target_check)(const struct target *, char *err, size_t);
+	int	(*open)(const struct target *, void **ret_conn, char *err,
+		    size_t);
+	void	(*close)(void *conn);
+};
+
+const struct driver	*driver_find(const char *name);
+/* "ldap.disable_account" -> driver and verb; NULL if unknown. */
+const struct verb	*driver_verb(const char *qualified,
+			    const struct driver **ret_driver);
+
+#endif

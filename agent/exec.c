@@ -1,0 +1,492 @@
+/*
+ * exec: the executor.  Takes approved actions in bounded batches, grouped
+ * by target and verb so a driver can pipeline each group on one
+ * connection, and moves them through check -> running -> apply -> verify
+ * -> succeeded|failed.
+ *
+ * The order of durable writes is the crash-safety argument:
+ *   1. commit "running" for the whole batch (fsync) before any side effect;
+ *   2. apply and verify;
+ *   3. commit the outcomes.
+ * A kill between 1 and 3 leaves rows in "running"; exec_reconcile() turns
+ * them into "unknown" and lets check decide whether the change happened,
+ * so nothing is lost and nothing is applied twice blindly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "driver.h"
+#include "journal.h"
+#include "log.h"
+#include "queue.h"
+
+#define EXEC_ACTOR "cordon-agent"
+
+static int
+same_group(const struct act *a, const struct act *b)
+{
+	return a->target == b->target && strcmp(a->verb, b->verb) == 0 &&
+	    (a->undo_of != 0) == (b->undo_of != 0);
+}
+
+/*
+ * Calls phase (check/apply/verify/undo) of each group's verb on its own
+ * connection.  Acts whose target is gone, or whose connection cannot be
+ * opened, fail with a message.  conns holds one open connection per
+ * group start so later phases reuse it; pass NULL to open and close here.
+ */
+enum phase { PH_CHECK, PH_APPLY, PH_VERIFY };
+
+struct group {
+	size_t			 start, n;
+	const struct driver	*drv;
+	const struct verb	*verb;
+	void			*conn;
+	int			 broken;	/* -errno of the last phase */
+};
+
+static size_t
+groups_open(struct act **v, size_t n, struct group **ret)
+{
+	struct group	*g = xcalloc(n ? n : 1, sizeof(*g));
+	size_t		 ng = 0, i = 0, j;
+	char		 err[256];
+
+	while (i < n) {
+		struct group *cur = &g[ng++];
+
+		for (j = i + 1; j < n && same_group(v[i], v[j]); j++)
+			;
+		cur->start = i;
+		cur->n = j - i;
+		cur->verb = driver_verb(v[i]->verb, &cur->drv);
+		if (v[i]->target == NULL || cur->verb == NULL) {
+			for (; i < j; i++)
+				act_fail(v[i], "target '%s' or verb '%s' is "
+				    "not in the current config",
+				    v[i]->target_name, v[i]->verb);
+			cur->broken = -ENOENT;
+			continue;
+		}
+		if (cur->drv->open(v[i]->target, &cur->conn, err,
+		    sizeof(err)) != 0) {
+			for (; i < j; i++)
+				act_fail(v[i], "cannot reach target '%s': %s",
+				    v[i]->target_name, err);
+			cur->broken = -EIO;
+			continue;
+		}
+		i = j;
+	}
+	*ret = g;
+	return ng;
+}
+
+static void
+groups_close(struct group *g, size_t ng)
+{
+	size_t	i;
+
+	for (i = 0; i < ng; i++)
+		if (g[i].conn)
+			g[i].drv->close(g[i].conn);
+	free(g);
+}
+
+/* Runs one phase on the acts of every group still usable and selected. */
+static void
+groups_run(struct group *g, size_t ng, struct act **v, enum phase ph,
+    const int *sel)
+{
+	struct act	**sub;
+	size_t		  i, k, m;
+	verb_fn		  fn;
+
+	for (i = 0; i < ng; i++) {
+		if (g[i].broken || g[i].conn == NULL)
+			continue;
+		sub = xcalloc(g[i].n, sizeof(*sub));
+		for (k = m = 0; k < g[i].n; k++) {
+			struct act *a = v[g[i].start + k];
+
+			if (sel && sel[g[i].start + k] <= 0)
+				continue;
+			act_reset(a);
+			sub[m++] = a;
+		}
+		fn = ph == PH_CHECK ? g[i].verb->check :
+		    ph == PH_VERIFY ? g[i].verb->verify :
+		    v[g[i].start]->undo_of ? g[i].verb->undo :
+		    g[i].verb->apply;
+		if (m > 0 && (g[i].broken = fn(g[i].conn, sub, m)) != 0)
+			log_warnx("%s: target '%s': batch aborted: %s",
+			    v[g[i].start]->verb, v[g[i].start]->target_name,
+			    strerror(-g[i].broken));
+		free(sub);
+	}
+}
+
+static int
+group_broken(struct group *g, size_t ng, size_t idx)
+{
+	size_t	i;
+
+	for (i = 0; i < ng; i++)
+		if (idx >= g[i].start && idx < g[i].start + g[i].n)
+			return g[i].broken;
+	return 0;
+}
+
+int
+exec_check(struct agent *ag, struct act **v, size_t n)
+{
+	struct group	*g;
+	size_t		 ng, i;
+
+	(void)ag;
+	ng = groups_open(v, n, &g);
+	groups_run(g, ng, v, PH_CHECK, NULL);
+	for (i = 0; i < n; i++) {
+		if (group_broken(g, ng, i) && v[i]->outcome == ACT_OK &&
+		    v[i]->before == NULL)
+			act_fail(v[i], "check did not complete");
+		queue_plan_hash(v[i]);
+	}
+	groups_close(g, ng);
+	return 0;
+}
+
+/* An approval counts when bound to this plan and not older than the ttl. */
+static int
+approvals_valid(struct agent *ag, const struct act *a)
+{
+	sqlite3_stmt	*st;
+	int64_t		 since = 0;
+	int		 n = 0;
+
+	if (ag->cfg->approval_ttl > 0)
+		since = (int64_t)time(NULL) - ag->cfg->approval_ttl;
+	st = store_q(ag->store, "SELECT COUNT(DISTINCT approver_uid) FROM "
+	    "approvals WHERE action=? AND plan_hash=? AND at>=?", "isi",
+	    a->id, a->plan_hash, since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	(void)sqlite3_reset(st);
+	return n >= a->approvals_needed;
+}
+
+/* Approved actions whose earlier steps are all settled, oldest first. */
+static size_t
+pick(struct agent *ag, struct act ***ret)
+{
+	sqlite3_stmt	 *st;
+	struct act	**v = xcalloc((size_t)ag->cfg->batch, sizeof(*v));
+	int64_t		 *ids = xcalloc((size_t)ag->cfg->batch,
+	    sizeof(*ids));
+	size_t		  n = 0, m = 0, i;
+
+	st = store_q(ag->store, "SELECT a.id FROM actions a WHERE "
+	    "a.state='approved' AND NOT EXISTS (SELECT 1 FROM actions b "
+	    "WHERE b.run_id=a.run_id AND b.step_no<a.step_no AND b.state IN "
+	    "('planned','awaiting_approval','approved','running','unknown')) "
+	    "ORDER BY a.target, a.verb, a.id LIMIT ?", "i", ag->cfg->batch);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	for (i = 0; i < n; i++)
+		if (queue_load(ag->store, ag->cfg, ids[i], &v[m]) == 0)
+			m++;
+	free(ids);
+	*ret = v;
+	return m;
+}
+
+/* An earlier step of the same run failed and said on_failure = "stop". */
+static int
+blocked_by_failure(struct agent *ag, const struct act *a)
+{
+	sqlite3_stmt	*st;
+	int		 blocked;
+
+	st = store_q(ag->store, "SELECT 1 FROM actions b, actions a WHERE "
+	    "a.id=? AND b.run_id=a.run_id AND b.step_no<a.step_no AND "
+	    "b.stop_on_fail=1 AND b.state='failed' LIMIT 1", "i", a->id);
+	blocked = sqlite3_step(st) == SQLITE_ROW;
+	(void)sqlite3_reset(st);
+	return blocked;
+}
+
+static int
+finish_undo(struct agent *ag, struct act *a)
+{
+	struct act	*orig = NULL;
+	int		 r;
+
+	if ((r = queue_load(ag->store, ag->cfg, a->undo_of, &orig)) != 0)
+		return r;
+	r = 0;
+	if (orig->state == ST_SUCCEEDED)
+		r = queue_transition(ag->store, orig, ST_UNDONE, EXEC_ACTOR,
+		    "undone", json_pack("{s:I}", "by_action",
+		    (json_int_t)a->id));
+	act_free(orig);
+	return r;
+}
+
+/* Settles one act after apply+verify (or after check said no change). */
+static int
+settle(struct agent *ag, struct act *a, int nochange)
+{
+	int	r;
+
+	if (a->outcome == ACT_OK) {
+		r = queue_transition(ag->store, a, ST_SUCCEEDED, EXEC_ACTOR,
+		    "succeeded", json_pack("{s:O?,s:b}", "observed",
+		    a->observed, "no_change", nochange));
+		if (r == 0 && a->undo_of)
+			r = finish_undo(ag, a);
+		return r;
+	}
+	return queue_transition(ag->store, a, ST_FAILED, EXEC_ACTOR,
+	    "failed", json_pack("{s:s,s:O?}", "error", a->msg,
+	    "observed", a->observed));
+}
+
+int
+exec_round(struct agent *ag)
+{
+	struct act	**v;
+	struct group	 *g = NULL;
+	char		  old[HASH_HEX_LEN + 1];
+	int		 *go;
+	size_t		  n, ng = 0, i, ngo = 0;
+	int		  r = 0;
+
+	if (ag->unknowns && time(NULL) >= ag->reconcile_at) {
+		ag->unknowns = 0;
+		ag->reconcile_at = time(NULL) + 30;
+		if ((r = exec_reconcile(ag)) != 0)
+			log_warnx("reconcile: %s", strerror(-r));
+	}
+	if ((n = pick(ag, &v)) == 0) {
+		free(v);
+		return 0;
+	}
+	go = xcalloc(n, sizeof(*go));
+	ng = groups_open(v, n, &g);
+	groups_run(g, ng, v, PH_CHECK, NULL);
+
+	/* 1: decide, and make "running" durable before any side effect. */
+	if ((r = store_begin(ag->store)) != 0)
+		goto out;
+	for (i = 0; i < n && r == 0; i++) {
+		struct act *a = v[i];
+
+		memcpy(old, a->plan_hash, sizeof(old));
+		if (blocked_by_failure(ag, a)) {
+			act_fail(a, "not run: an earlier step failed and "
+			    "says on_failure = \"stop\"");
+			r = queue_transition(ag->store, a, ST_FAILED,
+			    EXEC_ACTOR, "failed", json_pack("{s:s}", "error",
+			    a->msg));
+			continue;
+		}
+		if (group_broken(g, ng, i) && a->outcome == ACT_OK) {
+			act_fail(a, "check did not complete");
+			r = queue_transition(ag->store, a, ST_FAILED,
+			    EXEC_ACTOR, "failed", json_pack("{s:s}", "error",
+			    a->msg));
+			continue;
+		}
+		if (a->outcome == ACT_FAIL || a->outcome == ACT_REFUSED) {
+			r = settle(ag, a, 0);
+			continue;
+		}
+		if (a->outcome == ACT_NOCHANGE) {
+			a->outcome = ACT_OK;
+			snprintf(a->msg, sizeof(a->msg), "no change: "
+			    "already in the wanted state");
+			r = settle(ag, a, 1);
+			continue;
+		}
+		queue_plan_hash(a);
+		if (a->approval_required && strcmp(old, a->plan_hash) != 0) {
+			r = queue_transition(ag->store, a, ST_AWAITING,
+			    EXEC_ACTOR, "plan_changed", json_pack(
+			    "{s:s,s:s,s:O?,s:s?}", "old_plan_hash", old,
+			    "plan_hash", a->plan_hash, "before", a->before,
+			    "change", a->change));
+			continue;
+		}
+		if (a->approval_required && !approvals_valid(ag, a)) {
+			r = queue_transition(ag->store, a, ST_AWAITING,
+			    EXEC_ACTOR, "approval_expired", NULL);
+			continue;
+		}
+		r = queue_transition(ag->store, a, ST_RUNNING, EXEC_ACTOR,
+		    "running", json_pack("{s:s?,s:s}", "change", a->change,
+		    "plan_hash", a->plan_hash));
+		go[i] = 1;
+		ngo++;
+	}
+	if (r != 0 || (r = store_commit(ag->store)) != 0) {
+		store_rollback(ag->store);
+		log_warnx("exec: cannot record batch: %s",
+		    store_errmsg(ag->store));
+		goto out;
+	}
+	if (ngo == 0)
+		goto out;
+
+	/* 2: the side effects, then the read-back. */
+	groups_run(g, ng, v, PH_APPLY, go);
+	for (i = 0; i < n; i++)
+		if (go[i] && (v[i]->outcome != ACT_OK ||
+		    group_broken(g, ng, i)))
+			go[i] = group_broken(g, ng, i) ? -1 : 0;
+	groups_run(g, ng, v, PH_VERIFY, go);
+
+	/* 3: outcomes.  A broken connection leaves the truth unknown. */
+	if ((r = store_begin(ag->store)) != 0)
+		goto out;
+	for (i = 0; i < n && r == 0; i++) {
+		if (v[i]->state != ST_RUNNING)
+			continue;
+		if (go[i] < 0 || (go[i] && group_broken(g, ng, i) &&
+		    v[i]->observed == NULL))
+		{
+			r = queue_transition(ag->store, v[i], ST_UNKNOWN,
+			    EXEC_ACTOR, "unknown", json_pack("{s:s}", "error",
+			    "connection lost during apply; check will decide"));
+			ag->unknowns = 1;
+		}
+		else
+			r = settle(ag, v[i], 0);
+	}
+	if (r != 0 || (r = store_commit(ag->store)) != 0) {
+		store_rollback(ag->store);
+		log_warnx("exec: cannot record outcomes: %s",
+		    store_errmsg(ag->store));
+	}
+out:
+	groups_close(g, ng);
+	for (i = 0; i < n; i++)
+		act_free(v[i]);
+	free(v);
+	free(go);
+	return r == 0 ? 1 : 0;
+}
+
+int
+exec_reconcile(struct agent *ag)
+{
+	sqlite3_stmt	 *st;
+	struct act	**v = NULL;
+	struct group	 *g;
+	json_t		**saved = NULL;
+	size_t		  n = 0, cap = 0, ng, i;
+	int64_t		  id;
+	int		  r;
+
+	st = store_q(ag->store, "SELECT id FROM actions WHERE state IN "
+	    "('running','unknown') ORDER BY id", "");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n] = NULL;
+		if (queue_load(ag->store, ag->cfg, id, &v[n]) == 0)
+			n++;
+	}
+	(void)sqlite3_reset(st);
+	if (n == 0) {
+		free(v);
+		return 0;
+	}
+	log_info("reconcile: %zu action(s) interrupted; asking check", n);
+	if ((r = store_begin(ag->store)) != 0)
+		goto out;
+	for (i = 0; i < n && r == 0; i++)
+		if (v[i]->state == ST_RUNNING)
+			r = queue_transition(ag->store, v[i], ST_UNKNOWN,
+			    EXEC_ACTOR, "interrupted", json_pack("{s:s}",
+			    "note", "agent stopped while running"));
+	if (r != 0 || (r = store_commit(ag->store)) != 0) {
+		store_rollback(ag->store);
+		goto out;
+	}
+	ng = groups_open(v, n, &g);
+	saved = xcalloc(n, sizeof(*saved));
+	for (i = 0; i < n; i++)
+		saved[i] = json_incref(v[i]->before);
+	groups_run(g, ng, v, PH_CHECK, NULL);
+	/* Check said "already in the wanted state": the change landed.  Keep
+	 * the state captured before it, which is what an undo restores. */
+	{
+		int *sel = xcalloc(n, sizeof(*sel));
+
+		for (i = 0; i < n; i++) {
+			sel[i] = v[i]->outcome == ACT_NOCHANGE;
+			if (sel[i] && saved[i]) {
+				json_decref(v[i]->before);
+				v[i]->before = json_incref(saved[i]);
+			}
+		}
+		groups_run(g, ng, v, PH_VERIFY, sel);
+		if ((r = store_begin(ag->store)) != 0) {
+			free(sel);
+			groups_close(g, ng);
+			goto out;
+		}
+		ag->reconcile_at = time(NULL) + 30;
+		for (i = 0; i < n && r == 0; i++) {
+			if (group_broken(g, ng, i)) {
+				ag->unknowns = 1;	/* try again later */
+				continue;
+			}
+			if (sel[i])
+				r = queue_transition(ag->store, v[i],
+				    v[i]->outcome == ACT_OK ? ST_SUCCEEDED :
+				    ST_FAILED, EXEC_ACTOR, "reconciled",
+				    json_pack("{s:s,s:O?,s:s?}", "finding",
+				    "applied before the interruption",
+				    "observed", v[i]->observed, "error",
+				    v[i]->outcome == ACT_OK ? NULL :
+				    v[i]->msg));
+			else if (v[i]->outcome == ACT_OK)
+				r = queue_transition(ag->store, v[i],
+				    ST_APPROVED, EXEC_ACTOR, "reconciled",
+				    json_pack("{s:s,s:s}", "finding",
+				    "not applied; queued again", "change",
+				    v[i]->change ? v[i]->change : ""));
+			else
+				r = queue_transition(ag->store, v[i],
+				    ST_FAILED, EXEC_ACTOR, "reconciled",
+				    json_pack("{s:s,s:s}", "finding",
+				    "check failed", "error", v[i]->msg));
+			if (r == 0 && sel[i] && v[i]->outcome == ACT_OK &&
+			    v[i]->undo_of)
+				r = finish_undo(ag, v[i]);
+		}
+		free(sel);
+	}
+	groups_close(g, ng);
+	if (r != 0 || (r = store_commit(ag->store)) != 0)
+		store_rollback(ag->store);
+out:
+	for (i = 0; i < n; i++) {
+		act_free(v[i]);
+		if (saved)
+			json_decref(saved[i]);
+	}
+	free(saved);
+	free(v);
+	return r;
+}
+

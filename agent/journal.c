@@ -1,0 +1,201 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "journal.h"
+#include "log.h"
+
+#define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+
+static json_t *
+entry_obj(int64_t seq, const char *ts, const char *actor,
+    const char *incident, int64_t action, const char *event, json_t *payload)
+{
+	json_t	*o = json_object();
+
+	(void)json_object_set_new(o, "seq", json_integer(seq));
+	(void)json_object_set_new(o, "ts", json_string(ts));
+	(void)json_object_set_new(o, "actor", json_string(actor));
+	(void)json_object_set_new(o, "incident",
+	    incident ? json_string(incident) : json_null());
+	(void)json_object_set_new(o, "action",
+	    action ? json_integer(action) : json_null());
+	(void)json_object_set_new(o, "event", json_string(event));
+	(void)json_object_set(o, "payload", payload ? payload : json_null());
+	return o;
+}
+
+static char *
+dump(const json_t *o)
+{
+	char	*s = json_dumps(o, CANON_FLAGS);
+
+	if (s == NULL)
+		fatalx("%s: cannot encode entry", __func__);
+	return s;
+}
+
+char *
+journal_canonical(int64_t seq, const char *ts, const char *actor,
+    const char *incident, int64_t action, const char *event, json_t *payload)
+{
+	json_t	*o = entry_obj(seq, ts, actor, incident, action, event,
+	    payload);
+	char	*s = dump(o);
+
+	json_decref(o);
+	return s;
+}
+
+int
+journal_append(struct store *s, const char *actor, const char *incident,
+    int64_t action, const char *event, json_t *payload)
+{
+	char	 ts[32], h[HASH_HEX_LEN + 1], *canon;
+	int64_t	 seq = s->jseq + 1;
+	int	 r;
+
+	if (!s->in_tx)
+		fatalx("%s: journal write outside a transaction", __func__);
+	fmt_time(time(NULL), ts);
+	canon = journal_canonical(seq, ts, actor, incident, action, event,
+	    payload);
+	sha256_hex2(s->jhead, canon, h);
+	r = store_exec(s, "INSERT INTO journal(seq, ts, actor, incident, "
+	    "action, event, payload, prev_hash, hash) "
+	    "VALUES(?,?,?,?,?,?,?,?,?)", "isssisjss", seq, ts, actor,
+	    incident, action ? action : (int64_t)0, event,
+	    payload ? payload : json_null(), s->jhead, h);
+	free(canon);
+	json_decref(payload);
+	if (r != 0)
+		return r;
+	s->jseq = seq;
+	memcpy(s->jhead, h, sizeof(h));
+	return 0;
+}
+
+int
+journal_export(struct store *s, const char *incident, FILE *f)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_q(s, "SELECT seq, ts, actor, incident, action, event, "
+	    "payload, prev_hash, hash FROM journal "
+	    "WHERE ?1 IS NULL OR incident = ?1 ORDER BY seq", "s", incident);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t	*payload = store_col_json(st, 6), *o;
+		char	*line;
+
+		o = entry_obj(sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    sqlite3_column_int64(st, 4),
+		    (const char *)sqlite3_column_text(st, 5), payload);
+		(void)json_object_set_new(o, "prev_hash", json_string(
+		    (const char *)sqlite3_column_text(st, 7)));
+		(void)json_object_set_new(o, "hash", json_string(
+		    (const char *)sqlite3_column_text(st, 8)));
+		line = dump(o);
+		json_decref(o);
+		json_decref(payload);
+		if (fprintf(f, "%s\n", line) < 0) {
+			free(line);
+			(void)sqlite3_reset(st);
+			return -EIO;
+		}
+		free(line);
+	}
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int
+bad(char *err, size_t len, int64_t line, int64_t seq, const char *why)
+{
+	if (seq >= 0)
+		(void)snprintf(err, len, "line %lld (seq %lld): %s",
+		    (long long)line, (long long)seq, why);
+	else
+		(void)snprintf(err, len, "line %lld: %s", (long long)line,
+		    why);
+	return -EBADMSG;
+}
+
+int
+journal_verify_stream(FILE *f, int64_t *ret_count,
+    char ret_head[HASH_HEX_LEN + 1], char *err, size_t errlen)
+{
+	char		 prev[HASH_HEX_LEN + 1], h[HASH_HEX_LEN + 1];
+	char		*line = NULL, *canon;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	int64_t		 lineno = 0, seq, expect = 1;
+	json_t		*o, *jseq;
+	const char	*ph, *hh;
+	int		 r = 0;
+
+	memset(prev, '0', HASH_HEX_LEN);
+	prev[HASH_HEX_LEN] = '\0';
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (n > JOURNAL_LINE_MAX) {
+			r = bad(err, errlen, lineno, -1, "line too long");
+			goto out;
+		}
+		if ((o = json_loads(line, 0, NULL)) == NULL ||
+		    !json_is_object(o)) {
+			json_decref(o);
+			r = bad(err, errlen, lineno, -1, "not a JSON object");
+			goto out;
+		}
+		jseq = json_object_get(o, "seq");
+		seq = json_is_integer(jseq) ? json_integer_value(jseq) : -1;
+		ph = json_string_value(json_object_get(o, "prev_hash"));
+		hh = json_string_value(json_object_get(o, "hash"));
+		if (seq != expect || ph == NULL || hh == NULL) {
+			json_decref(o);
+			r = bad(err, errlen, lineno, seq, seq != expect ?
+			    "out of sequence (entry missing, added or "
+			    "reordered)" : "missing prev_hash or hash");
+			goto out;
+		}
+		if (strcmp(ph, prev) != 0) {
+			json_decref(o);
+			r = bad(err, errlen, lineno, seq, "prev_hash does not "
+			    "match the previous entry's hash");
+			goto out;
+		}
+		(void)snprintf(h, sizeof(h), "%s", hh);
+		(void)json_object_del(o, "prev_hash");
+		(void)json_object_del(o, "hash");
+		if (json_object_size(o) != 7) {
+			json_decref(o);
+			r = bad(err, errlen, lineno, seq, "unexpected fields");
+			goto out;
+		}
+		canon = dump(o);
+		json_decref(o);
+		sha256_hex2(prev, canon, prev);
+		free(canon);
+		if (strcmp(prev, h) != 0) {
+			r = bad(err, errlen, lineno, seq, "hash mismatch "
+			    "(entry was altered)");
+			goto out;
+		}
+		expect++;
+	}
+	if (ferror(f)) {
+		r = bad(err, errlen, lineno, -1, "read error");
+		goto out;
+	}
+	*ret_count = expect - 1;
+	memcpy(ret_head, prev, sizeof(prev));
+out:
+	free(line);
+	return r;
+}

@@ -1,0 +1,191 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "journal.h"
+#include "queue.h"
+
+json_t *
+queue_plan_obj(const struct act *a)
+{
+	return json_pack("{s:s,s:s,s:s,s:O,s:O,s:s?,s:O?,s:I}",
+	    "customer", a->customer ? a->customer->name : "",
+	    "target", a->target_name, "verb", a->verb,
+	    "params", a->params, "before", a->before ? a->before : json_null(),
+	    "change", a->change, "restore", a->restore,
+	    "undo_of", (json_int_t)a->undo_of);
+}
+
+void
+queue_plan_hash(struct act *a)
+{
+	json_t	*o = queue_plan_obj(a);
+	char	*s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII);
+
+	sha256_hex(s, strlen(s), a->plan_hash);
+	free(s);
+	json_decref(o);
+}
+
+int
+queue_insert(struct store *s, struct act *a, int step_no, int stop_on_fail,
+    const char *actor)
+{
+	char	ts[32];
+	int	r;
+
+	fmt_time(time(NULL), ts);
+	r = store_exec(s, "INSERT INTO actions(run_id, incident, customer, "
+	    "step, step_no, stop_on_fail, target, verb, params, restore, "
+	    "undo_of, state, before, change, plan_hash, approval_required, "
+	    "approvals_needed, requested_by, requested_uid, message, "
+	    "updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "isssiissjjisjssiisiss", a->run_id, a->incident, a->customer->name,
+	    a->step, (int64_t)step_no, (int64_t)stop_on_fail, a->target_name,
+	    a->verb, a->params,
+	    a->restore, a->undo_of, act_state_name(a->state), a->before,
+	    a->change, a->plan_hash, (int64_t)a->approval_required,
+	    (int64_t)a->approvals_needed, a->requested_by, a->requested_uid,
+	    a->msg[0] ? a->msg : NULL, ts);
+	if (r != 0)
+		return r;
+	a->id = sqlite3_last_insert_rowid(s->db);
+	return journal_append(s, actor, a->incident, a->id, "queued",
+	    json_pack("{s:s,s:s,s:s,s:O,s:O?,s:s?,s:s,s:b,s:i,s:I,s:O?,"
+	    "s:s?}",
+	    "state", act_state_name(a->state), "verb", a->verb,
+	    "target", a->target_name, "params", a->params,
+	    "before", a->before, "change", a->change,
+	    "plan_hash", a->plan_hash, "approval_required",
+	    a->approval_required, "approvals_needed", a->approvals_needed,
+	    "undo_of", (json_int_t)a->undo_of, "restore", a->restore,
+	    "message", a->msg[0] ? a->msg : NULL));
+}
+
+int
+queue_transition(struct store *s, struct act *a, enum act_state to,
+    const char *actor, const char *event, json_t *extra)
+{
+	enum act_state	 from = a->state;
+	json_t		*p;
+	char		 ts[32];
+	int		 r;
+
+	if (!act_transition_ok(from, to)) {
+		json_decref(extra);
+		return -EPERM;
+	}
+	fmt_time(time(NULL), ts);
+	r = store_exec(s, "UPDATE actions SET state=?, before=?, change=?, "
+	    "plan_hash=?, observed=?, message=?, updated_at=? WHERE id=?",
+	    "sjsssssi", act_state_name(to), a->before, a->change,
+	    a->plan_hash, NULL, a->msg[0] ? a->msg : NULL, ts, a->id);
+	if (r == 0 && a->observed)
+		r = store_exec(s, "UPDATE actions SET observed=? WHERE id=?",
+		    "ji", a->observed, a->id);
+	if (r != 0) {
+		json_decref(extra);
+		return r;
+	}
+	a->state = to;
+	p = json_pack("{s:s,s:s}", "from", act_state_name(from), "to",
+	    act_state_name(to));
+	if (extra) {
+		(void)json_object_update(p, extra);
+		json_decref(extra);
+	}
+	return journal_append(s, actor, a->incident, a->id, event, p);
+}
+
+int
+queue_load(struct store *s, const struct config *cfg, int64_t id,
+    struct act **ret)
+{
+	sqlite3_stmt	*st;
+	struct act	*a;
+	char		*cust;
+	int		 rc;
+
+	st = store_q(s, "SELECT run_id, incident, customer, step, target, "
+	    "verb, params, restore, undo_of, state, before, change, "
+	    "plan_hash, approval_required, approvals_needed, requested_by, "
+	    "requested_uid, observed, message FROM actions WHERE id=?",
+	    "i", id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		(void)sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	a = act_new();
+	a->id = id;
+	a->run_id = sqlite3_column_int64(st, 0);
+	a->incident = store_col_str(st, 1);
+	cust = store_col_str(st, 2);
+	a->step = store_col_str(st, 3);
+	a->target_name = store_col_str(st, 4);
+	a->verb = store_col_str(st, 5);
+	a->params = store_col_json(st, 6);
+	a->restore = store_col_json(st, 7);
+	a->undo_of = sqlite3_column_int64(st, 8);
+	if (act_state_parse((const char *)sqlite3_column_text(st, 9),
+	    &a->state) != 0)
+		a->state = ST_UNKNOWN;
+	a->before = store_col_json(st, 10);
+	a->change = store_col_str(st, 11);
+	if (sqlite3_column_text(st, 12))
+		(void)snprintf(a->plan_hash, sizeof(a->plan_hash), "%s",
+		    (const char *)sqlite3_column_text(st, 12));
+	a->approval_required = sqlite3_column_int(st, 13);
+	a->approvals_needed = sqlite3_column_int(st, 14);
+	a->requested_by = store_col_str(st, 15);
+	a->requested_uid = sqlite3_column_int64(st, 16);
+	a->observed = store_col_json(st, 17);
+	if (sqlite3_column_text(st, 18))
+		(void)snprintf(a->msg, sizeof(a->msg), "%s",
+		    (const char *)sqlite3_column_text(st, 18));
+	(void)sqlite3_reset(st);
+	if (a->params == NULL)
+		a->params = json_object();
+	if (cust && (a->customer = config_customer(cfg, cust)) != NULL)
+		a->target = config_target(a->customer, a->target_name);
+	/* The row keeps the customer's name even if config dropped it. */
+	free(cust);
+	*ret = a;
+	return 0;
+}
+
+int
+queue_parse_id(const char *s, int64_t *ret)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s == 'A' || *s == 'a')
+		s++;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v <= 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+json_t *
+queue_act_json(const struct act *a)
+{
+	return json_pack("{s:I,s:I,s:s,s:s?,s:s,s:s,s:s,s:O,s:O?,s:s?,"
+	    "s:O?,s:s,s:b,s:i,s:s?,s:I,s:s?,s:O?,s:I}",
+	    "id", (json_int_t)a->id, "run", (json_int_t)a->run_id,
+	    "incident", a->incident, "customer",
+	    a->customer ? a->customer->name : NULL, "step", a->step,
+	    "target", a->target_name, "verb", a->verb, "params", a->params,
+	    "before", a->before, "change", a->change,
+	    "observed", a->observed, "state", act_state_name(a->state),
+	    "approval_required", a->approval_required,
+	    "approvals_needed", a->approvals_needed,
+	    "requested_by", a->requested_by,
+	    "requested_uid", (json_int_t)a->requested_uid,
+	    "message", a->msg[0] ? a->msg : NULL, "restore", a->restore,
+	    "undo_of", (json_int_t)a->undo_of);
+}

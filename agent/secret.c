@@ -1,0 +1,95 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "secret.h"
+
+int
+secret_read_file(const char *path, struct secret **ret, const char **why)
+{
+	struct secret	*s = NULL;
+	struct stat	 st;
+	char		 tmp[SECRET_MAX + 1];
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd, r;
+
+	*why = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		*why = "cannot open";
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		*why = "cannot stat";
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EPERM;
+		*why = "not a regular file";
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		r = -EPERM;
+		*why = "readable or writable by group or others (chmod 600)";
+		goto out;
+	}
+	while (len < sizeof(tmp)) {
+		n = read(fd, tmp + len, sizeof(tmp) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			*why = "cannot read";
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > SECRET_MAX) {
+		r = -E2BIG;
+		*why = "too long";
+		goto out;
+	}
+	if (len && tmp[len - 1] == '\n')
+		len--;
+	if (len && tmp[len - 1] == '\r')
+		len--;
+	s = xcalloc(1, sizeof(*s));
+	s->s = xstrndup(tmp, len);
+	s->len = len;
+	*ret = s;
+	r = 0;
+out:
+	explicit_bzero(tmp, sizeof(tmp));
+	(void)close(fd);
+	return r;
+}
+
+void
+secret_free(struct secret *s)
+{
+	if (s == NULL)
+		return;
+	if (s->s) {
+		explicit_bzero(s->s, s->len);
+		free(s->s);
+	}
+	free(s);
+}
+
+void
+secret_fp(const struct secret *s, char out[24])
+{
+	char	h[HASH_HEX_LEN + 1];
+
+	sha256_hex(s->s, s->len, h);
+	memcpy(out, "sha256:", 7);
+	memcpy(out + 7, h, 16);
+	out[23] = '\0';
+}

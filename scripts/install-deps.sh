@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install every build and test dependency of cordon on Debian 12.
+# Idempotent: packages already present are skipped, and apt is only
+# touched when something is missing.
+set -eu
+
+PKGS="build-essential pkg-config
+libssh-dev libldap-dev libcurl4-openssl-dev libconfig-dev libsqlite3-dev
+libcmocka-dev libjansson-dev libssl-dev
+slapd ldap-utils sqlite3 util-linux passwd procps"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+# A packaged slapd must not start a system daemon on a test machine:
+# policy-rc.d (exit 101) keeps invoke-rc.d from starting it.
+created_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	created_policy=1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+[ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d
+exit 0
