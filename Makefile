@@ -24,6 +24,9 @@ CORE_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c)) \
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+IT_SRC	 = $(wildcard tests/it/it_*.c)
+IT_BIN	 = $(IT_SRC:tests/it/%.c=$(B)/it/%)
+IT_LIB	 = $(filter-out $(IT_SRC),$(wildcard tests/it/*.c))
 
 all: $(B)/cordon
 
@@ -38,10 +41,15 @@ $(B)/tests/%: tests/unit/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(B)/it/%: tests/it/%.c $(IT_LIB) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/it -o $@ $^ $(LDLIBS) -lcmocka
+
 deps:
 	@scripts/install-deps.sh
 
 units: $(UNIT_BIN)
+its: $(IT_BIN)
 
 # Re-invoke make after deps so pkg-config flags are read with them present.
 check: deps
@@ -52,7 +60,7 @@ check-asan: deps
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all" test-all
 
-test-all: $(B)/cordon $(UNIT_BIN)
+test-all: $(B)/cordon $(UNIT_BIN) $(IT_BIN)
 	@scripts/run-tests.sh $(B)
 
 demo: deps
@@ -69,5 +77,5 @@ lint:
 clean:
 	rm -rf build
 
-.PHONY: all deps units check check-asan test-all demo bench lint clean
+.PHONY: all deps units its check check-asan test-all demo bench lint clean
 -include $(CORE_OBJ:.o=.d) $(B)/agent/main.d
