@@ -31,5 +31,5 @@ for t in "$top/$B"/tests/test_* "$top/$B"/it/it_*; do
 	fi
 done
 [ -n "$failed" ] && echo "failed:$failed"
-echo "test programs: $pass passed, $fail failed"
+echo "programs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
