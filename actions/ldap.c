@@ -6,6 +6,11 @@
  * an administrator clears it" -- but only when a policy with
  * pwdLockout: TRUE applies, so verify also reads that policy.
  *
+ * Writes are compare-and-swap: an assertion control (RFC 4528) makes the
+ * server refuse the modify unless the entry still holds the state check
+ * saw, and a post-read control (RFC 4527) returns the entry as written in
+ * the same response, which verify evaluates.
+ *
  * Every phase is pipelined on one connection: up to LDAP_WINDOW requests
  * in flight (asynchronous ldap_search_ext / ldap_modify_ext, then
  * ldap_result), so ten thousand accounts cost round trips in bulk, not one
@@ -416,21 +421,60 @@ ldap_check(void *conn, struct act **v, size_t n)
 	return pipeline(conn, v, n, submit_find, done_find);
 }
 
-/* Writes the wanted lock value (NULL: remove it). Idempotent. */
+/* The assertion that the entry still holds the state check saw. */
+static int
+before_filter(const struct act *a, struct buf *f)
+{
+	const json_t	*cur = json_object_get(a->before, "locked");
+
+	if (!json_is_string(cur))
+		return buf_printf(f, "(!(%s=*))", LOCK_ATTR);
+	if (buf_printf(f, "(%s=", LOCK_ATTR) != 0 ||
+	    esc_ldap_filter(f, json_string_value(cur)) != 0)
+		return -E2BIG;
+	return buf_addc(f, ')');
+}
+
+/*
+ * Writes the wanted lock value (NULL: remove it), only if the entry is
+ * still as check saw it, and asks for the result back.
+ */
 static int
 submit_write(struct lconn *c, struct act *a)
 {
+	static char	*readattrs[] = { LOCK_ATTR, "pwdPolicySubentry",
+	    NULL };
 	const char	*dn = json_string_value(json_object_get(a->before,
 	    "dn"));
 	const json_t	*want = a->restore ? wanted(a) : NULL;
 	char		*vals[2] = { NULL, NULL };
 	LDAPMod		 mod, *mods[2] = { &mod, NULL };
-	int		 msgid, rc;
+	LDAPControl	*assert = NULL, post, *ctrls[3] = { NULL, NULL, NULL };
+	BerElement	*ber = NULL;
+	struct buf	 f;
+	int		 msgid = -1, rc;
 
+	memset(&post, 0, sizeof(post));
+	buf_init(&f, LDAP_FILTER_MAX);
 	if (dn == NULL) {
 		act_fail(a, "no entry to modify");
-		return -1;
+		goto out;
 	}
+	if (before_filter(a, &f) != 0 || (rc = ldap_create_assertion_control(
+	    c->ld, f.p, 1, &assert)) != LDAP_SUCCESS) {
+		act_fail(a, "cannot build the assertion control");
+		goto out;
+	}
+	if ((ber = ber_alloc_t(LBER_USE_DER)) == NULL ||
+	    ber_printf(ber, "{v}", readattrs) == -1 ||
+	    ber_flatten2(ber, &post.ldctl_value, 0) == -1) {
+		act_fail(a, "cannot build the post-read control");
+		goto out;
+	}
+	post.ldctl_oid = LDAP_CONTROL_POST_READ;
+	post.ldctl_iscritical = 0;
+	ctrls[0] = assert;
+	ctrls[1] = &post;
 	memset(&mod, 0, sizeof(mod));
 	mod.mod_type = LOCK_ATTR;
 	if (a->restore && json_is_null(want)) {
@@ -441,28 +485,89 @@ submit_write(struct lconn *c, struct act *a)
 		    LOCK_FOREVER);
 		mod.mod_values = vals;
 	}
-	rc = ldap_modify_ext(c->ld, dn, mods, NULL, NULL, &msgid);
+	rc = ldap_modify_ext(c->ld, dn, mods, ctrls, NULL, &msgid);
 	if (rc != LDAP_SUCCESS) {
 		act_fail(a, "modify failed: %s", ldap_err2string(rc));
-		return -1;
+		msgid = -1;
 	}
+out:
+	if (ber)
+		ber_free(ber, 1);
+	ldap_control_free(assert);
+	buf_free(&f);
 	return msgid;
+}
+
+/* The post-read control's entry, as entry_state() would describe it. */
+static json_t *
+postread_state(LDAPControl **ctrls)
+{
+	LDAPControl	*pc;
+	BerElement	*ber;
+	struct berval	 bv;
+	json_t		*o;
+	char		*dn;
+
+	pc = ldap_control_find(LDAP_CONTROL_POST_READ, ctrls, NULL);
+	if (pc == NULL || (ber = ber_init(&pc->ldctl_value)) == NULL)
+		return NULL;
+	if (ber_scanf(ber, "{m{" /*}}*/, &bv) == LBER_ERROR) {
+		ber_free(ber, 1);
+		return NULL;
+	}
+	dn = xstrndup(bv.bv_val, bv.bv_len);
+	o = json_pack("{s:s,s:n,s:s}", "dn", dn, "locked", "state",
+	    "enabled");
+	free(dn);
+	while (ber_scanf(ber, "{m" /*}*/, &bv) != LBER_ERROR) {
+		BerVarray	 vals = NULL;
+		char		*v, *type = xstrndup(bv.bv_val, bv.bv_len);
+
+		if (ber_scanf(ber, "[W]", &vals) == LBER_ERROR ||
+		    vals == NULL || vals[0].bv_val == NULL) {
+			ber_bvarray_free(vals);
+			free(type);
+			continue;
+		}
+		v = xstrndup(vals[0].bv_val, vals[0].bv_len);
+		if (strcasecmp(type, LOCK_ATTR) == 0) {
+			(void)json_object_set_new(o, "locked", json_string(v));
+			(void)json_object_set_new(o, "state", json_string(
+			    strcmp(v, LOCK_FOREVER) == 0 ? "locked" :
+			    "locked_until_expiry"));
+		} else if (strcasecmp(type, "pwdPolicySubentry") == 0)
+			(void)json_object_set_new(o, "policy",
+			    json_string(v));
+		free(v);
+		free(type);
+		ber_bvarray_free(vals);
+	}
+	ber_free(ber, 1);
+	return o;
 }
 
 static void
 done_write(struct lconn *c, struct act *a, LDAPMessage *res)
 {
-	char	*text = NULL;
-	int	 err = LDAP_OTHER;
+	LDAPControl	**ctrls = NULL;
+	char		 *text = NULL;
+	int		  err = LDAP_OTHER;
 
-	(void)ldap_parse_result(c->ld, res, &err, NULL, &text, NULL, NULL, 0);
-	/* Removing a lock that is already gone is the wanted end state. */
-	if (err == LDAP_SUCCESS ||
-	    (err == LDAP_NO_SUCH_ATTRIBUTE && a->restore))
+	(void)ldap_parse_result(c->ld, res, &err, NULL, &text, NULL, &ctrls,
+	    0);
+	if (err == LDAP_SUCCESS) {
 		a->outcome = ACT_OK;
-	else
+		json_decref(a->observed);
+		a->observed = postread_state(ctrls);
+	} else if (err == LDAP_ASSERTION_FAILED ||
+	    err == LDAP_NO_SUCH_OBJECT) {
+		a->outcome = ACT_STALE;
+		(void)snprintf(a->msg, sizeof(a->msg), "entry changed since "
+		    "it was checked; nothing written");
+	} else
 		act_fail(a, "modify refused: %s%s%s", ldap_err2string(err),
 		    text && *text ? ": " : "", text ? text : "");
+	ldap_controls_free(ctrls);
 	ldap_memfree(text);
 }
 
@@ -493,11 +598,25 @@ submit_read(struct lconn *c, struct act *a)
 	return msgid;
 }
 
+/* Judges observed against the wanted state. */
+static void
+judge(struct act *a)
+{
+	json_t	*want = a->restore ? json_incref(wanted(a)) :
+	    json_string(LOCK_FOREVER);
+
+	if (!same_lock(json_object_get(a->observed, "locked"), want))
+		act_fail(a, "read back shows %s, not the wanted state",
+		    json_string_value(json_object_get(a->observed, "state")));
+	else
+		a->outcome = ACT_OK;
+	json_decref(want);
+}
+
 static void
 done_read(struct lconn *c, struct act *a, LDAPMessage *res)
 {
 	LDAPMessage	*e = ldap_first_entry(c->ld, res);
-	json_t		*want;
 
 	if (e == NULL) {
 		act_fail(a, "entry vanished before read back");
@@ -505,14 +624,7 @@ done_read(struct lconn *c, struct act *a, LDAPMessage *res)
 	}
 	json_decref(a->observed);
 	a->observed = entry_state(c->ld, e);
-	want = a->restore ? wanted(a) : json_string(LOCK_FOREVER);
-	if (!same_lock(json_object_get(a->observed, "locked"), want))
-		act_fail(a, "read back shows %s, not the wanted state",
-		    json_string_value(json_object_get(a->observed, "state")));
-	else
-		a->outcome = ACT_OK;
-	if (!a->restore)
-		json_decref(want);
+	judge(a);
 }
 
 /*
@@ -550,13 +662,23 @@ out:
 static int
 ldap_verify(void *conn, struct act **v, size_t n)
 {
-	struct lconn	*c = conn;
-	char		 why[ACT_MSG_MAX], last[1024] = "";
-	const char	*pdn;
-	size_t		 i;
-	int		 r, ok = 1;
+	struct lconn	 *c = conn;
+	struct act	**rd = xcalloc(n, sizeof(*rd));
+	char		  why[ACT_MSG_MAX], last[1024] = "";
+	const char	 *pdn;
+	size_t		  i, m = 0;
+	int		  r, ok = 1;
 
-	if ((r = pipeline(c, v, n, submit_read, done_read)) != 0)
+	/* What the write's post-read returned needs no second trip. */
+	for (i = 0; i < n; i++) {
+		if (v[i]->observed)
+			judge(v[i]);
+		else
+			rd[m++] = v[i];
+	}
+	r = pipeline(c, rd, m, submit_read, done_read);
+	free(rd);
+	if (r != 0)
 		return r;
 	for (i = 0; i < n; i++) {
 		if (v[i]->outcome != ACT_OK || v[i]->restore)
@@ -588,6 +710,7 @@ static const struct verb ldap_verbs[] = {
 		.apply = ldap_apply,
 		.verify = ldap_verify,
 		.undo = ldap_apply,
+		.atomic = 1,
 		.required_params = { "account", NULL },
 	},
 	{ .name = NULL },

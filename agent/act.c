@@ -28,7 +28,7 @@ static const unsigned allowed[ST__COUNT] = {
 	[ST_APPROVED] = T(0, ST_RUNNING) | T(0, ST_AWAITING) |
 	    T(0, ST_FAILED),
 	[ST_RUNNING] = T(0, ST_SUCCEEDED) | T(0, ST_FAILED) |
-	    T(0, ST_UNKNOWN),
+	    T(0, ST_UNKNOWN) | T(0, ST_AWAITING) | T(0, ST_APPROVED),
 	[ST_UNKNOWN] = T(0, ST_APPROVED) | T(0, ST_SUCCEEDED) |
 	    T(0, ST_FAILED),
 	[ST_SUCCEEDED] = T(0, ST_UNDONE),
@@ -78,8 +78,6 @@ act_new(void)
 void
 act_reset(struct act *a)
 {
-	json_decref(a->observed);
-	a->observed = NULL;
 	a->outcome = ACT_OK;
 	a->msg[0] = '\0';
 }
@@ -126,6 +124,7 @@ act_outcome_name(const struct act *a)
 	case ACT_OK: return "change";
 	case ACT_NOCHANGE: return "no_change";
 	case ACT_REFUSED: return "refused";
+	case ACT_STALE: return "stale";
 	default: return "failed";
 	}
 }

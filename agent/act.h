@@ -6,6 +6,8 @@
  *                    v                 v           \--> unknown (agent died)
  *                 rejected          awaiting_approval (plan changed,
  *                 expired            approval expired)
+ *   running -> awaiting_approval | approved: an atomic apply found the
+ *              target changed since check, and changed nothing
  *   succeeded -> undone (when its undo action succeeds)
  *   unknown -> approved | succeeded | failed (resolved by check on restart)
  *
@@ -42,6 +44,7 @@ enum act_outcome {
 	ACT_NOCHANGE,		/* already in the wanted state */
 	ACT_FAIL,
 	ACT_REFUSED,		/* policy says never (a protected account) */
+	ACT_STALE,		/* apply: the target no longer matches check */
 };
 
 #define ACT_MSG_MAX 256
@@ -83,7 +86,7 @@ int		 act_state_final(enum act_state);
 
 struct act	*act_new(void);
 void		 act_free(struct act *);
-/* Resets what check/apply/verify wrote, before the next phase runs. */
+/* Resets outcome and msg before the next phase runs. */
 void		 act_reset(struct act *);
 void		 act_fail(struct act *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -18,6 +18,14 @@
  *   verify: reads the target back into observed; ACT_FAIL if it does not
  *           show the wanted state.
  *   undo:   writes act->restore back (the before of the original act).
+ *
+ * A verb marked atomic makes apply/undo conditional on the target still
+ * being in act->before (a compare-and-swap on the server: LDAP assertion
+ * control), reporting ACT_STALE and changing nothing otherwise.  For such
+ * verbs the executor skips the separate check before apply: the server
+ * does it in the same operation, with no window in between.  apply may
+ * also fill observed from the same response (LDAP post-read), which
+ * verify then evaluates without another round trip.
  */
 #ifndef CORDON_DRIVER_H
 #define CORDON_DRIVER_H
@@ -36,6 +44,7 @@ struct verb {
 	verb_fn		 apply;
 	verb_fn		 verify;
 	verb_fn		 undo;
+	int		 atomic;
 	const char	*required_params[4];	/* NULL-terminated */
 };
 

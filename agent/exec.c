@@ -116,6 +116,10 @@ groups_run(struct group *g, size_t ng, struct act **v, enum phase ph,
 			if (sel && sel[g[i].start + k] <= 0)
 				continue;
 			act_reset(a);
+			if (ph != PH_VERIFY) {
+				json_decref(a->observed);
+				a->observed = NULL;
+			}
 			sub[m++] = a;
 		}
 		fn = ph == PH_CHECK ? g[i].verb->check :
@@ -193,7 +197,8 @@ pick(struct agent *ag, struct act ***ret)
 	    "a.state='approved' AND NOT EXISTS (SELECT 1 FROM actions b "
 	    "WHERE b.run_id=a.run_id AND b.step_no<a.step_no AND b.state IN "
 	    "('planned','awaiting_approval','approved','running','unknown')) "
-	    "ORDER BY a.target, a.verb, a.id LIMIT ?", "i", ag->cfg->batch);
+	    "ORDER BY a.customer, a.target, a.verb, a.undo_of > 0, a.id "
+	    "LIMIT ?", "i", ag->cfg->batch);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	(void)sqlite3_reset(st);
@@ -256,15 +261,108 @@ settle(struct agent *ag, struct act *a, int nochange)
 	    "observed", a->observed));
 }
 
+/* Atomic verbs with a planned change let the server do the re-check. */
+static int
+needs_check(const struct act *a)
+{
+	const struct verb	*vb = driver_verb(a->verb, NULL);
+
+	return vb == NULL || !vb->atomic || a->before == NULL ||
+	    a->change == NULL;
+}
+
+static int
+fail_now(struct agent *ag, struct act *a)
+{
+	return queue_transition(ag->store, a, ST_FAILED, EXEC_ACTOR,
+	    "failed", json_pack("{s:s}", "error", a->msg));
+}
+
+/*
+ * Phase 1 for one act: decide whether it runs.  Returns 1 when it goes to
+ * "running" (journaled in the caller's transaction), 0 when settled or
+ * sent back, <0 on a store error.
+ */
+static int
+decide(struct agent *ag, struct act *a, int checked, int broken)
+{
+	char	old[HASH_HEX_LEN + 1];
+	int	r;
+
+	memcpy(old, a->plan_hash, sizeof(old));
+	if (blocked_by_failure(ag, a)) {
+		act_fail(a, "not run: an earlier step failed and says "
+		    "on_failure = \"stop\"");
+		return fail_now(ag, a);
+	}
+	if (checked) {
+		if (broken && a->outcome == ACT_OK) {
+			act_fail(a, "check did not complete");
+			return fail_now(ag, a);
+		}
+		if (a->outcome == ACT_FAIL || a->outcome == ACT_REFUSED)
+			return settle(ag, a, 0);
+		if (a->outcome == ACT_NOCHANGE) {
+			a->outcome = ACT_OK;
+			(void)snprintf(a->msg, sizeof(a->msg), "no change: "
+			    "already in the wanted state");
+			return settle(ag, a, 1);
+		}
+		queue_plan_hash(a);
+		if (a->approval_required && strcmp(old, a->plan_hash) != 0)
+			return queue_transition(ag->store, a, ST_AWAITING,
+			    EXEC_ACTOR, "plan_changed", json_pack(
+			    "{s:s,s:s,s:O?,s:s?}", "old_plan_hash", old,
+			    "plan_hash", a->plan_hash, "before", a->before,
+			    "change", a->change));
+	}
+	if (a->approval_required && !approvals_valid(ag, a))
+		return queue_transition(ag->store, a, ST_AWAITING, EXEC_ACTOR,
+		    "approval_expired", NULL);
+	r = queue_transition(ag->store, a, ST_RUNNING, EXEC_ACTOR, "running",
+	    json_pack("{s:s?,s:s,s:b}", "change", a->change, "plan_hash",
+	    a->plan_hash, "atomic", !checked));
+	return r == 0 ? 1 : r;
+}
+
+/* Phase 3 for an act that an atomic apply found changed: check decided. */
+static int
+restale(struct agent *ag, struct act *a, int broken)
+{
+	char	old[HASH_HEX_LEN + 1];
+
+	if (broken) {
+		ag->unknowns = 1;
+		return queue_transition(ag->store, a, ST_UNKNOWN, EXEC_ACTOR,
+		    "unknown", json_pack("{s:s}", "error", "connection lost "
+		    "during re-check; check will decide"));
+	}
+	if (a->outcome == ACT_FAIL || a->outcome == ACT_REFUSED)
+		return settle(ag, a, 0);
+	if (a->outcome == ACT_NOCHANGE) {
+		a->outcome = ACT_OK;
+		(void)snprintf(a->msg, sizeof(a->msg), "no change: already "
+		    "in the wanted state");
+		return settle(ag, a, 1);
+	}
+	memcpy(old, a->plan_hash, sizeof(old));
+	queue_plan_hash(a);
+	return queue_transition(ag->store, a, a->approval_required ?
+	    ST_AWAITING : ST_APPROVED, EXEC_ACTOR, "plan_changed", json_pack(
+	    "{s:s,s:s,s:s,s:O?,s:s?}", "note", "the target changed after "
+	    "check; nothing was written", "old_plan_hash", old, "plan_hash",
+	    a->plan_hash, "before", a->before, "change", a->change));
+}
+
 int
 exec_round(struct agent *ag)
 {
 	struct act	**v;
 	struct group	 *g = NULL;
-	char		  old[HASH_HEX_LEN + 1];
-	int		 *go;
-	size_t		  n, ng = 0, i, ngo = 0;
-	int		  r = 0;
+	int		 *chk, *go, *stale;
+	double		  t0, t1, t2 = 0, t3 = 0, t4 = 0;
+	size_t		  n, ng = 0, i, ngo = 0, nstale = 0;
+	int		  r = 0, x;
 
 	if (ag->unknowns && time(NULL) >= ag->reconcile_at) {
 		ag->unknowns = 0;
@@ -276,62 +374,33 @@ exec_round(struct agent *ag)
 		free(v);
 		return 0;
 	}
+	chk = xcalloc(n, sizeof(*chk));
 	go = xcalloc(n, sizeof(*go));
+	stale = xcalloc(n, sizeof(*stale));
+	for (i = 0; i < n; i++)
+		chk[i] = needs_check(v[i]);
+	t0 = now_mono();
 	ng = groups_open(v, n, &g);
-	groups_run(g, ng, v, PH_CHECK, NULL);
+	groups_run(g, ng, v, PH_CHECK, chk);
+	t1 = now_mono();
 
 	/* 1: decide, and make "running" durable before any side effect. */
 	if ((r = store_begin(ag->store)) != 0)
 		goto out;
 	for (i = 0; i < n && r == 0; i++) {
-		struct act *a = v[i];
-
-		memcpy(old, a->plan_hash, sizeof(old));
-		if (blocked_by_failure(ag, a)) {
-			act_fail(a, "not run: an earlier step failed and "
-			    "says on_failure = \"stop\"");
-			r = queue_transition(ag->store, a, ST_FAILED,
-			    EXEC_ACTOR, "failed", json_pack("{s:s}", "error",
-			    a->msg));
+		if (v[i]->target == NULL || group_broken(g, ng, i) == -EIO ||
+		    group_broken(g, ng, i) == -ENOENT) {
+			if (v[i]->outcome == ACT_OK)
+				act_fail(v[i], "target unavailable");
+			r = fail_now(ag, v[i]);
 			continue;
 		}
-		if (group_broken(g, ng, i) && a->outcome == ACT_OK) {
-			act_fail(a, "check did not complete");
-			r = queue_transition(ag->store, a, ST_FAILED,
-			    EXEC_ACTOR, "failed", json_pack("{s:s}", "error",
-			    a->msg));
-			continue;
-		}
-		if (a->outcome == ACT_FAIL || a->outcome == ACT_REFUSED) {
-			r = settle(ag, a, 0);
-			continue;
-		}
-		if (a->outcome == ACT_NOCHANGE) {
-			a->outcome = ACT_OK;
-			snprintf(a->msg, sizeof(a->msg), "no change: "
-			    "already in the wanted state");
-			r = settle(ag, a, 1);
-			continue;
-		}
-		queue_plan_hash(a);
-		if (a->approval_required && strcmp(old, a->plan_hash) != 0) {
-			r = queue_transition(ag->store, a, ST_AWAITING,
-			    EXEC_ACTOR, "plan_changed", json_pack(
-			    "{s:s,s:s,s:O?,s:s?}", "old_plan_hash", old,
-			    "plan_hash", a->plan_hash, "before", a->before,
-			    "change", a->change));
-			continue;
-		}
-		if (a->approval_required && !approvals_valid(ag, a)) {
-			r = queue_transition(ag->store, a, ST_AWAITING,
-			    EXEC_ACTOR, "approval_expired", NULL);
-			continue;
-		}
-		r = queue_transition(ag->store, a, ST_RUNNING, EXEC_ACTOR,
-		    "running", json_pack("{s:s?,s:s}", "change", a->change,
-		    "plan_hash", a->plan_hash));
-		go[i] = 1;
-		ngo++;
+		x = decide(ag, v[i], chk[i], group_broken(g, ng, i));
+		if (x == 1) {
+			go[i] = 1;
+			ngo++;
+		} else
+			r = x;
 	}
 	if (r != 0 || (r = store_commit(ag->store)) != 0) {
 		store_rollback(ag->store);
@@ -343,12 +412,26 @@ exec_round(struct agent *ag)
 		goto out;
 
 	/* 2: the side effects, then the read-back. */
+	t2 = now_mono();
 	groups_run(g, ng, v, PH_APPLY, go);
-	for (i = 0; i < n; i++)
-		if (go[i] && (v[i]->outcome != ACT_OK ||
-		    group_broken(g, ng, i)))
-			go[i] = group_broken(g, ng, i) ? -1 : 0;
+	t3 = now_mono();
+	for (i = 0; i < n; i++) {
+		if (!go[i])
+			continue;
+		if (group_broken(g, ng, i) && v[i]->outcome == ACT_OK &&
+		    v[i]->observed == NULL)
+			go[i] = -1;		/* truth unknown */
+		else if (v[i]->outcome == ACT_STALE) {
+			stale[i] = 1;
+			nstale++;
+			go[i] = 0;
+		} else if (v[i]->outcome != ACT_OK)
+			go[i] = 0;
+	}
 	groups_run(g, ng, v, PH_VERIFY, go);
+	if (nstale)
+		groups_run(g, ng, v, PH_CHECK, stale);
+	t4 = now_mono();
 
 	/* 3: outcomes.  A broken connection leaves the truth unknown. */
 	if ((r = store_begin(ag->store)) != 0)
@@ -356,15 +439,15 @@ exec_round(struct agent *ag)
 	for (i = 0; i < n && r == 0; i++) {
 		if (v[i]->state != ST_RUNNING)
 			continue;
-		if (go[i] < 0 || (go[i] && group_broken(g, ng, i) &&
-		    v[i]->observed == NULL))
-		{
+		if (stale[i])
+			r = restale(ag, v[i], group_broken(g, ng, i) != 0);
+		else if (go[i] < 0 || (go[i] && group_broken(g, ng, i) &&
+		    v[i]->observed == NULL)) {
 			r = queue_transition(ag->store, v[i], ST_UNKNOWN,
 			    EXEC_ACTOR, "unknown", json_pack("{s:s}", "error",
 			    "connection lost during apply; check will decide"));
 			ag->unknowns = 1;
-		}
-		else
+		} else
 			r = settle(ag, v[i], 0);
 	}
 	if (r != 0 || (r = store_commit(ag->store)) != 0) {
@@ -372,12 +455,17 @@ exec_round(struct agent *ag)
 		log_warnx("exec: cannot record outcomes: %s",
 		    store_errmsg(ag->store));
 	}
+	log_debug("exec: %zu actions (%zu stale): check %.3fs, record %.3fs, "
+	    "apply %.3fs, verify %.3fs, record %.3fs", n, nstale, t1 - t0,
+	    t2 - t1, t3 - t2, t4 - t3, now_mono() - t4);
 out:
 	groups_close(g, ng);
 	for (i = 0; i < n; i++)
 		act_free(v[i]);
 	free(v);
+	free(chk);
 	free(go);
+	free(stale);
 	return r == 0 ? 1 : 0;
 }
 

@@ -81,6 +81,8 @@ olcDatabase: {1}mdb
 olcSuffix: $B
 olcDbDirectory: $D/db
 olcDbMaxSize: 1073741824
+olcDbIndex: objectClass eq
+olcDbIndex: uid eq
 ${nosync}olcRootDN: cn=admin,$B
 olcRootPW: $pw
 olcAccess: {0}to attrs=userPassword by dn.exact="cn=svc,$B" write
