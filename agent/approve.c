@@ -131,10 +131,11 @@ h_approve(struct agent *ag, const struct caller *c, json_t *req)
 	/* Authorise against every customer involved before writing. */
 	for (i = 0; i < n; i++) {
 		if (queue_load(ag->store, ag->cfg, ids[i], &a) != 0) {
+			e = reply_err(EXIT_USAGE, "no action A%lld",
+			    (long long)ids[i]);
 			free(ids);
 			json_decref(refusals);
-			return reply_err(EXIT_USAGE, "no action A%lld",
-			    (long long)ids[i]);
+			return e;
 		}
 		e = a->customer == NULL ? reply_err(EXIT_USAGE, "A%lld: "
 		    "customer not configured", (long long)a->id) :

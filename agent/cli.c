@@ -307,6 +307,7 @@ parse_runargs(const char *name, int argc, char **argv, struct runargs *ra)
 static json_t *
 runbook_request(const char *cmd, struct runargs *ra, int *ret)
 {
+	json_t	*req;
 	char	*text;
 	size_t	 len;
 	int	 r;
@@ -323,9 +324,11 @@ runbook_request(const char *cmd, struct runargs *ra, int *ret)
 		return NULL;
 	}
 	*ret = 0;
-	return json_pack("{s:s,s:s,s:s%,s:s,s:O}", "cmd", cmd,
+	req = json_pack("{s:s,s:s,s:s%,s:s,s:O}", "cmd", cmd,
 	    "runbook_name", ra->runbook, "runbook_text", text, len,
 	    "incident", ra->incident, "params", ra->params);
+	free(text);
+	return req;
 }
 
 static void

@@ -8,7 +8,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-CORDON=$top/build/cordon
+CORDON=${CORDON_BIN:-$top/build/cordon}
 PORT=${DEMO_PORT:-38987}
 OUT=$top/build/demo
 OP=cordon-demo-op
