@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "journal.h"
 #include "log.h"
+#include "vault.h"
 
 static volatile sig_atomic_t	quit, reload;
 
@@ -215,6 +216,13 @@ agent_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ag.config_path = xstrdup(cfgpath);
+	if ((r = vault_init(ag.cfg->secrets_dir)) != 0) {
+		log_warnx("secrets_dir '%s': %s", ag.cfg->secrets_dir,
+		    r == -EPERM ? "must be a directory of ours, mode 0700" :
+		    strerror(-r));
+		r = EXIT_USAGE;
+		goto out;
+	}
 	if (store_open(ag.cfg->store_path, &ag.store, err, sizeof(err)) != 0) {
 		log_warnx("cannot open store: %s", err);
 		r = EXIT_USAGE;

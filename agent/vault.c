@@ -1,0 +1,169 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vault.h"
+
+static char	*vdir;
+
+int
+vault_init(const char *dir)
+{
+	struct stat	st;
+
+	free(vdir);
+	vdir = NULL;
+	if (dir == NULL)
+		return 0;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)))
+		return -EPERM;
+	vdir = xstrdup(dir);
+	return 0;
+}
+
+const char *
+vault_dir(void)
+{
+	return vdir;
+}
+
+static int
+label_ok(const char *l)
+{
+	size_t	n = strlen(l), i;
+
+	if (n == 0 || n > VAULT_LABEL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= '0' &&
+		    l[i] <= '9') || l[i] == '_' || l[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+path_of(int64_t action, const char *label, const char *suffix, char *out,
+    size_t len)
+{
+	int	n;
+
+	if (vdir == NULL)
+		return -ENOENT;
+	if (!label_ok(label) || action <= 0)
+		return -EINVAL;
+	n = snprintf(out, len, "%s/A%lld-%s%s", vdir, (long long)action,
+	    label, suffix);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+vault_put(int64_t action, const char *label, const void *data, size_t len,
+    char fp[24])
+{
+	struct secret	 s = { (char *)data, len };
+	char		 tmp[4096], dst[4096];
+	const char	*p = data;
+	ssize_t		 w;
+	int		 fd, r;
+
+	if ((r = path_of(action, label, ".tmp", tmp, sizeof(tmp))) != 0 ||
+	    (r = path_of(action, label, "", dst, sizeof(dst))) != 0)
+		return r;
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0)
+		return -errno;
+	while (len > 0) {
+		if ((w = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = -errno;
+		goto fail;
+	}
+	if (rename(tmp, dst) != 0) {
+		r = -errno;
+		(void)unlink(tmp);
+		return r;
+	}
+	secret_fp(&s, fp);
+	return 0;
+fail:
+	if (fd >= 0)
+		(void)close(fd);
+	(void)unlink(tmp);
+	return r;
+}
+
+int
+vault_get(int64_t action, const char *label, struct secret **ret)
+{
+	const char	*why;
+	char		 path[4096];
+	int		 r;
+
+	if ((r = path_of(action, label, "", path, sizeof(path))) != 0)
+		return r;
+	return secret_read_file(path, ret, &why);
+}
+
+int
+secret_random(size_t len, const char *alphabet, struct secret **ret)
+{
+	static const char	 def[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_.,:+=@%";
+	const char		*a = alphabet ? alphabet : def;
+	size_t			 n = strlen(a), i = 0, lim;
+	unsigned char		 buf[256];
+	struct secret		*s;
+	ssize_t			 got;
+
+	if (n < 2 || n > 256 || len == 0 || len > SECRET_MAX)
+		return -EINVAL;
+	/* Reject bytes past the largest multiple of n: no modulo bias. */
+	lim = 256 - 256 % n;
+	s = xcalloc(1, sizeof(*s));
+	s->s = xmalloc(len + 1);
+	s->len = len;
+	while (i < len) {
+		size_t k;
+
+		if ((got = getrandom(buf, sizeof(buf), 0)) < 0) {
+			if (errno == EINTR)
+				continue;
+			secret_free(s);
+			explicit_bzero(buf, sizeof(buf));
+			return -errno;
+		}
+		for (k = 0; k < (size_t)got && i < len; k++)
+			if (buf[k] < lim)
+				s->s[i++] = a[buf[k] % n];
+	}
+	s->s[len] = '\0';
+	explicit_bzero(buf, sizeof(buf));
+	*ret = s;
+	return 0;
+}
