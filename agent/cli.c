@@ -52,6 +52,20 @@ put_safe(FILE *f, const char *s)
 	}
 }
 
+/* A whole non-negative number, or -1: "5x" is a typo, not 5. */
+static double
+num_arg(const char *s)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0)
+		return -1;
+	return v;
+}
+
 static const char *
 jstr(const json_t *o, const char *k)
 {
@@ -276,7 +290,11 @@ parse_runargs(const char *name, int argc, char **argv, struct runargs *ra)
 		case 'i': ra->incident = optarg; break;
 		case 'j': ra->json = 1; break;
 		case 'w': ra->wait = 1; break;
-		case 't': ra->timeout = atof(optarg); break;
+		case 't':
+			if ((ra->timeout = num_arg(optarg)) < 0)
+				return die(EXIT_USAGE, "bad --timeout '%s'",
+				    optarg);
+			break;
 		case 's':
 			if ((eq = strchr(optarg, '=')) == NULL ||
 			    eq == optarg)
@@ -535,9 +553,10 @@ cmd_wait(int argc, char **argv)
 	char	*end;
 	long	run;
 
-	if (argc == 4 && strcmp(argv[2], "--timeout") == 0)
-		timeout = atof(argv[3]);
-	else if (argc != 2) {
+	if (argc == 4 && strcmp(argv[2], "--timeout") == 0) {
+		if ((timeout = num_arg(argv[3])) < 0)
+			return die(EXIT_USAGE, "bad --timeout '%s'", argv[3]);
+	} else if (argc != 2) {
 		cmd_usage(cmd_find("wait"));
 		return EXIT_USAGE;
 	}
@@ -567,7 +586,11 @@ cmd_queue(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': inc = optarg; break;
-		case 'r': run = atol(optarg); break;
+		case 'r':
+			if ((run = (long)num_arg(optarg)) <= 0)
+				return die(EXIT_USAGE, "bad --run '%s'",
+				    optarg);
+			break;
 		case 'a': all = 1; break;
 		case 'j': js = 1; break;
 		default: cmd_usage(cmd_find("queue")); return EXIT_USAGE;
@@ -759,7 +782,7 @@ cmd_undo(int argc, char **argv)
 }
 
 static int
-journal_verify_path(const char *path)
+journal_verify_path(const char *path, const char *name)
 {
 	char	 err[512], head[HASH_HEX_LEN + 1];
 	int64_t	 n = 0;
@@ -771,8 +794,8 @@ journal_verify_path(const char *path)
 	r = journal_verify_stream(f, &n, head, err, sizeof(err));
 	(void)fclose(f);
 	if (r != 0)
-		return die(EXIT_FAILED, "%s: verify FAILED at %s", path, err);
-	(void)printf("%s: ok, %lld entries, head %s\n", path, (long long)n,
+		return die(EXIT_FAILED, "%s: verify FAILED at %s", name, err);
+	(void)printf("%s: ok, %lld entries, head %s\n", name, (long long)n,
 	    head);
 	return EXIT_OK;
 }
@@ -826,7 +849,7 @@ cmd_journal(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify") == 0) {
 		if (argc == 3)
-			return journal_verify_path(argv[2]);
+			return journal_verify_path(argv[2], argv[2]);
 		if (argc != 2)
 			return die(EXIT_USAGE, "journal verify [FILE]");
 		/* No file: verify what the agent holds, via an export. */
@@ -838,7 +861,7 @@ cmd_journal(int argc, char **argv)
 		if (fclose(f) != 0 && r == 0)
 			r = die(EXIT_FAILED, "write: %s", strerror(errno));
 		if (r == 0)
-			r = journal_verify_path(tmpl);
+			r = journal_verify_path(tmpl, "the agent's journal");
 		(void)unlink(tmpl);
 		return r;
 	}
@@ -866,7 +889,11 @@ cmd_journal(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': inc = optarg; break;
-		case 'l': lim = atol(optarg); break;
+		case 'l':
+			if ((lim = (long)num_arg(optarg)) <= 0)
+				return die(EXIT_USAGE, "bad --limit '%s'",
+				    optarg);
+			break;
 		case 'j': js = 1; break;
 		default: cmd_usage(cmd_find("journal")); return EXIT_USAGE;
 		}

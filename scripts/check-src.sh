@@ -3,7 +3,7 @@
 # copies, shell-outs, non-reentrant tokenisers, unchecked conversions).
 set -eu
 cd "$(dirname "$0")/.."
-banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|system|popen|gets)[[:space:]]*\('
+banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|atof|system|popen|gets)[[:space:]]*\('
 if grep -nE "$banned" agent/*.c actions/*.c; then
 	echo "check-src: banned function above (see STYLE.md)" >&2
 	exit 1
