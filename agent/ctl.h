@@ -18,7 +18,8 @@
 #include "util.h"
 
 #define CTL_REQUEST_MAX	(16 * 1024 * 1024)
-#define CTL_TIMEOUT_MS	10000
+/* A plan or run of 100,000 accounts takes a while; a dead agent not. */
+#define CTL_TIMEOUT_MS	300000
 
 int	ctl_listen(const char *path) WARN_UNUSED;	/* fd or -errno */
 int	ctl_connect(const char *path) WARN_UNUSED;	/* fd or -errno */

@@ -121,25 +121,88 @@ static const struct handler {
 	{ "journal_export",	h_journal_export },
 };
 
+/*
+ * Clients are read without blocking, so a caller that connects and says
+ * nothing cannot stall the agent; each uid may hold only a few pending
+ * connections, and a request must arrive whole within CLIENT_IDLE_S.
+ */
+#define MAX_CLIENTS	64
+#define MAX_PER_UID	8
+#define CLIENT_IDLE_S	10
+#define CLIENT_SEND_S	30
+
+struct client {
+	int		fd;
+	uid_t		uid;
+	double		since;
+	struct buf	in;
+};
+
+static struct client	clients[MAX_CLIENTS];
+static size_t		nclients;
+
 static void
-serve(struct agent *ag, int fd)
+client_drop(size_t i)
+{
+	(void)close(clients[i].fd);
+	buf_free(&clients[i].in);
+	clients[i] = clients[--nclients];
+}
+
+static void
+client_accept(int lfd)
+{
+	struct client	*c;
+	uid_t		 uid;
+	size_t		 i, same = 0;
+	int		 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
+		return;
+	if (ctl_peer_uid(fd, &uid) != 0) {
+		(void)close(fd);
+		return;
+	}
+	for (i = 0; i < nclients; i++)
+		same += clients[i].uid == uid;
+	if (nclients == MAX_CLIENTS || same >= MAX_PER_UID) {
+		log_warnx("control: refusing a connection from uid %u: too "
+		    "many pending", (unsigned)uid);
+		(void)close(fd);
+		return;
+	}
+	c = &clients[nclients++];
+	c->fd = fd;
+	c->uid = uid;
+	c->since = now_mono();
+	buf_init(&c->in, CTL_REQUEST_MAX);
+}
+
+static void
+serve(struct agent *ag, int fd, uid_t uid, const char *line)
 {
 	struct caller	 c;
 	struct passwd	*pw;
+	struct timeval	 tv = { CLIENT_SEND_S, 0 };
+	json_error_t	 je;
 	json_t		*req = NULL, *rep = NULL;
 	const char	*cmd;
 	size_t		 i;
-	int		 r;
+	int		 fl;
 
+	/* Answers are written blocking, but never for ever. */
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
+		return;
 	memset(&c, 0, sizeof(c));
 	c.fd = fd;
-	if (ctl_peer_uid(fd, &c.uid) != 0)
-		return;
+	c.uid = uid;
 	pw = getpwuid(c.uid);
 	(void)snprintf(c.actor, sizeof(c.actor), "%s(%u)",
 	    pw ? pw->pw_name : "uid", (unsigned)c.uid);
-	if ((r = ctl_recv(fd, CTL_REQUEST_MAX, &req)) != 0) {
-		rep = reply_err(EXIT_USAGE, "bad request: %s", strerror(-r));
+	if ((req = json_loads(line, 0, &je)) == NULL || !json_is_object(req)) {
+		rep = reply_err(EXIT_USAGE, "bad request: not a JSON object");
 		goto out;
 	}
 	cmd = json_string_value(json_object_get(req, "cmd"));
@@ -159,6 +222,33 @@ out:
 		log_debug("serve: client went away");
 	json_decref(rep);
 	json_decref(req);
+}
+
+/* Reads what a client sent; serves it once a whole line is in. */
+static void
+client_read(struct agent *ag, size_t i)
+{
+	struct client	*c = &clients[i];
+	char		 chunk[65536], *nl;
+	ssize_t		 n;
+
+	for (;;) {
+		n = recv(c->fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0 || buf_add(&c->in, chunk, (size_t)n) != 0) {
+			client_drop(i);
+			return;
+		}
+		if ((nl = memchr(c->in.p, '\n', c->in.len)) != NULL) {
+			*nl = '\0';
+			serve(ag, c->fd, c->uid, c->in.p);
+			client_drop(i);
+			return;
+		}
+	}
 }
 
 static void
@@ -190,7 +280,7 @@ agent_main(int argc, char **argv)
 	struct sigaction sa;
 	const char	*cfgpath = NULL;
 	char		 err[CONFIG_ERR_MAX];
-	int		 ch, detach = 0, verbose = 0, fd, r;
+	int		 ch, detach = 0, verbose = 0, r;
 
 	memset(&ag, 0, sizeof(ag));
 	optind = 1;
@@ -252,27 +342,41 @@ agent_main(int argc, char **argv)
 	    ag.cfg->store_path);
 	ag.work_pending = 1;
 	while (!quit) {
-		struct pollfd pfd = { .fd = ag.lfd, .events = POLLIN };
+		struct pollfd	pfd[MAX_CLIENTS + 1];
+		size_t		i, n;
+		double		now;
 
 		if (reload) {
 			reload = 0;
 			do_reload(&ag);
 		}
-		r = poll(&pfd, 1, ag.work_pending ? 0 : 500);
+		pfd[0].fd = ag.lfd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < nclients; i++) {
+			pfd[i + 1].fd = clients[i].fd;
+			pfd[i + 1].events = POLLIN;
+		}
+		n = nclients;
+		r = poll(pfd, n + 1, ag.work_pending ? 0 : 500);
 		if (r < 0 && errno != EINTR)
 			fatal("poll");
-		if (r > 0 && (pfd.revents & POLLIN)) {
-			if ((fd = accept4(ag.lfd, NULL, NULL,
-			    SOCK_CLOEXEC)) >= 0) {
-				serve(&ag, fd);
-				(void)close(fd);
-			}
-		}
+		/* Back to front: client_drop moves the last into the hole. */
+		for (i = n; r > 0 && i > 0; i--)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				client_read(&ag, i - 1);
+		if (r > 0 && (pfd[0].revents & POLLIN))
+			client_accept(ag.lfd);
+		now = now_mono();
+		for (i = nclients; i > 0; i--)
+			if (now - clients[i - 1].since > CLIENT_IDLE_S)
+				client_drop(i - 1);
 		if (r == 0 && !ag.work_pending)
 			ag.work_pending = 1;	/* approvals may expire */
 		if (ag.work_pending)
 			ag.work_pending = exec_round(&ag) > 0;
 	}
+	while (nclients > 0)
+		client_drop(nclients - 1);
 	log_info("stopping");
 	(void)unlink(ag.cfg->socket_path);
 	r = EXIT_OK;
