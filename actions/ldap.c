@@ -58,18 +58,50 @@ opt_bool(const struct target *t, const char *k)
 	return json_is_true(json_object_get(t->opts, k));
 }
 
+/*
+ * One URI whose host is exactly a loopback address.  libldap accepts a
+ * list of URIs; a list could smuggle a remote host past this test, so it
+ * is refused here.
+ */
 static int
 uri_is_loopback(const char *uri)
 {
-	const char	*h;
+	static const char	*hosts[] = { "localhost", "[::1]" };
+	const char		*h, *end;
+	size_t			 i, n;
 
+	if (strpbrk(uri, " ,\t") != NULL)
+		return 0;
 	if (strncasecmp(uri, "ldapi://", 8) == 0)
 		return 1;
 	if ((h = strstr(uri, "://")) == NULL)
 		return 0;
 	h += 3;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0 ||
-	    strncasecmp(h, "localhost", 9) == 0;
+	end = h + strcspn(h, "/");
+	if (*h == '[') {
+		n = (size_t)(end - h);
+		return n >= 5 && strncmp(h, "[::1]", 5) == 0 &&
+		    (n == 5 || h[5] == ':');
+	}
+	if ((n = strcspn(h, ":/")) == 0)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(hosts); i++)
+		if (strlen(hosts[i]) == n && strncasecmp(h, hosts[i], n) == 0)
+			return 1;
+	/* 127.0.0.0/8, written as four decimal octets. */
+	{
+		unsigned	a, b, c, d;
+		char		tail;
+		char		tmp[64];
+
+		if (n >= sizeof(tmp))
+			return 0;
+		memcpy(tmp, h, n);
+		tmp[n] = '\0';
+		if (sscanf(tmp, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4)
+			return 0;
+		return a == 127 && b < 256 && c < 256 && d < 256;
+	}
 }
 
 static int
@@ -94,6 +126,10 @@ ldap_target_check(const struct target *t, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	uri = opt_str(t, "uri");
+	if (strpbrk(uri, " ,\t") != NULL) {
+		(void)snprintf(err, errlen, "uri must be a single URI");
+		return -EINVAL;
+	}
 	if (strncasecmp(uri, "ldap://", 7) != 0 &&
 	    strncasecmp(uri, "ldaps://", 8) != 0 &&
 	    strncasecmp(uri, "ldapi://", 8) != 0) {

@@ -6,6 +6,7 @@
  *                    v                 v           \--> unknown (agent died)
  *                 rejected          awaiting_approval (plan changed,
  *                 expired            approval expired)
+ *   approved -> succeeded: check found it already done (no change)
  *   running -> awaiting_approval | approved: an atomic apply found the
  *              target changed since check, and changed nothing
  *   succeeded -> undone (when its undo action succeeds)

@@ -65,6 +65,10 @@ struct customer	*incident_customer(struct agent *, const char *id,
 
 json_t	*h_incident_open(struct agent *, const struct caller *, json_t *);
 json_t	*h_incident_list(struct agent *, const struct caller *, json_t *);
+json_t	*h_incident_update(struct agent *, const struct caller *, json_t *);
+json_t	*h_incident_show(struct agent *, const struct caller *, json_t *);
+json_t	*h_incident_close(struct agent *, const struct caller *, json_t *);
+json_t	*h_incident_due(struct agent *, const struct caller *, json_t *);
 json_t	*h_plan(struct agent *, const struct caller *, json_t *);
 json_t	*h_run(struct agent *, const struct caller *, json_t *);
 json_t	*h_undo(struct agent *, const struct caller *, json_t *);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "journal.h"
+#include "register.h"
 #include "runbook.h"
 
 #define SET_FILE_MAX	(8 * 1024 * 1024)
@@ -144,6 +145,125 @@ cmd_check_config(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void
+print_params(const json_t *params)
+{
+	const char	*k;
+	json_t		*v;
+	int		 first = 1;
+
+	json_object_foreach((json_t *)params, k, v) {
+		(void)printf("%s%s=", first ? "" : ",", k);
+		put_safe(stdout, json_string_value(v));
+		first = 0;
+	}
+}
+
+static void
+print_incident(const json_t *rep)
+{
+	const json_t		*inc = json_object_get(rep, "incident");
+	const json_t		*rec = json_object_get(inc, "record"), *v, *m;
+	const struct field	*f;
+	const char		*group = "";
+	json_int_t		 left = json_integer_value(json_object_get(inc,
+	    "authority_seconds_left"));
+	size_t			 i;
+	char			*s;
+
+	(void)printf("%s  ", jstr(inc, "id"));
+	put_safe(stdout, jstr(inc, "title"));
+	(void)printf("\n  customer          %s\n  opened            %s by ",
+	    jstr(inc, "customer"), jstr(inc, "opened_at"));
+	put_safe(stdout, jstr(inc, "opened_by"));
+	(void)printf("\n  aware at          %s\n  authority due     %s (%s)\n",
+	    jstr(inc, "aware_at"), jstr(inc, "authority_due"),
+	    left < 0 ? "past" : "ahead");
+	if (jstr(inc, "closed_at"))
+		(void)printf("  closed            %s\n", jstr(inc, "closed_at"));
+	for (f = register_fields; f->name; f++) {
+		if ((v = json_object_get(rec, f->name)) == NULL ||
+		    json_is_null(v))
+			continue;
+		if (strcmp(group, f->group) != 0)
+			(void)printf(" [%s]\n", group = f->group);
+		(void)printf("  %-21s ", f->name);
+		if (json_is_string(v))
+			put_safe(stdout, json_string_value(v));
+		else if ((s = json_dumps(v, JSON_ENCODE_ANY)) != NULL) {
+			(void)fputs(s, stdout);
+			free(s);
+		}
+		(void)putchar('\n');
+	}
+	(void)printf(" [corrective measures: cordon's actions]\n");
+	json_array_foreach(json_object_get(rep, "measures"), i, m) {
+		(void)printf("  A%-5lld %s %-10s %-22s ", (long long)
+		    json_integer_value(json_object_get(m, "action")),
+		    jstr(m, "at"), jstr(m, "state"), jstr(m, "verb"));
+		print_params(json_object_get(m, "params"));
+		(void)putchar('\n');
+	}
+	json_array_foreach(json_object_get(rep, "warnings"), i, m) {
+		(void)fputs("WARNING: ", stdout);
+		put_safe(stdout, json_string_value(m));
+		(void)putchar('\n');
+	}
+}
+
+static int
+incident_list(json_t *rep, int js)
+{
+	json_t	*e;
+	size_t	 i;
+
+	if (js) {
+		print_json(rep);
+		return EXIT_OK;
+	}
+	(void)printf("%-15s %-10s %-8s %-12s %s\n", "INCIDENT", "CUSTOMER",
+	    "ACTIONS", "ART.33 LEFT", "TITLE");
+	json_array_foreach(json_object_get(rep, "incidents"), i, e) {
+		json_int_t left = json_integer_value(json_object_get(e,
+		    "authority_seconds_left"));
+		char lb[32];
+
+		if (left < 0)
+			(void)snprintf(lb, sizeof(lb), "OVERDUE");
+		else
+			(void)snprintf(lb, sizeof(lb), "%lldh%02lldm",
+			    (long long)(left / 3600),
+			    (long long)(left % 3600 / 60));
+		(void)printf("%-15s %-10s %-8lld %-12s ", jstr(e, "id"),
+		    jstr(e, "customer"), (long long)json_integer_value(
+		    json_object_get(e, "actions")), lb);
+		put_safe(stdout, jstr(e, "title"));
+		(void)putchar('\n');
+	}
+	return EXIT_OK;
+}
+
+static int
+incident_due(json_t *rep, int js)
+{
+	json_t	*e;
+	size_t	 i;
+
+	if (js)
+		print_json(rep);
+	else
+		json_array_foreach(json_object_get(rep, "due"), i, e) {
+			(void)printf("%-15s %s  %s%s  ", jstr(e, "incident"),
+			    jstr(e, "due"), jstr(e, "what"),
+			    json_is_true(json_object_get(e, "overdue")) ?
+			    "  OVERDUE" : "");
+			put_safe(stdout, jstr(e, "title"));
+			(void)putchar('\n');
+		}
+	return json_is_true(json_object_get(rep, "overdue")) ? EXIT_FAILED :
+	    EXIT_OK;
+}
+
 int
 cmd_incident(int argc, char **argv)
 {
@@ -151,18 +271,25 @@ cmd_incident(int argc, char **argv)
 		{ "customer", required_argument, NULL, 'c' },
 		{ "title", required_argument, NULL, 't' },
 		{ "aware-at", required_argument, NULL, 'a' },
+		{ "set", required_argument, NULL, 's' },
+		{ "hours", required_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char	*cust = NULL, *title = NULL, *aware = NULL;
-	json_t		*rep, *req, *e;
-	size_t		 i;
-	int		 ch, js = 0, r;
+	const struct field	*f;
+	const char		*cust = NULL, *title = NULL, *aware = NULL;
+	const char		*sub, *id = NULL, *eq;
+	json_t			*rep = NULL, *req, *sets = json_object();
+	double			 hours = 24;
+	char			*key;
+	int			 ch, js = 0, r;
 
 	if (argc < 2) {
+		json_decref(sets);
 		cmd_usage(cmd_find("incident"));
 		return EXIT_USAGE;
 	}
+	sub = argv[1];
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -170,61 +297,105 @@ cmd_incident(int argc, char **argv)
 		case 't': title = optarg; break;
 		case 'a': aware = optarg; break;
 		case 'j': js = 1; break;
-		default: cmd_usage(cmd_find("incident")); return EXIT_USAGE;
+		case 'h':
+			if ((hours = num_arg(optarg)) <= 0) {
+				json_decref(sets);
+				return die(EXIT_USAGE, "bad --hours");
+			}
+			break;
+		case 's':
+			if ((eq = strchr(optarg, '=')) == NULL ||
+			    eq == optarg) {
+				json_decref(sets);
+				return die(EXIT_USAGE, "--set needs "
+				    "FIELD=VALUE");
+			}
+			key = xstrndup(optarg, (size_t)(eq - optarg));
+			(void)json_object_set_new(sets, key,
+			    json_string(eq + 1));
+			free(key);
+			break;
+		default:
+			json_decref(sets);
+			cmd_usage(cmd_find("incident"));
+			return EXIT_USAGE;
 		}
 	}
-	if (strcmp(argv[1], "open") == 0) {
-		if (cust == NULL || title == NULL)
-			return die(EXIT_USAGE, "incident open needs "
-			    "--customer and --title");
-		req = json_pack("{s:s,s:s,s:s,s:s?}", "cmd", "incident_open",
-		    "customer", cust, "title", title, "aware_at", aware);
-		if ((r = request(req, &rep)) == 0) {
-			if (js)
-				print_json(rep);
-			else
-				(void)printf("%s  (authority due by %s)\n",
-				    jstr(rep, "incident"),
-				    jstr(rep, "authority_due"));
-		}
-		json_decref(rep);
-		return r;
-	}
-	if (strcmp(argv[1], "list") != 0) {
+	if (optind < argc)
+		id = argv[optind++];
+	if (optind != argc) {
+		json_decref(sets);
 		cmd_usage(cmd_find("incident"));
 		return EXIT_USAGE;
 	}
-	if ((r = request(json_pack("{s:s}", "cmd", "incident_list"),
-	    &rep)) != 0) {
-		json_decref(rep);
-		return r;
+	if (strcmp(sub, "fields") == 0) {
+		json_decref(sets);
+		for (f = register_fields; f->name; f++)
+			(void)printf("%-14s %-24s %s\n", f->group, f->name,
+			    f->type == F_TIME ? "time (UTC)" : f->type ==
+			    F_BOOL ? "true|false" : f->type == F_INT ?
+			    "integer" : f->type == F_ENUM ? f->choices :
+			    "text");
+		return EXIT_OK;
 	}
-	if (js)
-		print_json(rep);
+	if (strcmp(sub, "open") == 0) {
+		if (cust == NULL || title == NULL) {
+			json_decref(sets);
+			return die(EXIT_USAGE, "incident open needs "
+			    "--customer and --title");
+		}
+		req = json_pack("{s:s,s:s,s:s,s:s?}", "cmd", "incident_open",
+		    "customer", cust, "title", title, "aware_at", aware);
+	} else if (strcmp(sub, "list") == 0)
+		req = json_pack("{s:s}", "cmd", "incident_list");
+	else if (strcmp(sub, "due") == 0)
+		req = json_pack("{s:s,s:I}", "cmd", "incident_due", "hours",
+		    (json_int_t)hours);
+	else if (id && strcmp(sub, "show") == 0)
+		req = json_pack("{s:s,s:s}", "cmd", "incident_show",
+		    "incident", id);
+	else if (id && strcmp(sub, "close") == 0)
+		req = json_pack("{s:s,s:s}", "cmd", "incident_close",
+		    "incident", id);
+	else if (id && strcmp(sub, "update") == 0)
+		req = json_pack("{s:s,s:s,s:O}", "cmd", "incident_update",
+		    "incident", id, "set", sets);
 	else {
-		(void)printf("%-15s %-10s %-8s %-12s %s\n", "INCIDENT",
-		    "CUSTOMER", "ACTIONS", "ART.33 LEFT", "TITLE");
-		json_array_foreach(json_object_get(rep, "incidents"), i, e) {
-			json_int_t left = json_integer_value(
-			    json_object_get(e, "authority_seconds_left"));
-			char lb[32];
+		json_decref(sets);
+		cmd_usage(cmd_find("incident"));
+		return EXIT_USAGE;
+	}
+	json_decref(sets);
+	if ((r = request(req, &rep)) != 0)
+		goto out;
+	if (strcmp(sub, "list") == 0)
+		r = incident_list(rep, js);
+	else if (strcmp(sub, "due") == 0)
+		r = incident_due(rep, js);
+	else if (js)
+		print_json(rep);
+	else if (strcmp(sub, "open") == 0)
+		(void)printf("%s  (authority due by %s)\n",
+		    jstr(rep, "incident"), jstr(rep, "authority_due"));
+	else if (strcmp(sub, "show") == 0)
+		print_incident(rep);
+	else if (strcmp(sub, "update") == 0) {
+		const char	*k;
+		json_t		*c, *w;
+		size_t		 i;
 
-			if (left < 0)
-				(void)snprintf(lb, sizeof(lb), "OVERDUE");
-			else
-				(void)snprintf(lb, sizeof(lb), "%lldh%02lldm",
-				    (long long)(left / 3600),
-				    (long long)(left % 3600 / 60));
-			(void)printf("%-15s %-10s %-8lld %-12s ",
-			    jstr(e, "id"), jstr(e, "customer"),
-			    (long long)json_integer_value(json_object_get(e,
-			    "actions")), lb);
-			put_safe(stdout, jstr(e, "title"));
+		json_object_foreach(json_object_get(rep, "changes"), k, c)
+			(void)printf("%s: updated %s\n", id, k);
+		json_array_foreach(json_object_get(rep, "warnings"), i, w) {
+			(void)fputs("WARNING: ", stdout);
+			put_safe(stdout, json_string_value(w));
 			(void)putchar('\n');
 		}
-	}
+	} else
+		(void)printf("%s closed\n", id);
+out:
 	json_decref(rep);
-	return EXIT_OK;
+	return r;
 }
 
 /* --set-file K=FILE: one value per line, taken literally. */
@@ -347,20 +518,6 @@ runbook_request(const char *cmd, struct runargs *ra, int *ret)
 	    "incident", ra->incident, "params", ra->params);
 	free(text);
 	return req;
-}
-
-static void
-print_params(const json_t *params)
-{
-	const char	*k;
-	json_t		*v;
-	int		 first = 1;
-
-	json_object_foreach((json_t *)params, k, v) {
-		(void)printf("%s%s=", first ? "" : ",", k);
-		put_safe(stdout, json_string_value(v));
-		first = 0;
-	}
 }
 
 int

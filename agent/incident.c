@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "journal.h"
+#include "register.h"
 
 #define TITLE_MAX 512
 
@@ -141,5 +142,312 @@ h_incident_list(struct agent *ag, const struct caller *c, json_t *req)
 	}
 	(void)sqlite3_reset(st);
 	(void)json_object_set_new(rep, "incidents", list);
+	return rep;
+}
+
+/* The incident row a handler works on; NULL + *ret_err if not allowed. */
+struct inc {
+	char		*id;
+	struct customer	*cu;
+	char		*title;
+	char		*aware_at;
+	char		*opened_at;
+	char		*opened_by;
+	char		*closed_at;
+	json_t		*record;
+	time_t		 aware;
+};
+
+static void
+inc_free(struct inc *i)
+{
+	if (i == NULL)
+		return;
+	free(i->id);
+	free(i->title);
+	free(i->aware_at);
+	free(i->opened_at);
+	free(i->opened_by);
+	free(i->closed_at);
+	json_decref(i->record);
+	free(i);
+}
+
+static struct inc *
+inc_load(struct agent *ag, const struct caller *c, const char *id,
+    enum role need, json_t **ret_err)
+{
+	sqlite3_stmt	*st;
+	struct inc	*i;
+
+	if ((*ret_err = NULL, id == NULL)) {
+		*ret_err = reply_err(EXIT_USAGE, "no incident given");
+		return NULL;
+	}
+	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
+	    "opened_at, opened_by, closed_at, record FROM incidents "
+	    "WHERE id=?", "s", id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		(void)sqlite3_reset(st);
+		*ret_err = reply_err(EXIT_USAGE, "no incident '%s'", id);
+		return NULL;
+	}
+	i = xcalloc(1, sizeof(*i));
+	i->id = store_col_str(st, 0);
+	i->cu = config_customer(ag->cfg, (const char *)sqlite3_column_text(st,
+	    1));
+	i->title = store_col_str(st, 2);
+	i->aware_at = store_col_str(st, 3);
+	i->opened_at = store_col_str(st, 4);
+	i->opened_by = store_col_str(st, 5);
+	i->closed_at = store_col_str(st, 6);
+	i->record = store_col_json(st, 7);
+	(void)sqlite3_reset(st);
+	if (i->record == NULL)
+		i->record = json_object();
+	if (parse_time(i->aware_at, &i->aware) != 0)
+		i->aware = 0;
+	if (i->cu == NULL)
+		*ret_err = reply_err(EXIT_USAGE, "incident '%s' belongs to a "
+		    "customer the config no longer has", id);
+	else
+		*ret_err = require_role(ag, c, i->cu, need, id);
+	if (*ret_err) {
+		inc_free(i);
+		return NULL;
+	}
+	return i;
+}
+
+json_t *
+h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
+{
+	const char		*key;
+	const struct field	*f;
+	struct inc		*i;
+	json_t			*e, *sets = json_object_get(req, "set");
+	json_t			*v, *nv, *changes = json_object(), *rec = NULL;
+	char			 err[256], ats[32];
+	time_t			 t, aware;
+	int			 r;
+
+	if ((i = inc_load(ag, c, json_string_value(json_object_get(req,
+	    "incident")), ROLE_OPERATOR, &e)) == NULL)
+		goto fail;
+	if (!json_is_object(sets) || json_object_size(sets) == 0) {
+		e = reply_err(EXIT_USAGE, "nothing to update (--set "
+		    "FIELD=VALUE)");
+		goto fail;
+	}
+	rec = json_deep_copy(i->record);
+	aware = i->aware;
+	json_object_foreach(sets, key, v) {
+		if (!json_is_string(v)) {
+			e = reply_err(EXIT_USAGE, "'%s': not a string", key);
+			goto fail;
+		}
+		if (strcmp(key, "aware_at") == 0) {
+			if (parse_time(json_string_value(v), &t) != 0) {
+				e = reply_err(EXIT_USAGE, "'aware_at' must be "
+				    "a time like 2026-11-26T06:00:00Z");
+				goto fail;
+			}
+			fmt_time(t, ats);
+			aware = t;
+			(void)json_object_set_new(changes, key, json_pack(
+			    "{s:s,s:s}", "old", i->aware_at, "new", ats));
+			continue;
+		}
+		if ((f = register_field(key)) == NULL) {
+			e = reply_err(EXIT_USAGE, "unknown field '%s' (see "
+			    "'cordon incident fields')", key);
+			goto fail;
+		}
+		if (register_value(f, json_string_value(v), &nv, err,
+		    sizeof(err)) != 0) {
+			e = reply_err(EXIT_USAGE, "%s", err);
+			goto fail;
+		}
+		(void)json_object_set_new(changes, key, json_pack("{s:O?,s:O}",
+		    "old", json_object_get(rec, key), "new", nv));
+		(void)json_object_set_new(rec, key, nv);
+	}
+	/* Art. 33(1): a late notification must say why it is late. */
+	v = json_object_get(rec, "authority_notified_at");
+	if (json_object_get(changes, "authority_notified_at") && v &&
+	    json_is_string(v) && parse_time(json_string_value(v), &t) == 0 &&
+	    t > aware + ART33_SECONDS && (json_object_get(rec,
+	    "reasons_for_delay") == NULL || json_is_null(json_object_get(rec,
+	    "reasons_for_delay")))) {
+		e = refuse(ag, c, i->id, 0, "the authority was notified after "
+		    "the 72-hour deadline: record reasons_for_delay in the "
+		    "same update (GDPR Art. 33(1))");
+		goto fail;
+	}
+	fmt_time(aware, ats);
+	if ((r = store_begin(ag->store)) == 0) {
+		r = store_exec(ag->store, "UPDATE incidents SET record=?, "
+		    "aware_at=? WHERE id=?", "jss", rec, ats, i->id);
+		if (r == 0)
+			r = journal_append(ag->store, c->actor, i->id, 0,
+			    "incident_updated", json_pack("{s:O}", "changes",
+			    changes));
+		if (r != 0 || (r = store_commit(ag->store)) != 0)
+			store_rollback(ag->store);
+	}
+	if (r != 0) {
+		e = reply_err(EXIT_FAILED, "cannot record the update: %s",
+		    store_errmsg(ag->store));
+		goto fail;
+	}
+	e = reply_ok();
+	(void)json_object_set_new(e, "changes", changes);
+	(void)json_object_set_new(e, "warnings", register_warnings(rec,
+	    aware, time(NULL)));
+	json_decref(rec);
+	inc_free(i);
+	return e;
+fail:
+	json_decref(changes);
+	json_decref(rec);
+	inc_free(i);
+	return e;
+}
+
+json_t *
+h_incident_close(struct agent *ag, const struct caller *c, json_t *req)
+{
+	struct inc	*i;
+	json_t		*e;
+	char		 ts[32];
+	int		 r;
+
+	if ((i = inc_load(ag, c, json_string_value(json_object_get(req,
+	    "incident")), ROLE_LEAD, &e)) == NULL)
+		return e;
+	if (i->closed_at) {
+		e = reply_err(EXIT_USAGE, "%s was closed at %s", i->id,
+		    i->closed_at);
+		inc_free(i);
+		return e;
+	}
+	fmt_time(time(NULL), ts);
+	if ((r = store_begin(ag->store)) == 0) {
+		r = store_exec(ag->store, "UPDATE incidents SET closed_at=? "
+		    "WHERE id=?", "ss", ts, i->id);
+		if (r == 0)
+			r = journal_append(ag->store, c->actor, i->id, 0,
+			    "incident_closed", json_pack("{s:s}", "closed_at",
+			    ts));
+		if (r != 0 || (r = store_commit(ag->store)) != 0)
+			store_rollback(ag->store);
+	}
+	inc_free(i);
+	return r == 0 ? reply_ok() : reply_err(EXIT_FAILED, "cannot close");
+}
+
+/* The corrective measures: what cordon did for this incident. */
+static json_t *
+measures(struct agent *ag, const char *id)
+{
+	sqlite3_stmt	*st;
+	json_t		*a = json_array();
+
+	st = store_q(ag->store, "SELECT id, verb, target, params, state, "
+	    "updated_at, message, undo_of FROM actions WHERE incident=? "
+	    "AND state IN ('succeeded','failed','undone','unknown') "
+	    "ORDER BY id", "s", id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		(void)json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:o?,"
+		    "s:s,s:s,s:s?,s:I}", "action",
+		    (json_int_t)sqlite3_column_int64(st, 0),
+		    "verb", sqlite3_column_text(st, 1),
+		    "target", sqlite3_column_text(st, 2),
+		    "params", store_col_json(st, 3),
+		    "state", sqlite3_column_text(st, 4),
+		    "at", sqlite3_column_text(st, 5),
+		    "message", sqlite3_column_text(st, 6),
+		    "undo_of", (json_int_t)sqlite3_column_int64(st, 7)));
+	(void)sqlite3_reset(st);
+	return a;
+}
+
+json_t *
+h_incident_show(struct agent *ag, const struct caller *c, json_t *req)
+{
+	struct inc	*i;
+	json_t		*e;
+	char		 due[32];
+
+	if ((i = inc_load(ag, c, json_string_value(json_object_get(req,
+	    "incident")), ROLE_AUDITOR, &e)) == NULL)
+		return e;
+	fmt_time(i->aware + ART33_SECONDS, due);
+	e = reply_ok();
+	(void)json_object_set_new(e, "incident", json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:O,s:I}", "id", i->id,
+	    "customer", i->cu->name, "title", i->title, "aware_at",
+	    i->aware_at, "opened_at", i->opened_at, "opened_by", i->opened_by,
+	    "closed_at", i->closed_at, "record", i->record,
+	    "authority_seconds_left", (json_int_t)(i->aware + ART33_SECONDS -
+	    time(NULL))));
+	(void)json_object_set_new(json_object_get(e, "incident"),
+	    "authority_due", json_string(due));
+	(void)json_object_set_new(e, "measures", measures(ag, i->id));
+	(void)json_object_set_new(e, "warnings", register_warnings(i->record,
+	    i->aware, time(NULL)));
+	inc_free(i);
+	return e;
+}
+
+json_t *
+h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
+{
+	json_int_t	 hours = json_integer_value(json_object_get(req,
+	    "hours"));
+	sqlite3_stmt	*st;
+	json_t		*rep = reply_ok(), *list = json_array(), *rec;
+	time_t		 now = time(NULL), aware;
+	int		 overdue = 0;
+
+	if (hours <= 0)
+		hours = 24;
+	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
+	    "record FROM incidents WHERE closed_at IS NULL ORDER BY aware_at",
+	    "");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct customer *cu = config_customer(ag->cfg,
+		    (const char *)sqlite3_column_text(st, 1));
+		const json_t	*d;
+		char		 due[32];
+
+		if (cu == NULL || config_role(cu, c->uid) < ROLE_AUDITOR ||
+		    parse_time((const char *)sqlite3_column_text(st, 3),
+		    &aware) != 0)
+			continue;
+		rec = store_col_json(st, 4);
+		d = json_object_get(rec, "authority_decision");
+		if ((rec && json_object_get(rec, "authority_notified_at") &&
+		    !json_is_null(json_object_get(rec,
+		    "authority_notified_at"))) || (json_is_string(d) &&
+		    strcmp(json_string_value(d), "not_notify") == 0) ||
+		    aware + ART33_SECONDS > now + hours * 3600) {
+			json_decref(rec);
+			continue;
+		}
+		fmt_time(aware + ART33_SECONDS, due);
+		overdue |= aware + ART33_SECONDS < now;
+		(void)json_array_append_new(list, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "incident",
+		    sqlite3_column_text(st, 0), "customer", cu->name, "title",
+		    sqlite3_column_text(st, 2), "what", "notify the "
+		    "supervisory authority (GDPR Art. 33)", "due", due,
+		    "seconds_left", (json_int_t)(aware + ART33_SECONDS - now),
+		    "overdue", aware + ART33_SECONDS < now));
+		json_decref(rec);
+	}
+	(void)sqlite3_reset(st);
+	(void)json_object_set_new(rep, "due", list);
+	(void)json_object_set_new(rep, "overdue", json_boolean(overdue));
 	return rep;
 }

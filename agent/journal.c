@@ -126,6 +126,20 @@ bad(char *err, size_t len, int64_t line, int64_t seq, const char *why)
 	return -EBADMSG;
 }
 
+static int
+is_hex64(const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || strlen(s) != HASH_HEX_LEN)
+		return 0;
+	for (i = 0; i < HASH_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 int
 journal_verify_stream(FILE *f, int64_t *ret_count,
     char ret_head[HASH_HEX_LEN + 1], char *err, size_t errlen)
@@ -147,8 +161,13 @@ journal_verify_stream(FILE *f, int64_t *ret_count,
 			r = bad(err, errlen, lineno, -1, "line too long");
 			goto out;
 		}
-		if ((o = json_loads(line, 0, NULL)) == NULL ||
-		    !json_is_object(o)) {
+		/* json_loadb with the real length: a NUL inside the line
+		 * must not hide what follows it; duplicate keys are how
+		 * a second value would hide behind the hashed one. */
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if ((o = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES,
+		    NULL)) == NULL || !json_is_object(o)) {
 			json_decref(o);
 			r = bad(err, errlen, lineno, -1, "not a JSON object");
 			goto out;
@@ -157,11 +176,12 @@ journal_verify_stream(FILE *f, int64_t *ret_count,
 		seq = json_is_integer(jseq) ? json_integer_value(jseq) : -1;
 		ph = json_string_value(json_object_get(o, "prev_hash"));
 		hh = json_string_value(json_object_get(o, "hash"));
-		if (seq != expect || ph == NULL || hh == NULL) {
+		if (seq != expect || !is_hex64(ph) || !is_hex64(hh)) {
 			json_decref(o);
 			r = bad(err, errlen, lineno, seq, seq != expect ?
 			    "out of sequence (entry missing, added or "
-			    "reordered)" : "missing prev_hash or hash");
+			    "reordered)" : "prev_hash or hash is not 64 hex "
+			    "digits");
 			goto out;
 		}
 		if (strcmp(ph, prev) != 0) {

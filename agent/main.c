@@ -19,8 +19,11 @@ const struct cmd cmds[] = {
 	    "validate a config file without starting anything" },
 	{ "incident", cmd_incident,
 	    "incident open --customer C --title T [--aware-at TIME]\n"
-	    "       cordon incident list [--json]",
-	    "open or list breach-register incidents" },
+	    "       cordon incident list|due [--hours N] [--json]\n"
+	    "       cordon incident show|close ID [--json]\n"
+	    "       cordon incident update ID --set FIELD=VALUE...\n"
+	    "       cordon incident fields",
+	    "the breach register: incidents, their record and deadlines" },
 	{ "plan", cmd_plan, "plan RUNBOOK --incident ID [--set K=V]... "
 	    "[--set-file K=FILE]... [--json]",
 	    "show what a runbook would change (read-only)" },

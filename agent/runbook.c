@@ -339,17 +339,26 @@ resolve_params(const struct runbook *rb, json_t *given, json_t **ret,
 		if (p->type == RB_LIST) {
 			out = json_array();
 			if (json_is_array(v)) {
-				json_array_foreach(v, k, tmp) {
-					if (!json_is_string(tmp))
-						break;
-					(void)json_array_append(out, tmp);
+				json_t *item;
+
+				json_array_foreach(v, k, item) {
+					if (!json_is_string(item)) {
+						json_decref(out);
+						json_decref(tmp);
+						r = rb_fail(err, errlen, file,
+						    p->line, "parameter '%s' "
+						    "item %zu is not a string",
+						    p->name, k + 1);
+						goto fail;
+					}
+					(void)json_array_append(out, item);
 				}
-				tmp = NULL;
 			} else if (json_is_string(v)) {
 				const char *s = json_string_value(v), *c;
 
 				if (strlen(s) != json_string_length(v)) {
 					json_decref(out);
+					json_decref(tmp);
 					r = rb_fail(err, errlen, file,
 					    p->line, "parameter '%s' contains"
 					    " a NUL byte", p->name);
@@ -366,14 +375,18 @@ resolve_params(const struct runbook *rb, json_t *given, json_t **ret,
 					s = *c ? c + 1 : c;
 				}
 			}
-			json_array_foreach(out, k, tmp) {
-				if ((r = check_value(file, p, tmp, k, err,
-				    errlen)) != 0) {
-					json_decref(out);
-					goto fail;
+			{
+				json_t *item;
+
+				json_array_foreach(out, k, item) {
+					if ((r = check_value(file, p, item, k,
+					    err, errlen)) != 0) {
+						json_decref(out);
+						json_decref(tmp);
+						goto fail;
+					}
 				}
 			}
-			tmp = NULL;
 		} else if (!json_is_string(v)) {
 			json_decref(tmp);
 			r = rb_fail(err, errlen, file, p->line, "parameter "

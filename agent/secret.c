@@ -19,7 +19,9 @@ secret_read_file(const char *path, struct secret **ret, const char **why)
 	int		 fd, r;
 
 	*why = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the agent. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) < 0) {
 		*why = "cannot open";
 		return -errno;
 	}

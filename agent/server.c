@@ -109,6 +109,10 @@ static const struct handler {
 } handlers[] = {
 	{ "incident_open",	h_incident_open },
 	{ "incident_list",	h_incident_list },
+	{ "incident_update",	h_incident_update },
+	{ "incident_show",	h_incident_show },
+	{ "incident_close",	h_incident_close },
+	{ "incident_due",	h_incident_due },
 	{ "plan",		h_plan },
 	{ "run",		h_run },
 	{ "undo",		h_undo },

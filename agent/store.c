@@ -11,7 +11,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
 	"CREATE TABLE IF NOT EXISTS incidents("
 	" id TEXT PRIMARY KEY, year INTEGER, num INTEGER, customer TEXT,"
-	" title TEXT, aware_at TEXT, opened_at TEXT, opened_by TEXT);"
+	" title TEXT, aware_at TEXT, opened_at TEXT, opened_by TEXT,"
+	" record TEXT, closed_at TEXT);"
 	"CREATE TABLE IF NOT EXISTS runs("
 	" id INTEGER PRIMARY KEY, incident TEXT, runbook TEXT,"
 	" runbook_sha TEXT, requested_by TEXT, requested_uid INTEGER,"
@@ -41,7 +42,11 @@ static const char schema[] =
 	"CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON"
 	" journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON"
-	" journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;";
+	" journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
+	/* INSERT OR REPLACE fires no delete trigger: refuse old seqs. */
+	"CREATE TRIGGER IF NOT EXISTS journal_only_forward BEFORE INSERT ON"
+	" journal WHEN NEW.seq <= (SELECT COALESCE(MAX(seq), 0) FROM journal)"
+	" BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;";
 
 int
 store_open(const char *path, struct store **ret, char *err, size_t errlen)

@@ -171,7 +171,7 @@ parse_time(const char *s, time_t *ret)
 		"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%d %H:%M:%S",
 		"%Y-%m-%d %H:%M", "%Y-%m-%d",
 	};
-	struct tm	 tm;
+	struct tm	 tm, want;
 	const char	*end;
 	size_t		 i;
 	time_t		 t;
@@ -185,7 +185,14 @@ parse_time(const char *s, time_t *ret)
 		end = strptime(s, fmts[i], &tm);
 		if (end == NULL || *end != '\0')
 			continue;
+		want = tm;
 		if ((t = timegm(&tm)) == (time_t)-1)
+			return -EINVAL;
+		/* timegm normalises Feb 30 to Mar 2: refuse what moved. */
+		if (gmtime_r(&t, &tm) == NULL || tm.tm_mday != want.tm_mday ||
+		    tm.tm_mon != want.tm_mon || tm.tm_year != want.tm_year ||
+		    tm.tm_hour != want.tm_hour || tm.tm_min != want.tm_min ||
+		    tm.tm_sec != want.tm_sec)
 			return -EINVAL;
 		*ret = t;
 		return 0;
