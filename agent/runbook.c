@@ -71,13 +71,39 @@ check_refs(const char *s, const struct runbook *rb, int allow_item,
 	return 0;
 }
 
+static const char *param_keys[] = { "name", "type", "required", "default",
+    "description", NULL };
+static const char *step_keys[] = { "name", "verb", "target", "foreach", "args",
+    "approval", "on_failure", "description", NULL };
+
+/* A typo in a key ("requird") must not silently change meaning. */
+static int
+only_keys(const char *file, const config_setting_t *g, const char **keys,
+    char *err, size_t errlen)
+{
+	int	i, j, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t	*m = config_setting_get_elem(g,
+		    (unsigned)i);
+		const char		*k = config_setting_name(m);
+
+		for (j = 0; keys[j]; j++)
+			if (k && strcmp(k, keys[j]) == 0)
+				break;
+		if (keys[j] == NULL)
+			return FAIL(m, "unknown key '%s'", k ? k : "?");
+	}
+	return 0;
+}
+
 static int
 parse_params(const char *file, config_t *cf, struct runbook *rb, char *err,
     size_t errlen)
 {
 	const config_setting_t	*l = config_lookup(cf, "params");
 	const char		*name, *type, *def;
-	int			 i, n, req;
+	int			 i, n, req, r;
 	size_t			 j;
 
 	if (l == NULL)
@@ -116,7 +142,14 @@ parse_params(const char *file, config_t *cf, struct runbook *rb, char *err,
 		else
 			return FAIL(p, "parameter '%s': unknown type '%s' "
 			    "(string, list, int, bool)", name, type);
+		if ((r = only_keys(file, p, param_keys, err, errlen)) != 0)
+			return r;
 		req = 0;
+		if (config_setting_get_member(p, "required") != NULL &&
+		    config_setting_type(config_setting_get_member(p,
+		    "required")) != CONFIG_TYPE_BOOL)
+			return FAIL(config_setting_get_member(p, "required"),
+			    "'required' must be true or false");
 		(void)config_setting_lookup_bool(p, "required", &req);
 		pp->name = xstrdup(name);
 		pp->required = req;
@@ -140,8 +173,13 @@ parse_step(const char *file, config_setting_t *s, struct runbook *rb,
 	if (!config_setting_is_group(s))
 		return FAIL(s, "step must be a group");
 	st->line = config_setting_source_line(s);
+	if ((i = only_keys(file, s, step_keys, err, errlen)) != 0)
+		return i;
 	if (str_member(s, "name", &name) || name == NULL)
 		return FAIL(s, "step needs a string 'name'");
+	for (i = 0; rb->steps + i < st; i++)
+		if (strcmp(rb->steps[i].name, name) == 0)
+			return FAIL(s, "duplicate step name '%s'", name);
 	if (str_member(s, "verb", &verb) || verb == NULL)
 		return FAIL(s, "step '%s' needs a 'verb'", name);
 	if (str_member(s, "target", &target) || target == NULL)
@@ -220,6 +258,23 @@ runbook_parse(const char *file, const char *text, struct runbook **ret,
 	config_init(&cf);
 	rb->file = xstrdup(file);
 	sha256_hex(text, strlen(text), rb->sha);
+	/*
+	 * libconfig 1.5 would read any file the agent can open, and the
+	 * recorded hash would not cover it: a runbook is one text.
+	 */
+	for (s = text, i = 1; *s; i++) {
+		const char *ln = s + strspn(s, " \t");
+
+		if (strncmp(ln, "@include", 8) == 0) {
+			r = rb_fail(err, errlen, file, i, "@include is not "
+			    "allowed in a runbook");
+			goto out;
+		}
+		s = strchr(s, '\n');
+		if (s == NULL)
+			break;
+		s++;
+	}
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {
 		r = rb_fail(err, errlen, file, config_error_line(&cf), "%s",
 		    config_error_text(&cf));
@@ -338,17 +393,25 @@ resolve_params(const struct runbook *rb, json_t *given, json_t **ret,
 		}
 		if (p->type == RB_LIST) {
 			out = json_array();
+			if (!json_is_array(v) && !json_is_string(v)) {
+				json_decref(out);
+				json_decref(tmp);
+				r = rb_fail(err, errlen, file, p->line,
+				    "parameter '%s' must be a list", p->name);
+				goto fail;
+			}
 			if (json_is_array(v)) {
 				json_t *item;
 
 				json_array_foreach(v, k, item) {
-					if (!json_is_string(item)) {
+					if (!json_is_string(item) ||
+					    json_string_length(item) == 0) {
 						json_decref(out);
 						json_decref(tmp);
 						r = rb_fail(err, errlen, file,
 						    p->line, "parameter '%s' "
-						    "item %zu is not a string",
-						    p->name, k + 1);
+						    "item %zu is not a non-empty "
+						    "string", p->name, k + 1);
 						goto fail;
 					}
 					(void)json_array_append(out, item);
@@ -405,11 +468,12 @@ resolve_params(const struct runbook *rb, json_t *given, json_t **ret,
 				errno = 0;
 				(void)strtoll(s, &end, 10);
 				if (errno || *s == '\0' || *end != '\0') {
-					json_decref(tmp);
+					/* s may live in tmp: report first. */
 					r = rb_fail(err, errlen, file, p->line,
 					    "parameter '%s' must be an "
 					    "integer, not '%.40s'", p->name,
 					    s);
+					json_decref(tmp);
 					goto fail;
 				}
 			} else if (p->type == RB_BOOL &&
@@ -442,7 +506,7 @@ subst(const char *tmpl, json_t *vals, const char *item, char **ret)
 	json_t		*v;
 	size_t		 n;
 
-	buf_init(&b, 2 * RUNBOOK_VALUE_MAX + strlen(tmpl));
+	buf_init(&b, 16 * RUNBOOK_VALUE_MAX + strlen(tmpl));
 	while ((s = strstr(p, "${")) != NULL) {
 		e = strchr(s, '}');
 		if (buf_add(&b, p, (size_t)(s - p)) != 0)
@@ -557,8 +621,8 @@ runbook_expand(const struct runbook *rb, const struct customer *cu,
 					r = rb_fail(err, errlen, file,
 					    st->line, "step '%s': arg '%s' "
 					    "cannot be expanded (a list "
-					    "outside foreach?)", st->name,
-					    key);
+					    "outside foreach, or too long)",
+					    st->name, key);
 					goto fail;
 				}
 				one = json_string(s);
