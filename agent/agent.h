@@ -45,6 +45,7 @@ struct agent {
 struct caller {
 	uid_t	 uid;
 	char	 actor[96];		/* "alice(1001)" */
+	const char *cmd;		/* the request, for the record */
 	int	 fd;			/* for handlers that stream */
 };
 
@@ -59,6 +60,10 @@ json_t	*refuse(struct agent *, const struct caller *, const char *incident,
 /* Requires at least role for the incident's customer; NULL when allowed. */
 json_t	*require_role(struct agent *, const struct caller *,
 	    const struct customer *, enum role, const char *incident);
+/* The same, for a request about one action: the refusal names it. */
+json_t	*require_role_for(struct agent *, const struct caller *,
+	    const struct customer *, enum role, const char *incident,
+	    int64_t action);
 /* Resolves an incident id to its customer; NULL + *ret_err on failure. */
 struct customer	*incident_customer(struct agent *, const char *id,
 		    json_t **ret_err);

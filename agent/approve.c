@@ -139,8 +139,8 @@ h_approve(struct agent *ag, const struct caller *c, json_t *req)
 		}
 		e = a->customer == NULL ? reply_err(EXIT_USAGE, "A%lld: "
 		    "customer not configured", (long long)a->id) :
-		    (i == 0 || one) ? require_role(ag, c, a->customer,
-		    ROLE_LEAD, a->incident) : NULL;
+		    (i == 0 || one) ? require_role_for(ag, c, a->customer,
+		    ROLE_LEAD, a->incident, one ? a->id : 0) : NULL;
 		act_free(a);
 		if (e) {
 			free(ids);
@@ -214,8 +214,8 @@ h_reject(struct agent *ag, const struct caller *c, json_t *req)
 		act_free(a);
 		return reply_err(EXIT_USAGE, "customer not configured");
 	}
-	if ((e = require_role(ag, c, a->customer, ROLE_LEAD,
-	    a->incident)) != NULL) {
+	if ((e = require_role_for(ag, c, a->customer, ROLE_LEAD,
+	    a->incident, a->id)) != NULL) {
 		act_free(a);
 		return e;
 	}

@@ -412,6 +412,13 @@ set_file(json_t *params, const char *arg)
 		return die(EXIT_USAGE, "--set-file needs KEY=FILE");
 	if ((r = read_file(eq + 1, SET_FILE_MAX, &text, &len)) != 0)
 		return die(EXIT_USAGE, "%s: %s", eq + 1, strerror(-r));
+	if ((p = memchr(text, '\0', len)) != NULL) {
+		for (r = 1, nl = text; nl < p; nl++)
+			r += *nl == '\n';
+		free(text);
+		return die(EXIT_USAGE, "%s:%d: contains a NUL byte", eq + 1,
+		    r);
+	}
 	list = json_array();
 	for (p = text; p < text + len; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(text + len - p));

@@ -256,8 +256,8 @@ load_visible(struct agent *ag, const struct caller *c, json_t *req,
 	if ((*ret)->customer == NULL)
 		return reply_err(EXIT_USAGE, "action A%lld belongs to a "
 		    "customer no longer configured", (long long)id);
-	if ((e = require_role(ag, c, (*ret)->customer, need,
-	    (*ret)->incident)) != NULL) {
+	if ((e = require_role_for(ag, c, (*ret)->customer, need,
+	    (*ret)->incident, (*ret)->id)) != NULL) {
 		act_free(*ret);
 		*ret = NULL;
 		return e;

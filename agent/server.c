@@ -76,8 +76,8 @@ refuse(struct agent *ag, const struct caller *c, const char *incident,
 	va_end(ap);
 	if ((rc = store_begin(ag->store)) == 0) {
 		rc = journal_append(ag->store, c->actor, incident, action,
-		    "refused", json_pack("{s:O}", "reason",
-		    json_object_get(r, "error")));
+		    "refused", json_pack("{s:O,s:s?}", "reason",
+		    json_object_get(r, "error"), "request", c->cmd));
 		if (rc == 0)
 			rc = store_commit(ag->store);
 		else
@@ -90,16 +90,24 @@ refuse(struct agent *ag, const struct caller *c, const char *incident,
 }
 
 json_t *
-require_role(struct agent *ag, const struct caller *c,
-    const struct customer *cu, enum role need, const char *incident)
+require_role_for(struct agent *ag, const struct caller *c,
+    const struct customer *cu, enum role need, const char *incident,
+    int64_t action)
 {
 	enum role	have = config_role(cu, c->uid);
 
 	if (have >= need)
 		return NULL;
-	return refuse(ag, c, incident, 0, "%s has role '%s' for customer "
-	    "'%s'; this needs '%s'", c->actor, role_name(have), cu->name,
-	    role_name(need));
+	return refuse(ag, c, incident, action, "%s has role '%s' for customer "
+	    "'%s'; '%s' needs '%s'", c->actor, role_name(have), cu->name,
+	    c->cmd ? c->cmd : "this", role_name(need));
+}
+
+json_t *
+require_role(struct agent *ag, const struct caller *c,
+    const struct customer *cu, enum role need, const char *incident)
+{
+	return require_role_for(ag, c, cu, need, incident, 0);
 }
 
 static const struct handler {
@@ -218,6 +226,7 @@ serve(struct agent *ag, int fd, uid_t uid, const char *line)
 		    cmd ? cmd : "");
 		goto out;
 	}
+	c.cmd = cmd;
 	log_debug("%s: %s", c.actor, cmd);
 	rep = handlers[i].fn(ag, &c, req);
 out:

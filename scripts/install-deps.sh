@@ -7,7 +7,11 @@ set -eu
 PKGS="build-essential pkg-config
 libssh-dev libldap-dev libcurl4-openssl-dev libconfig-dev libsqlite3-dev
 libcmocka-dev libjansson-dev libssl-dev
-slapd ldap-utils sqlite3 util-linux passwd procps"
+slapd ldap-utils sqlite3 util-linux passwd procps
+openssh-server openssh-client sshpass sudo
+samba samba-ad-dc samba-ad-provision krb5-user ldb-tools winbind smbclient
+openssl iproute2
+python3 nftables netcat-openbsd curl"
 
 missing=""
 for p in $PKGS; do
@@ -32,8 +36,8 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	created_policy=1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+apt-get -o DPkg::Lock::Timeout=600 update -q
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 [ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d
 exit 0

@@ -1,0 +1,630 @@
+/*
+ * it_ad: the ldap family's Active Directory flavour against a real Samba
+ * AD DC (scripts/samba-ad-start.sh), provisioned once per program in its
+ * own network namespace; every test makes its own users, so tests share
+ * nothing but the domain.  The harness's slapd (port 38925) is unused.
+ *
+ * Independent readers: ldapsearch/ldapmodify as Administrator, and binds
+ * as the user (AD answers "data 533" for a disabled account, "data 52e"
+ * for a wrong password).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define AD_PORT		38925
+#define AD_BASE		"DC=cordon,DC=test"
+#define AD_USERS	"CN=Users," AD_BASE
+#define AD_ADMIN	"Administrator@cordon.test"
+#define AD_ADMIN_PW	"Adm1n!Pass-2024"
+#define AD_SVC_DN	"CN=cordon-svc," AD_USERS
+#define AD_USER_PW	"Us3r!Pass-2024x"
+#define AD_START_S	120
+
+static char	ad_dir[IT_PATH_MAX];
+static char	ad_ns[32];
+static char	ad_ip[32];
+static char	ad_uri[64];
+static char	ad_ca[IT_PATH_MAX + 32];
+static int	ad_up;
+
+static void
+ad_script(struct it_env *e, const char *name, char *const args[])
+{
+	char		 path[IT_PATH_MAX];
+	const char	*argv[6] = { path, NULL };
+	size_t		 i;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", e->scripts, name);
+	for (i = 0; args[i] && i < 4; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (it_runv(e, IT_ROOT, NULL, argv, AD_START_S) != 0)
+		(void)fprintf(stderr, "%s: exit %d: %s\n", name, e->status,
+		    e->err);
+}
+
+static int
+group_setup(void **state)
+{
+	struct it_env	*e;
+	char		*args[4];
+	int		 n;
+
+	if (it_group_setup(state, AD_PORT) != 0)
+		return -1;
+	e = *state;
+	n = (int)(getpid() % 200);
+	(void)snprintf(ad_ns, sizeof(ad_ns), "cdadit%d", n);
+	(void)snprintf(ad_ip, sizeof(ad_ip), "10.77.0.%d", 20 + n);
+	(void)snprintf(ad_uri, sizeof(ad_uri), "ldaps://%s", ad_ip);
+	(void)it_gpath(e, "ad", ad_dir);
+	(void)snprintf(ad_ca, sizeof(ad_ca), "%s/tls/ca.pem", ad_dir);
+	if (setenv("LDAPTLS_CACERT", ad_ca, 1) != 0)
+		return -1;
+	args[0] = ad_dir;
+	args[1] = ad_ns;
+	args[2] = ad_ip;
+	args[3] = NULL;
+	ad_script(e, "samba-ad-start.sh", args);
+	if (e->status != 0)
+		return -1;
+	ad_up = 1;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct it_env	*e = *state;
+	char		*args[2] = { ad_dir, NULL };
+
+	if (e && ad_up) {
+		ad_script(e, "samba-ad-stop.sh", args);
+		ad_up = 0;
+	}
+	return it_group_teardown(state);
+}
+
+/* Runs `ldapmodify -a` (add = 1) or ldapmodify on ldif as Administrator. */
+static int
+ad_modify(struct it_env *e, const char *ldif, int add)
+{
+	char		 path[IT_PATH_MAX];
+	const char	*argv[] = { "ldapmodify", "-x", "-H", ad_uri, "-D",
+	    AD_ADMIN, "-w", AD_ADMIN_PW, add ? "-a" : "-c", "-f", path, NULL };
+
+	(void)it_tpath(e, "mod.ldif", path);
+	if (it_write_file(path, ldif, strlen(ldif), 0600) != 0)
+		return -1;
+	return it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S);
+}
+
+/* A user CN=<cn>,CN=Users with sAMAccountName sam, enabled (512). */
+static void
+ad_user_add(struct it_env *e, const char *cn, const char *sam)
+{
+	char			 ldif[2048], pw[128], b64[256];
+	const char		*q = "\"" AD_USER_PW "\"";
+	size_t			 i, n = 0;
+	int			 k;
+
+	/* unicodePwd:: base64 of "password" in UTF-16LE. */
+	for (i = 0; q[i]; i++) {
+		pw[n++] = q[i];
+		pw[n++] = 0;
+	}
+	{
+		static const char b[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+		    "klmnopqrstuvwxyz0123456789+/";
+		size_t j, o = 0;
+
+		for (j = 0; j < n; j += 3) {
+			unsigned v = (unsigned char)pw[j] << 16;
+
+			if (j + 1 < n)
+				v |= (unsigned char)pw[j + 1] << 8;
+			if (j + 2 < n)
+				v |= (unsigned char)pw[j + 2];
+			b64[o++] = b[(v >> 18) & 63];
+			b64[o++] = b[(v >> 12) & 63];
+			b64[o++] = j + 1 < n ? b[(v >> 6) & 63] : '=';
+			b64[o++] = j + 2 < n ? b[v & 63] : '=';
+		}
+		b64[o] = '\0';
+	}
+	k = snprintf(ldif, sizeof(ldif),
+	    "dn: CN=%s,%s\n"
+	    "objectClass: user\n"
+	    "sAMAccountName: %s\n"
+	    "userPrincipalName: %s@cordon.test\n"
+	    "unicodePwd:: %s\n"
+	    "userAccountControl: 512\n", cn, AD_USERS, sam, sam, b64);
+	assert_true(k > 0 && (size_t)k < sizeof(ldif));
+	if (ad_modify(e, ldif, 1) != 0)
+		fail_msg("cannot add '%s': %s", sam, e->err);
+}
+
+/* userAccountControl of sam as Administrator reads it; -1 if none. */
+static long
+ad_uac(struct it_env *e, const char *sam)
+{
+	char		 f[256];
+	const char	*argv[] = { "ldapsearch", "-LLL", "-o", "ldif-wrap=no",
+	    "-x", "-H", ad_uri, "-D", AD_ADMIN, "-w", AD_ADMIN_PW, "-b",
+	    AD_BASE, f, "userAccountControl", NULL };
+	const char	*p;
+	size_t		 i, o;
+
+	/* RFC 4515 for the few metacharacters the tests use. */
+	o = (size_t)snprintf(f, sizeof(f), "(sAMAccountName=");
+	for (i = 0; sam[i] && o + 4 < sizeof(f); i++)
+		if (strchr("()*\\", sam[i]))
+			o += (size_t)snprintf(f + o, sizeof(f) - o, "\\%02x",
+			    (unsigned char)sam[i]);
+		else
+			f[o++] = sam[i];
+	f[o++] = ')';
+	f[o] = '\0';
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0 ||
+	    (p = strstr(e->out, "userAccountControl: ")) == NULL)
+		return -1;
+	return strtol(p + 20, NULL, 10);
+}
+
+static void
+ad_set_uac(struct it_env *e, const char *cn, long v)
+{
+	char	ldif[512];
+
+	(void)snprintf(ldif, sizeof(ldif), "dn: CN=%s,%s\nchangetype: modify\n"
+	    "replace: userAccountControl\nuserAccountControl: %ld\n-\n", cn,
+	    AD_USERS, v);
+	assert_int_equal(ad_modify(e, ldif, 0), 0);
+}
+
+/* Exit code of a bind as sam@cordon.test (0 ok, 49 refused). */
+static int
+ad_bind(struct it_env *e, const char *sam, const char *pw)
+{
+	char		 who[256];
+	const char	*argv[] = { "ldapsearch", "-x", "-H", ad_uri, "-D", who,
+	    "-w", pw, "-b", "", "-s", "base", "1.1", NULL };
+
+	(void)snprintf(who, sizeof(who), "%s@cordon.test", sam);
+	return it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S);
+}
+
+/* 1 if the group (a DN) lists user CN as member, as Administrator sees. */
+static int
+ad_member(struct it_env *e, const char *group, const char *cn)
+{
+	char		 f[512];
+	const char	*argv[] = { "ldapsearch", "-LLL", "-x", "-H", ad_uri,
+	    "-D", AD_ADMIN, "-w", AD_ADMIN_PW, "-b", group, "-s", "base", f,
+	    "1.1", NULL };
+
+	(void)snprintf(f, sizeof(f), "(member=CN=%s,%s)", cn, AD_USERS);
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S),
+	    0);
+	return strstr(e->out, "dn:") != NULL;
+}
+
+static void
+ad_member_add(struct it_env *e, const char *group, const char *cn)
+{
+	char	ldif[512];
+
+	(void)snprintf(ldif, sizeof(ldif), "dn: %s\nchangetype: modify\n"
+	    "add: member\nmember: CN=%s,%s\n-\n", group, cn, AD_USERS);
+	assert_int_equal(ad_modify(e, ldif, 0), 0);
+}
+
+static void
+runbook_write(struct it_env *e, const char *name, const char *verb,
+    const char *extra_params, const char *extra_args)
+{
+	char	path[IT_PATH_MAX], rb[2048];
+	int	n;
+
+	(void)it_gpath(e, name, path);
+	n = snprintf(rb, sizeof(rb),
+	    "name = \"%s\";\n"
+	    "params = ( { name = \"accounts\"; type = \"list\"; "
+	    "required = true; }%s );\n"
+	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"corp-ad\";\n"
+	    "  foreach = \"${accounts}\";\n"
+	    "  args = { account = \"${item}\";%s };\n"
+	    "  approval = \"required\"; on_failure = \"continue\"; } );\n",
+	    name, extra_params, verb, extra_args);
+	assert_true(n > 0 && (size_t)n < sizeof(rb));
+	assert_int_equal(it_write_file(path, rb, (size_t)n, 0644), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct it_env	*e = *state;
+	struct it_conf	 c;
+	char		 tgt[2048], *text = NULL, *p, vault[IT_PATH_MAX];
+	char		 conf[8192];
+	size_t		 len;
+	int		 n;
+
+	memset(&c, 0, sizeof(c));
+	n = snprintf(tgt, sizeof(tgt), "{\n"
+	    "\t\t\t\tname = \"corp-ad\";\n"
+	    "\t\t\t\ttype = \"ldap\";\n"
+	    "\t\t\t\tflavour = \"ad\";\n"
+	    "\t\t\t\turi = \"%s\";\n"
+	    "\t\t\t\tca_file = \"%s\";\n"
+	    "\t\t\t\tbind_dn = \"" AD_SVC_DN "\";\n"
+	    "\t\t\t\tpassword_file = \"%s/svc.pw\";\n"
+	    "\t\t\t\tbase_dn = \"" AD_BASE "\";\n"
+	    "\t\t\t\tuser_attr = \"sAMAccountName\";\n"
+	    "\t\t\t}", ad_uri, ad_ca, ad_dir);
+	if (n < 0 || (size_t)n >= sizeof(tgt))
+		return -1;
+	c.targets_extra = tgt;
+	c.protected_extra = "\"adprot\"";
+	if (it_test_dir(e) != 0 || it_config_write(e, e->conf, &c) != 0 ||
+	    it_read_file(e->conf, &text, &len) != 0)
+		return -1;
+	/* The standard config has no vault; reset_password needs one. */
+	(void)it_tpath(e, "vault", vault);
+	if ((p = strstr(text, "agent: {\n")) == NULL)
+		return -1;
+	p += strlen("agent: {\n");
+	n = snprintf(conf, sizeof(conf), "%.*s\tsecrets_dir = \"%s\";\n%s",
+	    (int)(p - text), text, vault, p);
+	free(text);
+	if (n < 0 || (size_t)n >= sizeof(conf) ||
+	    it_write_file(e->conf, conf, (size_t)n, 0600) != 0)
+		return -1;
+	return it_agent_start(e, 0);
+}
+
+static int
+teardown(void **state)
+{
+	return it_test_teardown(*state);
+}
+
+static const char *
+aref(int64_t id, char buf[32])
+{
+	(void)snprintf(buf, 32, "A%lld", (long long)id);
+	return buf;
+}
+
+/* Runs runbook for accounts, approves every action, waits for want. */
+static size_t
+run_approve(struct it_env *e, const char *runbook, const char *accounts,
+    int64_t *ids, size_t max, const char *want)
+{
+	char	inc[32], path[IT_PATH_MAX], ref[32];
+	size_t	n, i;
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, runbook, path);
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, accounts, ids,
+	    max, &n), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(it_cordon(e, IT_LEAD, "approve",
+		    aref(ids[i], ref), NULL), 0);
+		if (want)
+			assert_int_equal(it_wait_action(e, ids[i], want,
+			    IT_SETTLE_S), 0);
+	}
+	return n;
+}
+
+/* Queues and approves the undo of id; waits for it to succeed. */
+static void
+undo_approve(struct it_env *e, int64_t id)
+{
+	char		ref[32];
+	long long	u, r;
+
+	assert_int_equal(it_cordon(e, IT_OP, "undo", aref(id, ref), NULL), 0);
+	if (sscanf(e->out, "undo of %*s queued as A%lld (run %lld)", &u,
+	    &r) != 2)
+		fail_msg("cannot read the undo id from '%s'", e->out);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(u, ref), NULL),
+	    0);
+	assert_int_equal(it_wait_action(e, u, "succeeded", IT_SETTLE_S), 0);
+	assert_int_equal(it_wait_action(e, id, "undone", IT_SETTLE_S), 0);
+}
+
+static void
+test_ad_disable_and_undo(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+	json_t		*a;
+
+	ad_user_add(e, "Dis One", "dis1");
+	ad_set_uac(e, "Dis One", 512 | 0x10000);	/* other bits kept */
+	assert_int_equal(ad_bind(e, "dis1", AD_USER_PW), 0);
+	runbook_write(e, "ad-disable.runbook", "ldap.disable_account", "", "");
+	assert_int_equal(run_approve(e, "ad-disable.runbook", "dis1", &id, 1,
+	    "succeeded"), 1);
+	assert_int_equal(ad_uac(e, "dis1"), 512 | 0x10000 | 2);
+	assert_int_equal(ad_bind(e, "dis1", AD_USER_PW), 49);
+	assert_true(strstr(e->err, "data 533") != NULL);
+	assert_non_null(a = it_action(e, id));
+	assert_non_null(json_object_get(json_object_get(a, "before"),
+	    "guid"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a,
+	    "observed"), "uac")), 512 | 0x10000 | 2);
+	json_decref(a);
+
+	undo_approve(e, id);
+	assert_int_equal(ad_uac(e, "dis1"), 512 | 0x10000);
+	assert_int_equal(ad_bind(e, "dis1", AD_USER_PW), 0);
+}
+
+static void
+test_ad_disable_already_disabled(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+
+	ad_user_add(e, "Dis Two", "dis2");
+	ad_set_uac(e, "Dis Two", 514);
+	runbook_write(e, "ad-disable.runbook", "ldap.disable_account", "", "");
+	assert_int_equal(run_approve(e, "ad-disable.runbook", "dis2", &id, 1,
+	    "succeeded"), 1);
+	assert_true(it_journal_count(e, "succeeded", id) == 1);
+	assert_int_equal(ad_uac(e, "dis2"), 514);
+	/* Undo of a no-change action leaves the account disabled. */
+	undo_approve(e, id);
+	assert_int_equal(ad_uac(e, "dis2"), 514);
+}
+
+static void
+test_ad_disable_concurrent_change(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], path[IT_PATH_MAX], ref[32];
+	int64_t		 id;
+	size_t		 n;
+	int		 i;
+
+	ad_user_add(e, "Cas One", "cas1");
+	runbook_write(e, "ad-disable.runbook", "ldap.disable_account", "", "");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-disable.runbook", path);
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "cas1", &id, 1,
+	    &n), 0);
+	/* Somebody else changes the attribute after check. */
+	ad_set_uac(e, "Cas One", 512 | 0x10000);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(id, ref),
+	    NULL), 0);
+	for (i = 0; i < 100 && it_journal_count(e, "plan_changed", id) < 1;
+	    i++)
+		(void)usleep(100 * 1000);
+	assert_true(it_journal_count(e, "plan_changed", id) >= 1);
+	assert_int_equal(it_wait_action(e, id, "awaiting_approval",
+	    IT_SETTLE_S), 0);
+	/* Never overwritten: the other writer's value stands. */
+	assert_int_equal(ad_uac(e, "cas1"), 512 | 0x10000);
+	/* Approving the new plan applies it on top of the new value. */
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", ref, NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+	assert_int_equal(ad_uac(e, "cas1"), 512 | 0x10000 | 2);
+}
+
+static void
+assert_not_in(const char *path, const char *pw)
+{
+	int	r = it_file_has(path, pw);
+
+	if (r == 1)
+		fail_msg("the new password is in '%s'", path);
+}
+
+static void
+test_ad_reset_password(void **state)
+{
+	struct it_env	*e = *state;
+	char		 vf[IT_PATH_MAX], side[IT_PATH_MAX + 16], *pw = NULL;
+	char		 name[64];
+	int64_t		 id;
+	size_t		 len;
+	json_t		*a, *j;
+	char		*dump;
+
+	ad_user_add(e, "Res One", "res1");
+	runbook_write(e, "ad-reset.runbook", "ldap.reset_password", "",
+	    " twice = \"true\";");
+	assert_int_equal(it_incident_open(e, name), 0);
+	{
+		char path[IT_PATH_MAX], inc[32];
+		size_t n;
+
+		memcpy(inc, name, sizeof(inc));
+		(void)it_gpath(e, "ad-reset.runbook", path);
+		/* The plan says so. */
+		assert_int_equal(it_cordon(e, IT_OP, "plan", path,
+		    "--incident", inc, "--set", "accounts=res1", NULL), 0);
+		assert_true(it_out_has(e, "irreversible"));
+		assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "res1",
+		    &id, 1, &n), 0);
+		assert_int_equal(it_cordon(e, IT_LEAD, "approve",
+		    aref(id, name), NULL), 0);
+		assert_int_equal(it_wait_action(e, id, "succeeded",
+		    IT_SETTLE_S), 0);
+	}
+	(void)snprintf(name, sizeof(name), "vault/A%lld-password",
+	    (long long)id);
+	(void)it_tpath(e, name, vf);
+	assert_int_equal(it_read_file(vf, &pw, &len), 0);
+	assert_true(len >= 12);
+	assert_int_equal(ad_bind(e, "res1", AD_USER_PW), 49);
+	assert_true(strstr(e->err, "data 52e") != NULL);
+	assert_int_equal(ad_bind(e, "res1", pw), 0);
+
+	/* Only the fingerprint leaves the vault. */
+	assert_non_null(a = it_action(e, id));
+	assert_non_null(json_object_get(json_object_get(a, "observed"),
+	    "password_fp"));
+	json_decref(a);
+	assert_non_null(j = it_journal(e));
+	assert_non_null(dump = json_dumps(j, 0));
+	assert_null(strstr(dump, pw));
+	free(dump);
+	json_decref(j);
+	assert_not_in(e->log, pw);
+	assert_not_in(e->store, pw);
+	(void)snprintf(side, sizeof(side), "%s-wal", e->store);
+	assert_not_in(side, pw);
+	(void)snprintf(side, sizeof(side), "%s-shm", e->store);
+	assert_not_in(side, pw);
+	/* No undo for an irreversible verb. */
+	assert_int_equal(it_cordon(e, IT_OP, "undo", aref(id, name), NULL),
+	    3);
+	explicit_bzero(pw, len);
+	free(pw);
+}
+
+static void
+test_ad_remove_from_groups(void **state)
+{
+	struct it_env	*e = *state;
+	const char	*bo = "CN=Backup Operators,CN=Builtin," AD_BASE;
+	const char	*po = "CN=Print Operators,CN=Builtin," AD_BASE;
+	const char	*da = "CN=Domain Admins," AD_USERS;
+	char		 inc[32], path[IT_PATH_MAX], ref[32];
+	int64_t		 id;
+	size_t		 n;
+	json_t		*a;
+
+	ad_user_add(e, "Grp One", "grp1");
+	ad_user_add(e, "Grp Two", "grp2");
+	ad_member_add(e, bo, "Grp One");
+	ad_member_add(e, po, "Grp One");
+	ad_member_add(e, bo, "Grp Two");
+	runbook_write(e, "ad-groups.runbook", "ldap.remove_from_groups",
+	    ", { name = \"groups\"; type = \"string\"; required = true; }",
+	    " groups = \"${groups}\";");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-groups.runbook", path);
+	assert_int_equal(it_cordon(e, IT_OP, "run", path, "--incident", inc,
+	    "--set", "accounts=grp1", "--set", "groups=privileged", "--json",
+	    NULL), 0);
+	assert_non_null(a = it_out_json(e));
+	id = json_integer_value(json_array_get(json_object_get(a, "actions"),
+	    0));
+	json_decref(a);
+	(void)n;
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(id, ref),
+	    NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+	assert_int_equal(ad_member(e, bo, "Grp One"), 0);
+	assert_int_equal(ad_member(e, po, "Grp One"), 0);
+	assert_int_equal(ad_member(e, da, "Grp One"), 0);
+	assert_int_equal(ad_member(e, bo, "Grp Two"), 1);	/* untouched */
+	assert_non_null(a = it_action(e, id));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(a,
+	    "before"), "groups")), 2);
+	json_decref(a);
+
+	undo_approve(e, id);
+	assert_int_equal(ad_member(e, bo, "Grp One"), 1);
+	assert_int_equal(ad_member(e, po, "Grp One"), 1);
+	assert_int_equal(ad_member(e, da, "Grp One"), 0);	/* never was */
+}
+
+static void
+test_ad_metacharacters(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], path[IT_PATH_MAX];
+	int64_t		 ids[4];
+	size_t		 n;
+
+	ad_user_add(e, "Meta One", "meta1");
+	ad_user_add(e, "Meta Two", "meta2");
+	ad_user_add(e, "Doe\\, John", "pa(r)en");
+	runbook_write(e, "ad-disable.runbook", "ldap.disable_account", "", "");
+	/* A wildcard is a literal '*': no such account, nothing touched. */
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-disable.runbook", path);
+	(void)it_run_accounts(e, IT_OP, path, inc, "meta*", ids, 4, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(it_wait_action(e, ids[0], "failed", IT_SETTLE_S), 0);
+	assert_int_equal(ad_uac(e, "meta1"), 512);
+	assert_int_equal(ad_uac(e, "meta2"), 512);
+	(void)it_run_accounts(e, IT_OP, path, inc,
+	    "meta1)(sAMAccountName=meta2", ids, 4, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(it_wait_action(e, ids[0], "failed", IT_SETTLE_S), 0);
+	assert_int_equal(ad_uac(e, "meta1"), 512);
+	assert_int_equal(ad_uac(e, "meta2"), 512);
+	/* Parentheses in the name and a comma in the DN. */
+	assert_int_equal(run_approve(e, "ad-disable.runbook", "pa(r)en", ids,
+	    1, "succeeded"), 1);
+	assert_int_equal(ad_uac(e, "pa(r)en"), 514);
+	assert_int_equal(ad_uac(e, "meta1"), 512);
+	assert_int_equal(ad_uac(e, "meta2"), 512);
+	undo_approve(e, ids[0]);
+	assert_int_equal(ad_uac(e, "pa(r)en"), 512);
+}
+
+static void
+test_ad_protected_refused(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *who[] = { "Administrator", "krbtgt", "cordon-svc",
+	    "adprot" };
+	char		 inc[32], path[IT_PATH_MAX];
+	int64_t		 ids[4];
+	size_t		 n, i;
+
+	ad_user_add(e, "Ad Prot", "adprot");
+	runbook_write(e, "ad-disable.runbook", "ldap.disable_account", "", "");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-disable.runbook", path);
+	for (i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
+		assert_int_equal(it_run_accounts(e, IT_OP, path, inc, who[i],
+		    ids, 4, &n), 3);
+		assert_true(it_err_has(e, "protected"));
+	}
+	assert_int_equal(ad_uac(e, "adprot"), 512);
+	assert_int_equal(ad_uac(e, "cordon-svc"), 512);
+	assert_int_equal(ad_bind(e, "Administrator", AD_ADMIN_PW), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ad_disable_and_undo,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ad_disable_already_disabled, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ad_disable_concurrent_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_reset_password, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ad_remove_from_groups,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_metacharacters, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ad_protected_refused,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("it_ad", tests, group_setup,
+	    group_teardown);
+}
