@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-#define PORT	38928
+#define PORT	38929
 
 static int
 group_setup(void **state)

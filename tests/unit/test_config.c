@@ -285,19 +285,19 @@ static void
 test_config_unknown_target_type(void **state)
 {
 	struct fixture	*f = *state;
-	struct conf_opts o = { .type = "ssh" };
+	struct conf_opts o = { .type = "telnet" };
 
-	load_bad(f, &o, L_TARGET, "unknown target type 'ssh'");
+	load_bad(f, &o, L_TARGET, "unknown target type 'telnet'");
 }
 
 static void
 test_config_ldap_target_checks(void **state)
 {
 	struct fixture	*f = *state;
-	struct conf_opts o = { .flavour = "ad" };
+	struct conf_opts o = { .flavour = "novell" };
 
 	load_bad(f, &o, L_TARGET, "target 'corp-ldap': flavour must be "
-	    "\"openldap\"");
+	    "\"openldap\" or \"ad\"");
 	o.flavour = NULL;
 	o.uri = "http://ldap.example.test";
 	load_bad(f, &o, L_TARGET, "target 'corp-ldap': uri must be ldap://");
