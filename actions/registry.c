@@ -7,9 +7,11 @@
 #include "../agent/driver.h"
 
 extern const struct driver ldap_driver;
+extern const struct driver firewall_driver;
 
 static const struct driver *drivers[] = {
 	&ldap_driver,
+	&firewall_driver,
 };
 
 const struct driver *

@@ -1,0 +1,522 @@
+/*
+ * firewall: host isolation through a vendor's HTTP API, described by a
+ * provider profile (actions/fw_profile.h), so adding a vendor is adding
+ * a file under config/providers/, not C.
+ *
+ *   { name = "edge"; type = "firewall"; provider = "opnsense";
+ *     base_url = "https://fw.example.test"; ca_file = "/etc/cordon/ca.pem";
+ *     key_file = "/etc/cordon/fw.key"; secret_file = "/etc/cordon/fw.secret";
+ *     profile_dir = "/etc/cordon/providers";   # default
+ *     max_parallel = 16; timeout = 30;          # requests at once, seconds
+ *     alias = "quarantine"; }                   # overrides a profile var
+ *
+ * isolate_host takes `host` (an IP for "ip" profiles, a device/agent id
+ * for "id" ones) and an optional `reason`.  check runs the profile's state
+ * steps and judges its `isolated` condition: already isolated is no
+ * change, and what check saw is what undo restores -- a host that was
+ * already in the quarantine is never released by cordon's undo.  apply
+ * runs isolate (or, for an undo, release); verify reads the state back.
+ * A profile without state steps cannot prove anything: check plans the
+ * change and verify records that nothing could be read back.
+ *
+ * A whole batch of acts on one target runs through one curl multi handle
+ * (fw_http.h): bounded parallel requests, connections reused.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../agent/driver.h"
+#include "../agent/secret.h"
+#include "../agent/util.h"
+#include "fw_expr.h"
+#include "fw_http.h"
+#include "fw_profile.h"
+
+#define FW_PROFILE_DIR		"/etc/cordon/providers"
+#define FW_HOST_MAX		256
+#define FW_REASON_MAX		512
+#define FW_DEF_PARALLEL		16
+#define FW_DEF_TIMEOUT		30
+
+struct fwconn {
+	const struct target	*t;
+	struct fw_profile	*prof;
+	struct fw_http		*http;
+	json_t			*vars;		/* base_url + profile vars */
+};
+
+static const char *
+opt_str(const struct target *t, const char *k)
+{
+	return json_string_value(json_object_get(t->opts, k));
+}
+
+static long
+opt_int(const struct target *t, const char *k, long def)
+{
+	json_t	*v = json_object_get(t->opts, k);
+
+	return json_is_integer(v) ? (long)json_integer_value(v) : def;
+}
+
+static const char *
+profile_dir(const struct target *t)
+{
+	return opt_str(t, "profile_dir") ? opt_str(t, "profile_dir") :
+	    FW_PROFILE_DIR;
+}
+
+/* Which secret files the profile's auth needs: bit 1 key, bit 2 secret. */
+static int
+auth_needs(const struct fw_profile *p)
+{
+	switch (p->auth) {
+	case FW_AUTH_BASIC:
+	case FW_AUTH_OAUTH2:
+		return 3;
+	case FW_AUTH_HEADER:
+	case FW_AUTH_BEARER:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+static int
+read_secrets(const struct target *t, const struct fw_profile *p,
+    struct secret **ret_key, struct secret **ret_sec, char *err,
+    size_t errlen)
+{
+	struct secret	*k = NULL, *s = NULL;
+	const char	*why;
+	int		 need = auth_needs(p), r;
+
+	if ((need & 1) && opt_str(t, "key_file") == NULL) {
+		(void)snprintf(err, errlen, "provider '%s' needs 'key_file'",
+		    p->name);
+		return -EINVAL;
+	}
+	if ((need & 2) && opt_str(t, "secret_file") == NULL) {
+		(void)snprintf(err, errlen, "provider '%s' needs 'secret_file'",
+		    p->name);
+		return -EINVAL;
+	}
+	if ((need & 1) && (r = secret_read_file(opt_str(t, "key_file"), &k,
+	    &why)) != 0) {
+		(void)snprintf(err, errlen, "key_file '%s': %s",
+		    opt_str(t, "key_file"), why);
+		return r;
+	}
+	if ((need & 2) && (r = secret_read_file(opt_str(t, "secret_file"), &s,
+	    &why)) != 0) {
+		(void)snprintf(err, errlen, "secret_file '%s': %s",
+		    opt_str(t, "secret_file"), why);
+		secret_free(k);
+		return r;
+	}
+	*ret_key = k;
+	*ret_sec = s;
+	return 0;
+}
+
+static int
+fw_target_check(const struct target *t, char *err, size_t errlen)
+{
+	static const char	*known[] = { "name", "type", "provider",
+	    "base_url", "ca_file", "key_file", "secret_file", "profile_dir",
+	    "max_parallel", "timeout" };
+	struct fw_profile	*p = NULL;
+	struct secret		*k = NULL, *s = NULL;
+	const char		*key, *bu;
+	json_t			*v;
+	size_t			 i;
+	int			 r;
+
+	if (opt_str(t, "provider") == NULL) {
+		(void)snprintf(err, errlen, "missing string 'provider'");
+		return -EINVAL;
+	}
+	if ((r = fw_profile_load(profile_dir(t), opt_str(t, "provider"), &p,
+	    err, errlen)) != 0)
+		return r;
+	json_object_foreach(t->opts, key, v) {
+		for (i = 0; i < ARRAY_SIZE(known); i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (i < ARRAY_SIZE(known))
+			continue;
+		if (json_object_get(p->vars, key) == NULL) {
+			(void)snprintf(err, errlen, "unknown setting '%s' "
+			    "(not a var of provider '%s')", key, p->name);
+			r = -EINVAL;
+			goto out;
+		}
+		if (!json_is_string(v)) {
+			(void)snprintf(err, errlen, "'%s' must be a string",
+			    key);
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	bu = opt_str(t, "base_url");
+	if (bu == NULL || strncmp(bu, "https://", 8) != 0 || bu[8] == '\0' ||
+	    strpbrk(bu, " \t\r\n")) {
+		(void)snprintf(err, errlen, "base_url must be an https:// URL "
+		    "(TLS is always verified)");
+		r = -EINVAL;
+		goto out;
+	}
+	if (opt_int(t, "max_parallel", FW_DEF_PARALLEL) < 1 ||
+	    opt_int(t, "max_parallel", FW_DEF_PARALLEL) > FW_PARALLEL_MAX ||
+	    opt_int(t, "timeout", FW_DEF_TIMEOUT) < 1 ||
+	    opt_int(t, "timeout", FW_DEF_TIMEOUT) > 600) {
+		(void)snprintf(err, errlen, "max_parallel must be 1..%d and "
+		    "timeout 1..600 seconds", FW_PARALLEL_MAX);
+		r = -EINVAL;
+		goto out;
+	}
+	r = read_secrets(t, p, &k, &s, err, errlen);
+out:
+	secret_free(k);
+	secret_free(s);
+	fw_profile_free(p);
+	return r;
+}
+
+static void
+fw_close(void *arg)
+{
+	struct fwconn	*c = arg;
+
+	if (c == NULL)
+		return;
+	fw_http_free(c->http);
+	fw_profile_free(c->prof);
+	json_decref(c->vars);
+	free(c);
+}
+
+static int
+fw_open(const struct target *t, void **ret, char *err, size_t errlen)
+{
+	struct fwconn	*c = xcalloc(1, sizeof(*c));
+	struct secret	*k = NULL, *s = NULL;
+	const char	*key, *bu;
+	char		*ck;
+	json_t		*v;
+	size_t		 n;
+	int		 r;
+
+	c->t = t;
+	if ((r = fw_profile_load(profile_dir(t), opt_str(t, "provider"),
+	    &c->prof, err, errlen)) != 0 ||
+	    (r = read_secrets(t, c->prof, &k, &s, err, errlen)) != 0)
+		goto out;
+	/* A token belongs to one endpoint: key the cache by both. */
+	ck = xasprintf("%s|%s", t->name, opt_str(t, "base_url"));
+	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"),
+	    (int)opt_int(t, "max_parallel", FW_DEF_PARALLEL),
+	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
+	free(ck);
+	c->vars = json_deep_copy(c->prof->vars);
+	json_object_foreach(c->prof->vars, key, v)
+		if (opt_str(t, key))
+			(void)json_object_set_new(c->vars, key,
+			    json_string(opt_str(t, key)));
+	/* base_url without a trailing slash, so "${base_url|raw}/api". */
+	bu = opt_str(t, "base_url");
+	n = strlen(bu);
+	while (n > 8 && bu[n - 1] == '/')
+		n--;
+	(void)json_object_set_new(c->vars, "base_url", json_stringn(bu, n));
+	*ret = c;
+	c = NULL;
+	r = 0;
+out:
+	fw_close(c);
+	return r;
+}
+
+/* The host parameter as the profile wants it; NULL after act_fail. */
+static const char *
+host_of(const struct fwconn *c, struct act *a)
+{
+	const char		*h = act_param(a, "host");
+	const struct customer	*cu = a->customer;
+	unsigned char		 bin[16];
+	size_t			 i;
+
+	if (h == NULL || *h == '\0') {
+		act_fail(a, "missing parameter 'host'");
+		return NULL;
+	}
+	if (strlen(h) > FW_HOST_MAX) {
+		act_fail(a, "host longer than %d bytes", FW_HOST_MAX);
+		return NULL;
+	}
+	for (i = 0; h[i]; i++)
+		if ((unsigned char)h[i] < 0x20 || h[i] == 0x7f) {
+			act_fail(a, "host holds a control character");
+			return NULL;
+		}
+	if (c->prof->host == FW_HOST_IP && inet_pton(AF_INET, h, bin) != 1 &&
+	    inet_pton(AF_INET6, h, bin) != 1) {
+		act_fail(a, "host '%s' is not an IPv4 or IPv6 address "
+		    "(provider '%s' isolates by address)", h, c->prof->name);
+		return NULL;
+	}
+	for (i = 0; cu && i < cu->nprotected; i++)
+		if (strcmp(cu->protected[i], h) == 0) {
+			act_fail(a, "'%s' is a protected host", h);
+			a->outcome = ACT_REFUSED;
+			return NULL;
+		}
+	return h;
+}
+
+static json_t *
+act_vars(const struct fwconn *c, const struct act *a, const char *host)
+{
+	json_t		*v = json_deep_copy(c->vars);
+	const char	*reason = act_param(a, "reason");
+	char		*r;
+
+	(void)json_object_set_new(v, "host", json_string(host));
+	if (reason == NULL || *reason == '\0')
+		r = xasprintf("cordon %s", a->incident ? a->incident : "");
+	else
+		r = xstrndup(reason, strnlen(reason, FW_REASON_MAX));
+	(void)json_object_set_new(v, "reason", json_string(r));
+	free(r);
+	(void)json_object_set_new(v, "incident",
+	    json_string(a->incident ? a->incident : ""));
+	(void)json_object_set_new(v, "action", json_sprintf("A%lld",
+	    (long long)a->id));
+	return v;
+}
+
+/* The state the act wants: isolated, unless it undoes an isolation. */
+static int
+wanted(const struct act *a)
+{
+	if (a->restore)
+		return json_is_true(json_object_get(a->restore, "isolated"));
+	return 1;
+}
+
+/*
+ * Runs steps (state, isolate or release) for every act that has a valid
+ * host; jobs[i] is NULL for the others.  Caller frees the jobs.
+ */
+static int
+run_jobs(struct fwconn *c, struct act **v, size_t n,
+    const struct fw_steps *which_isolate, const struct fw_steps *which_release,
+    struct fw_job ***ret)
+{
+	struct fw_job	**jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+	struct fw_job	**run = xcalloc(n ? n : 1, sizeof(*run));
+	const char	 *h;
+	size_t		  i, m = 0;
+	int		  r;
+
+	for (i = 0; i < n; i++) {
+		if ((h = host_of(c, v[i])) == NULL)
+			continue;
+		jobs[i] = fw_job_new(wanted(v[i]) ? which_isolate :
+		    which_release, act_vars(c, v[i], h));
+		run[m++] = jobs[i];
+	}
+	r = fw_http_run(c->http, run, m);
+	free(run);
+	*ret = jobs;
+	return r;
+}
+
+static void
+jobs_free(struct fw_job **jobs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; jobs && i < n; i++)
+		fw_job_free(jobs[i]);
+	free(jobs);
+}
+
+/* 1 isolated, 0 not, -1 unreadable (the job failed: a->msg says why). */
+static int
+judge_state(struct fwconn *c, struct act *a, struct fw_job *j)
+{
+	char	*cond = NULL, why[FW_MSG_MAX];
+	int	 r;
+
+	if (!j->ok) {
+		act_fail(a, "cannot read the state: %s", j->msg);
+		return -1;
+	}
+	if (fw_expand(c->prof->isolated, j->vars, &cond, why,
+	    sizeof(why)) != 0) {
+		act_fail(a, "isolated: %s", why);
+		return -1;
+	}
+	r = fw_cond_eval(cond, j->body);
+	free(cond);
+	if (r < 0) {
+		act_fail(a, "isolated: malformed condition");
+		return -1;
+	}
+	return r;
+}
+
+static int
+fw_check(void *conn, struct act **v, size_t n)
+{
+	struct fwconn	 *c = conn;
+	struct fw_job	**jobs = NULL;
+	const char	 *host;
+	size_t		  i;
+	int		  r = 0, st, want;
+
+	if (c->prof->state.n > 0 && (r = run_jobs(c, v, n, &c->prof->state,
+	    &c->prof->state, &jobs)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct act *a = v[i];
+
+		if (jobs && jobs[i] == NULL)
+			continue;
+		if (jobs == NULL && host_of(c, a) == NULL)
+			continue;
+		host = act_param(a, "host");
+		want = wanted(a);
+		st = jobs ? judge_state(c, a, jobs[i]) : -2;
+		if (st == -1)
+			continue;
+		json_decref(a->before);
+		a->before = json_pack("{s:s,s:s,s:o}", "host", host,
+		    "provider", c->prof->name, "isolated",
+		    st == -2 ? json_null() : json_boolean(st));
+		free(a->change);
+		a->change = NULL;
+		if (st == want) {
+			a->outcome = ACT_NOCHANGE;
+			continue;
+		}
+		a->change = xasprintf("%s host '%s' through %s at %s%s",
+		    want ? "isolate" : "release", host, c->prof->name,
+		    c->t->name, st == -2 ? " (state not readable)" : "");
+		a->outcome = ACT_OK;
+	}
+out:
+	jobs_free(jobs, n);
+	return r;
+}
+
+static int
+fw_apply(void *conn, struct act **v, size_t n)
+{
+	struct fwconn	 *c = conn;
+	struct fw_job	**jobs = NULL;
+	const struct fw_steps *sl;
+	json_t		 *cap;
+	size_t		  i, s, k;
+	int		  r;
+
+	if ((r = run_jobs(c, v, n, &c->prof->isolate, &c->prof->release,
+	    &jobs)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct act *a = v[i];
+
+		if (jobs[i] == NULL)
+			continue;
+		if (!jobs[i]->ok) {
+			act_fail(a, "%s %s", wanted(a) ? "isolate" : "release",
+			    jobs[i]->msg);
+			continue;
+		}
+		cap = json_object();
+		sl = jobs[i]->steps;
+		for (s = 0; s < sl->n; s++)
+			for (k = 0; k < sl->v[s]->ncap; k++)
+				(void)json_object_set(cap, sl->v[s]->cap_name[k],
+				    json_object_get(jobs[i]->vars,
+				    sl->v[s]->cap_name[k]));
+		json_decref(a->observed);
+		a->observed = json_pack("{s:i,s:i,s:o}", "status",
+		    (int)jobs[i]->status, "requests", jobs[i]->requests,
+		    "captured", cap);
+		a->outcome = ACT_OK;
+	}
+out:
+	jobs_free(jobs, n);
+	return r;
+}
+
+static int
+fw_verify(void *conn, struct act **v, size_t n)
+{
+	struct fwconn	 *c = conn;
+	struct fw_job	**jobs = NULL;
+	json_t		 *applied;
+	size_t		  i;
+	int		  r = 0, st;
+
+	if (c->prof->state.n == 0) {
+		for (i = 0; i < n; i++) {
+			json_decref(v[i]->observed);
+			v[i]->observed = json_pack("{s:n,s:s}", "isolated",
+			    "note", "the provider offers no read-back");
+			v[i]->outcome = ACT_OK;
+		}
+		return 0;
+	}
+	if ((r = run_jobs(c, v, n, &c->prof->state, &c->prof->state,
+	    &jobs)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct act *a = v[i];
+
+		if (jobs[i] == NULL || (st = judge_state(c, a, jobs[i])) < 0)
+			continue;
+		applied = json_object_get(a->observed, "captured");
+		applied = json_pack("{s:s,s:b,s:i,s:O?}", "host",
+		    act_param(a, "host"), "isolated", st, "status",
+		    (int)jobs[i]->status, "captured", applied);
+		json_decref(a->observed);
+		a->observed = applied;
+		if (st != wanted(a))
+			act_fail(a, "read back shows host '%s' %s",
+			    act_param(a, "host"), st ? "still isolated" :
+			    "not isolated");
+		else
+			a->outcome = ACT_OK;
+	}
+out:
+	jobs_free(jobs, n);
+	return r;
+}
+
+static const struct verb fw_verbs[] = {
+	{
+		.name = "isolate_host",
+		.summary = "cut a host off the network (provider profile)",
+		.check = fw_check,
+		.apply = fw_apply,
+		.verify = fw_verify,
+		.undo = fw_apply,
+		.atomic = 0,
+		.required_params = { "host", NULL },
+	},
+	{ .name = NULL },
+};
+
+const struct driver firewall_driver = {
+	.name = "firewall",
+	.verbs = fw_verbs,
+	.target_check = fw_target_check,
+	.open = fw_open,
+	.close = fw_close,
+};
