@@ -7,10 +7,12 @@
 #include "../agent/driver.h"
 
 extern const struct driver ldap_driver;
+extern const struct driver ssh_driver;
 extern const struct driver firewall_driver;
 
 static const struct driver *drivers[] = {
 	&ldap_driver,
+	&ssh_driver,
 	&firewall_driver,
 };
 

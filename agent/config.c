@@ -229,6 +229,32 @@ parse_targets(struct perr *pe, const config_setting_t *cs, struct customer *c)
 	return 0;
 }
 
+/* secret_role: who may read vault secrets; a lead unless said otherwise. */
+static int
+parse_secret_role(struct perr *pe, const config_setting_t *cs,
+    struct customer *c)
+{
+	const config_setting_t	*s = config_setting_get_member(cs,
+	    "secret_role");
+	const char		*v;
+
+	c->secret_role = ROLE_LEAD;
+	if (s == NULL)
+		return 0;
+	if ((v = config_setting_get_string(s)) == NULL)
+		return fail(pe, s, "'secret_role' must be a string");
+	if (strcmp(v, "lead") == 0)
+		c->secret_role = ROLE_LEAD;
+	else if (strcmp(v, "operator") == 0)
+		c->secret_role = ROLE_OPERATOR;
+	else if (strcmp(v, "auditor") == 0)
+		c->secret_role = ROLE_AUDITOR;
+	else
+		return fail(pe, s, "unknown secret_role '%s' (lead, "
+		    "operator, auditor)", v);
+	return 0;
+}
+
 static int
 parse_customer(struct perr *pe, const config_setting_t *cs,
     struct customer *c)
@@ -241,6 +267,7 @@ parse_customer(struct perr *pe, const config_setting_t *cs,
 	if ((r = get_str(pe, cs, "name", 1, &c->name)) != 0 ||
 	    (r = get_int(pe, cs, "two_leads_above", 0, 0, INT32_MAX,
 	    &c->two_leads_above)) != 0 ||
+	    (r = parse_secret_role(pe, cs, c)) != 0 ||
 	    (r = parse_roles(pe, cs, c)) != 0 ||
 	    (r = parse_targets(pe, cs, c)) != 0)
 		return r;

@@ -47,6 +47,7 @@ struct customer {
 	char		**protected;	/* account names or DNs never touched */
 	size_t		  nprotected;
 	int64_t		  two_leads_above; /* run size needing two leads; 0 off */
+	enum role	  secret_role;	/* least role that sees vault secrets */
 };
 
 struct config {

@@ -47,6 +47,8 @@ const struct cmd cmds[] = {
 	    "       cordon journal export [-o FILE]\n"
 	    "       cordon journal verify [FILE]",
 	    "read, export and verify the hash-chained journal" },
+	{ "secret", cmd_secret, "secret show ACTION [LABEL]",
+	    "print a secret an action put in the vault (journaled)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

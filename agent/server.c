@@ -131,6 +131,7 @@ static const struct handler {
 	{ "reject",		h_reject },
 	{ "journal_show",	h_journal_show },
 	{ "journal_export",	h_journal_export },
+	{ "secret_show",		h_secret_show },
 };
 
 /*

@@ -1,0 +1,1640 @@
+/*
+ * ssh: credential containment on Unix hosts over SSH (libssh 0.10).
+ *
+ *   rotate_password         chpasswd fed on stdin; the new password goes
+ *                           to the vault (before chpasswd runs, so a crash
+ *                           never loses it), the journal gets its
+ *                           fingerprint.  Irreversible: no undo.
+ *   lock_account            usermod -L + chage -E 0: the expiry also stops
+ *                           key logins under UsePAM yes.  Undo restores
+ *                           the lock flag and expiry that check saw.
+ *   end_sessions            loginctl terminate-user, then pkill -KILL -u
+ *                           for whatever is left; verify: pgrep finds
+ *                           nothing.  Irreversible.
+ *   rotate_authorized_keys  make-before-break: a new ed25519 key is
+ *                           appended and must log in through a new
+ *                           session before the file is rewritten with only
+ *                           the kept keys.  Undo writes back the exact
+ *                           bytes and mode check saw.
+ *
+ * One session per batch (ssh_conn.h), one exec channel per command.
+ * Every runbook value is validated (a POSIX account name) and then quoted
+ * as one shell word; secrets reach the target only on stdin.  The shadow
+ * hash is read to detect a change but never leaves this file: before and
+ * observed hold a fingerprint of it.  authorized_keys is read and written
+ * as the account itself (sudo -u), so a hostile symlink in its home gains
+ * it nothing.
+ *
+ * Per-act helpers return 0, 1 when they failed the act (act_fail), or
+ * -errno when the session broke (the batch stops there).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+#include <openssl/evp.h>
+
+#include "../agent/driver.h"
+#include "../agent/hash.h"
+#include "../agent/log.h"
+#include "../agent/vault.h"
+#include "ssh_conn.h"
+
+#define SSH_PW_LEN_DEFAULT	24
+#define SSH_PW_LEN_MIN		12
+#define SSH_PW_LEN_MAX		256
+#define SSH_CHPASSWD		"/usr/sbin/chpasswd"
+#define SSH_HOME_MAX		1024
+#define SSH_AK_MAX		(256 * 1024)	/* authorized_keys bytes */
+#define SSH_AK_LINE_MAX		16384
+#define SSH_KEEP_MAX		64		/* fingerprints in keep */
+#define SSH_KILL_WAIT_S		5
+#define SSH_ERRLINE		160
+
+typedef int (*one_fn)(struct sconn *, struct act *);
+
+static int
+each(void *conn, struct act **v, size_t n, one_fn fn)
+{
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < n; i++)
+		if ((r = fn(conn, v[i])) < 0)
+			return r;
+	return 0;
+}
+
+/* -EIO/-ETIMEDOUT break the batch; anything else fails this act. */
+static int
+run_fail(struct act *a, const char *what, int r)
+{
+	if (r == -EIO || r == -ETIMEDOUT)
+		return r;
+	act_fail(a, "%s: %s", what, strerror(-r));
+	return 1;
+}
+
+static int
+status_fail(struct act *a, const char *what, const struct ssh_res *res)
+{
+	char	line[SSH_ERRLINE];
+
+	ssh_res_errline(res, line, sizeof(line));
+	act_fail(a, "%s exited %d%s%s", what, res->status, *line ? ": " : "",
+	    line);
+	return 1;
+}
+
+/* Runs argv; 0 with res filled, or as run_fail. */
+static int
+run(struct sconn *c, struct act *a, enum ssh_who who, const char *acct,
+    const char *const *argv, struct ssh_res *res)
+{
+	int	r;
+
+	if ((r = ssh_run(c, who, acct, argv, NULL, 0, res)) != 0)
+		return run_fail(a, argv[0], r);
+	return 0;
+}
+
+/* The account parameter, validated and not protected; NULL after fail. */
+static const char *
+account_of(struct sconn *c, struct act *a)
+{
+	const struct customer	*cu = a->customer;
+	const char		*acct = act_param(a, "account");
+	size_t			 i;
+
+	if (acct == NULL || !ssh_account_ok(acct)) {
+		act_fail(a, "'account' must be a POSIX user name "
+		    "([a-z_][a-z0-9_-]*, at most %d characters)",
+		    SSH_ACCOUNT_MAX);
+		return NULL;
+	}
+	if (strcmp(acct, c->user) == 0) {
+		act_fail(a, "'%s' is cordon's own login on this host", acct);
+		a->outcome = ACT_REFUSED;
+		return NULL;
+	}
+	for (i = 0; cu && i < cu->nprotected; i++)
+		if (strcmp(cu->protected[i], acct) == 0) {
+			act_fail(a, "'%s' is a protected account", acct);
+			a->outcome = ACT_REFUSED;
+			return NULL;
+		}
+	return acct;
+}
+
+struct pwent {
+	long	uid;
+	char	home[SSH_HOME_MAX];
+};
+
+/* getent passwd: 0 found, 1 act failed (not found), <0 broken. */
+static int
+pw_lookup(struct sconn *c, struct act *a, const char *acct,
+    struct pwent *pw)
+{
+	const char	*argv[] = { "getent", "passwd", acct, NULL };
+	struct ssh_res	 res;
+	char		*f[7], *p, *nl;
+	int		 i, r;
+
+	if ((r = run(c, a, SSH_AS_LOGIN, NULL, argv, &res)) != 0)
+		goto out;
+	if (res.status == 2) {
+		act_fail(a, "no account '%s' on %s", acct, c->host);
+		r = 1;
+		goto out;
+	}
+	if (res.status != 0) {
+		r = status_fail(a, "getent passwd", &res);
+		goto out;
+	}
+	if ((nl = strchr(res.out.p, '\n')) != NULL)
+		*nl = '\0';
+	p = res.out.p;
+	for (i = 0; i < 7; i++) {
+		f[i] = p;
+		if ((p = strchr(p, ':')) == NULL && i < 6)
+			break;
+		if (p)
+			*p++ = '\0';
+	}
+	if (i < 7 || strcmp(f[0], acct) != 0 || f[5][0] != '/' ||
+	    strlen(f[5]) >= sizeof(pw->home)) {
+		act_fail(a, "unexpected passwd entry for '%s'", acct);
+		r = 1;
+		goto out;
+	}
+	pw->uid = strtol(f[2], NULL, 10);
+	memcpy(pw->home, f[5], strlen(f[5]) + 1);
+	r = 0;
+out:
+	ssh_res_free(&res);
+	return r;
+}
+
+struct shadow {
+	int	locked;			/* hash starts with '!' */
+	char	lastchg[24];		/* days since 1970, "" if unset */
+	char	expire[24];		/* days since 1970, "" = never */
+	char	hash_fp[24];		/* secret_fp of the hash */
+};
+
+static int
+digits_ok(const char *s, size_t max)
+{
+	size_t	n = strlen(s), i;
+
+	if (n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* getent shadow as root; the hash itself is wiped with the output. */
+static int
+shadow_read(struct sconn *c, struct act *a, const char *acct,
+    struct shadow *sh)
+{
+	const char	*argv[] = { "getent", "shadow", acct, NULL };
+	struct ssh_res	 res;
+	struct secret	 h;
+	char		*f[9], *p, *nl;
+	int		 i, r;
+
+	memset(sh, 0, sizeof(*sh));
+	if ((r = run(c, a, SSH_AS_ROOT, NULL, argv, &res)) != 0)
+		goto out;
+	if (res.status != 0) {
+		r = status_fail(a, "getent shadow", &res);
+		goto out;
+	}
+	if ((nl = strchr(res.out.p, '\n')) != NULL)
+		*nl = '\0';
+	p = res.out.p;
+	for (i = 0; i < 9; i++) {
+		f[i] = p;
+		if ((p = strchr(p, ':')) == NULL && i < 8)
+			break;
+		if (p)
+			*p++ = '\0';
+	}
+	if (i < 9 || strcmp(f[0], acct) != 0 || !digits_ok(f[2], 20) ||
+	    !digits_ok(f[7], 20)) {
+		act_fail(a, "unexpected shadow entry for '%s'", acct);
+		r = 1;
+		goto out;
+	}
+	sh->locked = f[1][0] == '!';
+	h.s = f[1];
+	h.len = strlen(f[1]);
+	secret_fp(&h, sh->hash_fp);
+	memcpy(sh->lastchg, f[2], strlen(f[2]) + 1);
+	memcpy(sh->expire, f[7], strlen(f[7]) + 1);
+	r = 0;
+out:
+	ssh_res_free(&res);
+	return r;
+}
+
+/* Runs a command that must exit 0. */
+static int
+must(struct sconn *c, struct act *a, enum ssh_who who, const char *acct,
+    const char *const *argv)
+{
+	struct ssh_res	res;
+	int		r;
+
+	if ((r = run(c, a, who, acct, argv, &res)) == 0 && res.status != 0)
+		r = status_fail(a, argv[0], &res);
+	ssh_res_free(&res);
+	return r;
+}
+
+/* Keeps what apply put into observed (fingerprints) under verify's. */
+static void
+observe(struct act *a, json_t *o)
+{
+	if (a->observed)
+		(void)json_object_update_missing(o, a->observed);
+	json_decref(a->observed);
+	a->observed = o;
+}
+
+static void
+set_change(struct act *a, char *s)
+{
+	free(a->change);
+	a->change = s;
+}
+
+/* ---- rotate_password -------------------------------------------------- */
+
+static int
+pw_check_one(struct sconn *c, struct act *a)
+{
+	struct pwent	 pw;
+	struct shadow	 sh;
+	const char	*acct;
+	int		 r;
+
+	if ((acct = account_of(c, a)) == NULL)
+		return 1;
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (r = shadow_read(c, a, acct, &sh)) != 0)
+		return r;
+	json_decref(a->before);
+	a->before = json_pack("{s:s,s:I,s:b,s:s,s:s}", "account", acct,
+	    "uid", (json_int_t)pw.uid, "locked", sh.locked, "hash_fp",
+	    sh.hash_fp, "last_change", sh.lastchg);
+	set_change(a, xasprintf("set a new random password (%ld "
+	    "characters) for '%s' on %s (irreversible; the password goes to "
+	    "the vault)%s", ssh_opt_int(c->t, "password_length",
+	    SSH_PW_LEN_DEFAULT), acct, c->host, sh.locked ?
+	    "; the password lock stays" : ""));
+	a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+pw_check(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, pw_check_one);
+}
+
+static int
+pw_apply_one(struct sconn *c, struct act *a)
+{
+	const char	*acct = act_param(a, "account");
+	const char	*cmd = ssh_opt_str(c->t, "chpasswd");
+	const char	*argv[] = { cmd ? cmd : SSH_CHPASSWD, NULL };
+	const char	*lock[] = { "usermod", "-L", acct, NULL };
+	struct secret	*pw = NULL;
+	struct ssh_res	 res;
+	char		 fp[24], *in = NULL;
+	size_t		 inlen = 0, alen;
+	int		 r;
+
+	memset(&res, 0, sizeof(res));
+	if (acct == NULL || !ssh_account_ok(acct)) {
+		act_fail(a, "invalid account");
+		return 1;
+	}
+	if ((r = secret_random((size_t)ssh_opt_int(c->t, "password_length",
+	    SSH_PW_LEN_DEFAULT), ssh_opt_str(c->t, "password_alphabet"),
+	    &pw)) != 0) {
+		act_fail(a, "cannot generate a password: %s", strerror(-r));
+		return 1;
+	}
+	/* Vault first: if we die after chpasswd, the password is kept. */
+	if ((r = vault_put(a->id, "password", pw->s, pw->len, fp)) != 0) {
+		act_fail(a, "cannot store the new password in the vault: %s",
+		    strerror(-r));
+		r = 1;
+		goto out;
+	}
+	alen = strlen(acct);
+	inlen = alen + 1 + pw->len + 1;
+	in = xmalloc(inlen);
+	memcpy(in, acct, alen);
+	in[alen] = ':';
+	memcpy(in + alen + 1, pw->s, pw->len);
+	in[inlen - 1] = '\n';
+	if ((r = ssh_run(c, SSH_AS_ROOT, NULL, argv, in, inlen, &res)) != 0) {
+		r = run_fail(a, "chpasswd", r);
+		goto out;
+	}
+	if (res.status != 0) {
+		/* A configured command might echo its input: never repeat
+		 * output that holds the password. */
+		if (memmem(res.err.p, res.err.len, pw->s, pw->len) ||
+		    memmem(res.out.p, res.out.len, pw->s, pw->len))
+			act_fail(a, "'%s' exited %d (output withheld: it "
+			    "contains the password)", argv[0], res.status);
+		else
+			(void)status_fail(a, argv[0], &res);
+		r = 1;
+		goto out;
+	}
+	/* chpasswd replaces the whole hash, and with it a '!' lock. */
+	if (json_is_true(json_object_get(a->before, "locked")) &&
+	    (r = must(c, a, SSH_AS_ROOT, NULL, lock)) != 0)
+		goto out;
+	json_decref(a->observed);
+	a->observed = json_pack("{s:s,s:s}", "password_fp", fp,
+	    "vault_label", "password");
+	a->outcome = ACT_OK;
+	r = 0;
+out:
+	if (in) {
+		explicit_bzero(in, inlen);
+		free(in);
+	}
+	ssh_res_free(&res);
+	secret_free(pw);
+	return r;
+}
+
+static int
+pw_apply(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, pw_apply_one);
+}
+
+static int
+pw_verify_one(struct sconn *c, struct act *a)
+{
+	const char	*acct = act_param(a, "account");
+	const char	*old = json_string_value(json_object_get(a->before,
+	    "hash_fp"));
+	int		 waslocked = json_is_true(json_object_get(a->before,
+	    "locked"));
+	struct shadow	 sh;
+	int		 r;
+
+	if ((r = shadow_read(c, a, acct, &sh)) != 0)
+		return r;
+	observe(a, json_pack("{s:b,s:s,s:b}", "hash_changed",
+	    old == NULL || strcmp(old, sh.hash_fp) != 0, "last_change",
+	    sh.lastchg, "locked", sh.locked));
+	if (old != NULL && strcmp(old, sh.hash_fp) == 0)
+		act_fail(a, "read back: the password hash of '%s' did not "
+		    "change", acct);
+	else if (sh.locked != waslocked)
+		act_fail(a, "read back: the password lock of '%s' changed",
+		    acct);
+	else
+		a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+pw_verify(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, pw_verify_one);
+}
+
+/* ---- lock_account ----------------------------------------------------- */
+
+static void
+lock_want(const struct act *a, int *ret_locked, const char **ret_expire)
+{
+	const char	*e;
+
+	if (a->restore) {
+		*ret_locked = json_is_true(json_object_get(a->restore,
+		    "locked"));
+		e = json_string_value(json_object_get(a->restore, "expire"));
+		*ret_expire = e ? e : "";
+	} else {
+		*ret_locked = 1;
+		*ret_expire = "0";
+	}
+}
+
+static const char *
+expire_text(const char *e)
+{
+	return *e ? e : "never";
+}
+
+static int
+lock_check_one(struct sconn *c, struct act *a)
+{
+	struct pwent	 pw;
+	struct shadow	 sh;
+	const char	*acct, *wexp;
+	int		 wl, r;
+
+	if ((acct = account_of(c, a)) == NULL)
+		return 1;
+	if (a->restore && !digits_ok(json_string_value(json_object_get(
+	    a->restore, "expire")) ? json_string_value(json_object_get(
+	    a->restore, "expire")) : "", 20)) {
+		act_fail(a, "bad expiry in the state to restore");
+		return 1;
+	}
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (r = shadow_read(c, a, acct, &sh)) != 0)
+		return r;
+	json_decref(a->before);
+	a->before = json_pack("{s:s,s:b,s:s}", "account", acct, "locked",
+	    sh.locked, "expire", sh.expire);
+	lock_want(a, &wl, &wexp);
+	if (sh.locked == wl && strcmp(sh.expire, wexp) == 0) {
+		set_change(a, NULL);
+		a->outcome = ACT_NOCHANGE;
+		return 0;
+	}
+	set_change(a, xasprintf("%s the password of '%s' and set its "
+	    "account expiry to %s (now: %s, expiry %s)", wl ? "lock" :
+	    "unlock", acct, *wexp ? wexp : "never (-1)", sh.locked ?
+	    "locked" : "unlocked", expire_text(sh.expire)));
+	a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+lock_check(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, lock_check_one);
+}
+
+/* Writes the wanted state; also the undo (a->restore set). */
+static int
+lock_apply_one(struct sconn *c, struct act *a)
+{
+	const char	*acct = act_param(a, "account"), *wexp;
+	struct shadow	 sh;
+	int		 wl, r;
+
+	if (acct == NULL || !ssh_account_ok(acct)) {
+		act_fail(a, "invalid account");
+		return 1;
+	}
+	lock_want(a, &wl, &wexp);
+	if ((r = shadow_read(c, a, acct, &sh)) != 0)
+		return r;
+	if (sh.locked != wl) {
+		const char *argv[] = { "usermod", wl ? "-L" : "-U", acct,
+		    NULL };
+
+		if ((r = must(c, a, SSH_AS_ROOT, NULL, argv)) != 0)
+			return r;
+	}
+	if (strcmp(sh.expire, wexp) != 0) {
+		const char *argv[] = { "chage", "-E", *wexp ? wexp : "-1",
+		    acct, NULL };
+
+		if ((r = must(c, a, SSH_AS_ROOT, NULL, argv)) != 0)
+			return r;
+	}
+	a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+lock_apply(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, lock_apply_one);
+}
+
+static int
+lock_verify_one(struct sconn *c, struct act *a)
+{
+	const char	*acct = act_param(a, "account"), *wexp;
+	struct shadow	 sh;
+	int		 wl, r;
+
+	lock_want(a, &wl, &wexp);
+	if ((r = shadow_read(c, a, acct, &sh)) != 0)
+		return r;
+	observe(a, json_pack("{s:b,s:s}", "locked", sh.locked, "expire",
+	    sh.expire));
+	if (sh.locked != wl || strcmp(sh.expire, wexp) != 0)
+		act_fail(a, "read back: '%s' is %s with expiry %s, not the "
+		    "wanted state", acct, sh.locked ? "locked" : "unlocked",
+		    expire_text(sh.expire));
+	else
+		a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+lock_verify(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, lock_verify_one);
+}
+
+/* ---- end_sessions ----------------------------------------------------- */
+
+/* Processes running as acct (pgrep -c -u), or <0 / 1 as usual. */
+static int
+proc_count(struct sconn *c, struct act *a, const char *acct, long *ret)
+{
+	const char	*argv[] = { "pgrep", "-c", "-u", acct, NULL };
+	struct ssh_res	 res;
+	int		 r;
+
+	if ((r = run(c, a, SSH_AS_ROOT, NULL, argv, &res)) != 0)
+		goto out;
+	if (res.status != 0 && res.status != 1) {
+		r = status_fail(a, "pgrep", &res);
+		goto out;
+	}
+	*ret = strtol(res.out.p, NULL, 10);
+	r = 0;
+out:
+	ssh_res_free(&res);
+	return r;
+}
+
+static int
+es_check_one(struct sconn *c, struct act *a)
+{
+	struct pwent	 pw;
+	const char	*acct;
+	long		 np = 0;
+	int		 r;
+
+	if ((acct = account_of(c, a)) == NULL)
+		return 1;
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (r = proc_count(c, a, acct, &np)) != 0)
+		return r;
+	json_decref(a->before);
+	a->before = json_pack("{s:s,s:I}", "account", acct, "processes",
+	    (json_int_t)np);
+	if (np == 0) {
+		set_change(a, NULL);
+		a->outcome = ACT_NOCHANGE;
+		return 0;
+	}
+	set_change(a, xasprintf("end every session and process of '%s' on "
+	    "%s (%ld now; irreversible)", acct, c->host, np));
+	a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+es_check(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, es_check_one);
+}
+
+static int
+es_apply_one(struct sconn *c, struct act *a)
+{
+	const char	*acct = act_param(a, "account");
+	const char	*lc[] = { "loginctl", "terminate-user", acct, NULL };
+	const char	*pk[] = { "pkill", "-KILL", "-u", acct, NULL };
+	struct ssh_res	 res;
+	int		 r, lok;
+
+	if (acct == NULL || !ssh_account_ok(acct)) {
+		act_fail(a, "invalid account");
+		return 1;
+	}
+	/* logind ends the sessions cleanly where it runs ... */
+	if ((r = run(c, a, SSH_AS_ROOT, NULL, lc, &res)) != 0) {
+		ssh_res_free(&res);
+		return r;
+	}
+	lok = res.status == 0;
+	ssh_res_free(&res);
+	/* ... and pkill gets everything outside them (or everything). */
+	if ((r = run(c, a, SSH_AS_ROOT, NULL, pk, &res)) != 0) {
+		ssh_res_free(&res);
+		return r;
+	}
+	if (res.status != 0 && res.status != 1) {
+		r = status_fail(a, "pkill", &res);
+		ssh_res_free(&res);
+		return r;
+	}
+	ssh_res_free(&res);
+	/* Static strings: the per-act scratch needs no free. */
+	a->drv = (void *)(lok ? "loginctl+pkill" : "pkill");
+	a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+es_apply(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, es_apply_one);
+}
+
+static int
+es_verify_one(struct sconn *c, struct act *a)
+{
+	const char	*acct = act_param(a, "account");
+	struct timespec	 nap = { 0, 100 * 1000 * 1000 };
+	double		 deadline = now_mono() + SSH_KILL_WAIT_S;
+	long		 np = 0;
+	int		 r;
+
+	/* SIGKILL is delivered asynchronously: give the kernel a moment. */
+	for (;;) {
+		if ((r = proc_count(c, a, acct, &np)) != 0)
+			return r;
+		if (np == 0 || now_mono() > deadline)
+			break;
+		(void)nanosleep(&nap, NULL);
+	}
+	observe(a, json_pack("{s:I,s:s?}", "processes_left", (json_int_t)np,
+	    "method", (const char *)a->drv));
+	if (np != 0)
+		act_fail(a, "read back: %ld process(es) of '%s' still run",
+		    np, acct);
+	else
+		a->outcome = ACT_OK;
+	return 0;
+}
+
+static int
+es_verify(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, es_verify_one);
+}
+
+/* ---- rotate_authorized_keys ------------------------------------------- */
+
+enum keep_mode { KEEP_NEW, KEEP_NONE, KEEP_LIST };
+
+struct akfile {
+	int	 exists;
+	char	 mode[8];		/* "600" */
+	char	*data;
+	size_t	 len;
+};
+
+static void
+akfile_free(struct akfile *f)
+{
+	free(f->data);
+	f->data = NULL;
+	f->len = 0;
+}
+
+static int
+mode_ok(const char *m)
+{
+	size_t	n = strlen(m), i;
+
+	if (n < 3 || n > 4)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (m[i] < '0' || m[i] > '7')
+			return 0;
+	return 1;
+}
+
+static char *
+b64_encode(const char *p, size_t n)
+{
+	char	*out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	(void)EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p,
+	    (int)n);
+	return out;
+}
+
+static int
+b64_decode(const char *s, char **ret, size_t *ret_len)
+{
+	size_t	 n = strlen(s);
+	char	*out;
+	int	 m;
+
+	if (n % 4 != 0 || n > 4 * (SSH_AK_MAX / 3 + 1))
+		return -EINVAL;
+	out = xmalloc(n / 4 * 3 + 1);
+	if ((m = EVP_DecodeBlock((unsigned char *)out,
+	    (const unsigned char *)s, (int)n)) < 0) {
+		free(out);
+		return -EINVAL;
+	}
+	if (n >= 1 && s[n - 1] == '=')
+		m--;
+	if (n >= 2 && s[n - 2] == '=')
+		m--;
+	*ret = out;
+	*ret_len = (size_t)m;
+	return 0;
+}
+
+/* The fingerprint of the key on one line into out; 0, or -1 if none. */
+static int
+line_fp(const char *line, size_t len, char *out, size_t outlen)
+{
+	enum ssh_keytypes_e	 type;
+	ssh_key			 k = NULL;
+	char			 tmp[SSH_AK_LINE_MAX], *tok[4], *p;
+	int			 nt = 0, q, i, r = -1;
+
+	if (len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, line, len);
+	tmp[len] = '\0';
+	p = tmp;
+	/* Options may hold quoted spaces: command="a b",from="x" ssh-... */
+	while (nt < 4) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == '\0' || (*p == '#' && nt == 0))
+			break;
+		tok[nt++] = p;
+		for (q = 0; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+			if (*p == '\\' && q && p[1])
+				p++;
+			else if (*p == '"')
+				q = !q;
+		}
+		if (*p)
+			*p++ = '\0';
+	}
+	for (i = 0; i + 1 < nt; i++) {
+		if ((type = ssh_key_type_from_name(tok[i])) ==
+		    SSH_KEYTYPE_UNKNOWN)
+			continue;
+		if (ssh_pki_import_pubkey_base64(tok[i + 1], type, &k) ==
+		    SSH_OK && ssh_key_fp(k, out, outlen) == 0)
+			r = 0;
+		break;
+	}
+	ssh_key_free(k);
+	return r;
+}
+
+/* The fingerprints of every key in the file, as a JSON array. */
+static json_t *
+ak_keys(const char *d, size_t len)
+{
+	json_t		*a = json_array();
+	const char	*p = d, *e, *end = d + len;
+	char		 fp[128];
+
+	while (p < end) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		if (line_fp(p, (size_t)(e - p), fp, sizeof(fp)) == 0)
+			(void)json_array_append_new(a, json_string(fp));
+		p = e + 1;
+	}
+	return a;
+}
+
+static int
+fp_in(const json_t *list, const char *fp)
+{
+	size_t	 i;
+	json_t	*v;
+
+	json_array_foreach(list, i, v)
+		if (strcmp(json_string_value(v), fp) == 0)
+			return 1;
+	return 0;
+}
+
+/* keep = "new" (default) | "none" | "SHA256:...,SHA256:..." */
+static int
+keep_parse(struct act *a, enum keep_mode *ret, json_t **ret_list)
+{
+	const char	*s = act_param(a, "keep"), *p, *e;
+	json_t		*l = json_array();
+	char		 fp[64];
+	size_t		 n, i;
+
+	*ret_list = NULL;
+	if (s == NULL || strcmp(s, "new") == 0 || strcmp(s, "none") == 0) {
+		*ret = s && strcmp(s, "none") == 0 ? KEEP_NONE : KEEP_NEW;
+		*ret_list = l;
+		return 0;
+	}
+	for (p = s; *p; p = *e ? e + 1 : e) {
+		while (*p == ' ')
+			p++;
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n != 50 || strncmp(p, "SHA256:", 7) != 0 ||
+		    json_array_size(l) >= SSH_KEEP_MAX)
+			goto bad;
+		for (i = 7; i < n; i++)
+			if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' &&
+			    p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+			    p[i] == '+' || p[i] == '/'))
+				goto bad;
+		memcpy(fp, p, n);
+		fp[n] = '\0';
+		(void)json_array_append_new(l, json_string(fp));
+	}
+	if (json_array_size(l) == 0)
+		goto bad;
+	*ret = KEEP_LIST;
+	*ret_list = l;
+	return 0;
+bad:
+	json_decref(l);
+	act_fail(a, "'keep' must be \"new\", \"none\" or a comma-separated "
+	    "list of SHA256:... key fingerprints (at most %d)",
+	    SSH_KEEP_MAX);
+	return 1;
+}
+
+static int
+ak_path(struct act *a, const struct pwent *pw, char *out, size_t len)
+{
+	int	n = snprintf(out, len, "%s/.ssh/authorized_keys", pw->home);
+
+	if (n < 0 || (size_t)n >= len) {
+		act_fail(a, "home directory path too long");
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads the file as the account: exists, mode and exact bytes. */
+static int
+ak_read(struct sconn *c, struct act *a, const char *acct, const char *path,
+    struct akfile *f)
+{
+	static const char script[] =
+	    "f=$1\n"
+	    "if [ -e \"$f\" ] || [ -L \"$f\" ]; then\n"
+	    "  stat -L -c '%a %U' -- \"$f\" || exit 3\n"
+	    "  cat -- \"$f\" || exit 3\n"
+	    "else echo absent; fi\n";
+	const char	*argv[] = { "sh", "-c", script, "sh", path, NULL };
+	struct ssh_res	 res;
+	char		*nl, *sp;
+	size_t		 hl;
+	int		 r;
+
+	memset(f, 0, sizeof(*f));
+	if ((r = run(c, a, SSH_AS_ACCOUNT, acct, argv, &res)) != 0)
+		goto out;
+	if (res.status != 0) {
+		r = status_fail(a, "reading authorized_keys", &res);
+		goto out;
+	}
+	if ((nl = memchr(res.out.p, '\n', res.out.len)) == NULL) {
+		act_fail(a, "reading authorized_keys: no answer");
+		r = 1;
+		goto out;
+	}
+	*nl = '\0';
+	hl = (size_t)(nl - res.out.p) + 1;
+	if (strcmp(res.out.p, "absent") == 0) {
+		f->exists = 0;
+		(void)snprintf(f->mode, sizeof(f->mode), "600");
+		f->data = xstrdup("");
+		r = 0;
+		goto out;
+	}
+	if ((sp = strchr(res.out.p, ' ')) == NULL) {
+		act_fail(a, "reading authorized_keys: bad answer");
+		r = 1;
+		goto out;
+	}
+	*sp++ = '\0';
+	if (!mode_ok(res.out.p) || strcmp(sp, acct) != 0) {
+		act_fail(a, "'%s' is owned by '%s', not by '%s' (mode %s): "
+		    "refusing to rewrite it", path, sp, acct, res.out.p);
+		r = 1;
+		goto out;
+	}
+	if (res.out.len - hl > SSH_AK_MAX) {
+		act_fail(a, "'%s' is larger than %d bytes", path, SSH_AK_MAX);
+		r = 1;
+		goto out;
+	}
+	f->exists = 1;
+	(void)snprintf(f->mode, sizeof(f->mode), "%s", res.out.p);
+	f->len = res.out.len - hl;
+	f->data = xmalloc(f->len + 1);
+	memcpy(f->data, res.out.p + hl, f->len);
+	f->data[f->len] = '\0';
+	r = 0;
+out:
+	ssh_res_free(&res);
+	return r;
+}
+
+/*
+ * Replaces the file atomically, as the account: a temporary file in the
+ * same directory, the mode, then rename.  The owner stays the account.
+ */
+static int
+ak_write(struct sconn *c, struct act *a, const char *acct, const char *path,
+    const char *mode, const char *data, size_t len)
+{
+	static const char script[] =
+	    "set -e\n"
+	    "f=$1 m=$2 d=${1%/*}\n"
+	    "[ -d \"$d\" ] || mkdir -m 700 -- \"$d\"\n"
+	    "t=$(mktemp -- \"$d/.authorized_keys.cordon.XXXXXX\")\n"
+	    "trap 'rm -f -- \"$t\"' EXIT\n"
+	    "cat >\"$t\"\n"
+	    "chmod -- \"$m\" \"$t\"\n"
+	    "mv -f -- \"$t\" \"$f\"\n"
+	    "trap - EXIT\n";
+	const char	*argv[] = { "sh", "-c", script, "sh", path, mode, NULL };
+	struct ssh_res	 res;
+	int		 r;
+
+	if (!mode_ok(mode)) {
+		act_fail(a, "bad file mode '%s'", mode);
+		return 1;
+	}
+	if ((r = ssh_run(c, SSH_AS_ACCOUNT, acct, argv, data, len,
+	    &res)) != 0)
+		r = run_fail(a, "writing authorized_keys", r);
+	else if (res.status != 0)
+		r = status_fail(a, "writing authorized_keys", &res);
+	ssh_res_free(&res);
+	return r;
+}
+
+static int
+ak_remove(struct sconn *c, struct act *a, const char *acct,
+    const char *path)
+{
+	const char	*argv[] = { "rm", "-f", "--", path, NULL };
+
+	return must(c, a, SSH_AS_ACCOUNT, acct, argv);
+}
+
+/* Common to check, apply and verify: account, passwd entry, path. */
+static int
+ak_where(struct sconn *c, struct act *a, int check, const char **ret_acct,
+    char *path, size_t len)
+{
+	struct pwent	 pw;
+	const char	*acct;
+	int		 r;
+
+	if (check)
+		acct = account_of(c, a);
+	else if ((acct = act_param(a, "account")) == NULL ||
+	    !ssh_account_ok(acct)) {
+		act_fail(a, "invalid account");
+		acct = NULL;
+	}
+	if (acct == NULL)
+		return 1;
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (r = ak_path(a, &pw, path, len)) != 0)
+		return r;
+	*ret_acct = acct;
+	return 0;
+}
+
+static json_t *
+ak_state(const char *acct, const char *path, const struct akfile *f)
+{
+	char	*b = b64_encode(f->data, f->len);
+	char	 h[HASH_HEX_LEN + 1];
+	json_t	*o;
+
+	sha256_hex(f->data, f->len, h);
+	o = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:o}", "account", acct,
+	    "path", path, "exists", f->exists, "mode", f->mode,
+	    "content_b64", b, "sha256", h, "keys", ak_keys(f->data, f->len));
+	free(b);
+	return o;
+}
+
+/* 1 when the file is exactly as st describes (exists, mode, bytes). */
+static int
+ak_same(const struct akfile *f, const json_t *st)
+{
+	const char	*m = json_string_value(json_object_get(st, "mode"));
+	const char	*b = json_string_value(json_object_get(st,
+	    "content_b64"));
+	char		*d = NULL;
+	size_t		 n = 0;
+	int		 same;
+
+	if (json_is_true(json_object_get(st, "exists")) != f->exists)
+		return 0;
+	if (!f->exists)
+		return 1;
+	if (m == NULL || b == NULL || b64_decode(b, &d, &n) != 0)
+		return 0;
+	same = strcmp(m, f->mode) == 0 && n == f->len &&
+	    memcmp(d, f->data, n) == 0;
+	free(d);
+	return same;
+}
+
+static int
+ak_check_one(struct sconn *c, struct act *a)
+{
+	struct akfile	 f;
+	enum keep_mode	 km;
+	json_t		*keep = NULL, *keys, *v;
+	const char	*acct;
+	char		 path[SSH_HOME_MAX + 32];
+	size_t		 i, dropped = 0;
+	int		 r;
+
+	memset(&f, 0, sizeof(f));
+	if ((r = ak_where(c, a, 1, &acct, path, sizeof(path))) != 0 ||
+	    (!a->restore && (r = keep_parse(a, &km, &keep)) != 0) ||
+	    (r = ak_read(c, a, acct, path, &f)) != 0)
+		goto out;
+	json_decref(a->before);
+	a->before = ak_state(acct, path, &f);
+	keys = json_object_get(a->before, "keys");
+	if (a->restore) {
+		if (ak_same(&f, a->restore)) {
+			set_change(a, NULL);
+			a->outcome = ACT_NOCHANGE;
+			goto out;
+		} else if (json_is_true(json_object_get(a->restore,
+		    "exists")))
+			set_change(a, xasprintf("write back the previous "
+			    "%s (%zu key(s), mode %s, sha256 %.16s)", path,
+			    json_array_size(json_object_get(a->restore,
+			    "keys")), json_string_value(json_object_get(
+			    a->restore, "mode")), json_string_value(
+			    json_object_get(a->restore, "sha256"))));
+		else
+			set_change(a, xasprintf("remove %s (it did not exist "
+			    "before)", path));
+		goto ok;
+	}
+	json_array_foreach(keep, i, v)
+		if (!fp_in(keys, json_string_value(v))) {
+			act_fail(a, "keep lists %s, which is not in %s",
+			    json_string_value(v), path);
+			r = 1;
+			goto out;
+		}
+	json_array_foreach(keys, i, v)
+		dropped += !fp_in(keep, json_string_value(v));
+	if (km == KEEP_NONE) {
+		if (json_array_size(keys) == 0 && f.len == 0) {
+			set_change(a, NULL);
+			a->outcome = ACT_NOCHANGE;
+			goto out;
+		}
+		set_change(a, xasprintf("empty %s (remove all %zu key(s)) "
+		    "of '%s' on %s", path, json_array_size(keys), acct,
+		    c->host));
+	} else
+		set_change(a, xasprintf("add a new ed25519 key to %s, prove "
+		    "it logs in as '%s', then keep only it%s (remove %zu "
+		    "key(s)); the private key goes to the vault", path, acct,
+		    km == KEEP_LIST ? " and the listed keys" : "", dropped));
+ok:
+	a->outcome = ACT_OK;
+	r = 0;
+out:
+	json_decref(keep);
+	akfile_free(&f);
+	return r;
+}
+
+static int
+ak_check(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, ak_check_one);
+}
+
+/* The lines of f whose key is in keep, each ending in a newline. */
+static char *
+ak_kept(const struct akfile *f, const json_t *keep, size_t *ret_len)
+{
+	struct buf	 b;
+	const char	*p = f->data, *e, *end = f->data + f->len;
+	char		 fp[128];
+
+	buf_init(&b, SSH_AK_MAX + SSH_AK_LINE_MAX);
+	while (p < end) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		if (line_fp(p, (size_t)(e - p), fp, sizeof(fp)) == 0 &&
+		    fp_in(keep, fp) && (buf_add(&b, p, (size_t)(e - p)) != 0 ||
+		    buf_addc(&b, '\n') != 0))
+			fatalx("%s: kept keys exceed the file", __func__);
+		p = e + 1;
+	}
+	*ret_len = b.len;
+	return buf_steal(&b);
+}
+
+/* Logs in as acct with key through a new session: the proof. */
+static int
+ak_prove(struct sconn *c, const char *acct, ssh_key key, char *err,
+    size_t errlen)
+{
+	ssh_session	s = NULL;
+	int		r;
+
+	r = ssh_session_new(c->t, acct, key, &s, err, errlen);
+	ssh_session_end(s);
+	return r;
+}
+
+static int
+ak_rotate(struct sconn *c, struct act *a, const char *acct,
+    const char *path, struct akfile *cur, enum keep_mode km,
+    const json_t *keep)
+{
+	ssh_key	 k = NULL;
+	char	*pem = NULL, *pub = NULL, *kept = NULL, *line = NULL;
+	char	*d1 = NULL, kfp[128], sfp[24], err[512];
+	size_t	 klen = 0, llen, n1;
+	int	 r;
+
+	if (km == KEEP_NONE) {
+		r = ak_write(c, a, acct, path, cur->mode, "", 0);
+		goto done;
+	}
+	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &k) != SSH_OK ||
+	    ssh_pki_export_privkey_base64(k, NULL, NULL, NULL, &pem) !=
+	    SSH_OK || ssh_pki_export_pubkey_base64(k, &pub) != SSH_OK ||
+	    ssh_key_fp(k, kfp, sizeof(kfp)) != 0) {
+		act_fail(a, "cannot generate an ed25519 key");
+		r = 1;
+		goto out;
+	}
+	/* Vault first: a key that logs in is never lost. */
+	if ((r = vault_put(a->id, "private_key", pem, strlen(pem),
+	    sfp)) != 0) {
+		act_fail(a, "cannot store the new key in the vault: %s",
+		    strerror(-r));
+		r = 1;
+		goto out;
+	}
+	line = xasprintf("ssh-ed25519 %s cordon-A%lld\n", pub,
+	    (long long)a->id);
+	llen = strlen(line);
+	/* Make: the old file plus the new key. */
+	n1 = cur->len + 1 + llen;
+	d1 = xmalloc(n1 + 1);
+	memcpy(d1, cur->data, cur->len);
+	n1 = cur->len;
+	if (n1 > 0 && d1[n1 - 1] != '\n')
+		d1[n1++] = '\n';
+	memcpy(d1 + n1, line, llen);
+	n1 += llen;
+	if ((r = ak_write(c, a, acct, path, cur->mode, d1, n1)) != 0)
+		goto out;
+	/* Prove: a new session logs in with the new key. */
+	if (ak_prove(c, acct, k, err, sizeof(err)) != 0) {
+		r = cur->exists ? ak_write(c, a, acct, path, cur->mode,
+		    cur->data, cur->len) : ak_remove(c, a, acct, path);
+		if (r < 0)
+			goto out;
+		act_fail(a, "the new key did not log in as '%s' (%s); "
+		    "authorized_keys %s", acct, err, r == 0 ? "restored" :
+		    "NOT restored");
+		r = 1;
+		goto out;
+	}
+	/* Break: only the kept keys and the new one. */
+	kept = ak_kept(cur, keep, &klen);
+	kept = xreallocarray(kept, klen + llen + 1, 1);
+	memcpy(kept + klen, line, llen + 1);
+	if ((r = ak_write(c, a, acct, path, cur->mode, kept,
+	    klen + llen)) != 0)
+		goto out;
+	line[llen - 1] = '\0';
+	json_decref(a->observed);
+	a->observed = json_pack("{s:s,s:s,s:s,s:s}", "key_fp", kfp,
+	    "private_key_fp", sfp, "vault_label", "private_key",
+	    "public_key", line);
+done:
+	if (r == 0)
+		a->outcome = ACT_OK;
+out:
+	if (pem) {
+		explicit_bzero(pem, strlen(pem));
+		ssh_string_free_char(pem);
+	}
+	ssh_string_free_char(pub);
+	ssh_key_free(k);
+	free(line);
+	free(d1);
+	free(kept);
+	return r;
+}
+
+/* apply, and undo (a->restore: the exact previous bytes and mode). */
+static int
+ak_apply_one(struct sconn *c, struct act *a)
+{
+	struct akfile	 cur;
+	enum keep_mode	 km;
+	json_t		*keep = NULL;
+	const char	*acct, *m, *b;
+	char		 path[SSH_HOME_MAX + 32], *d = NULL;
+	size_t		 n = 0;
+	int		 r;
+
+	memset(&cur, 0, sizeof(cur));
+	if ((r = ak_where(c, a, 0, &acct, path, sizeof(path))) != 0)
+		goto out;
+	if (a->restore) {
+		if (!json_is_true(json_object_get(a->restore, "exists"))) {
+			r = ak_remove(c, a, acct, path);
+		} else if ((m = json_string_value(json_object_get(a->restore,
+		    "mode"))) == NULL || (b = json_string_value(
+		    json_object_get(a->restore, "content_b64"))) == NULL ||
+		    b64_decode(b, &d, &n) != 0) {
+			act_fail(a, "bad state to restore");
+			r = 1;
+		} else
+			r = ak_write(c, a, acct, path, m, d, n);
+		if (r == 0)
+			a->outcome = ACT_OK;
+		goto out;
+	}
+	if ((r = keep_parse(a, &km, &keep)) != 0 ||
+	    (r = ak_read(c, a, acct, path, &cur)) != 0)
+		goto out;
+	r = ak_rotate(c, a, acct, path, &cur, km, keep);
+out:
+	free(d);
+	json_decref(keep);
+	akfile_free(&cur);
+	return r;
+}
+
+static int
+ak_apply(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, ak_apply_one);
+}
+
+/* The new key from the vault logs in again. */
+static int
+ak_prove_vault(struct sconn *c, struct act *a, const char *acct)
+{
+	struct secret	*s = NULL;
+	ssh_key		 k = NULL;
+	char		 err[512];
+	int		 r;
+
+	if ((r = vault_get(a->id, "private_key", &s)) != 0) {
+		act_fail(a, "read back: the new key is not in the vault: %s",
+		    strerror(-r));
+		return 1;
+	}
+	if (ssh_pki_import_privkey_base64(s->s, NULL, NULL, NULL, &k) !=
+	    SSH_OK) {
+		act_fail(a, "read back: the vault key does not load");
+		r = 1;
+	} else if (ak_prove(c, acct, k, err, sizeof(err)) != 0) {
+		act_fail(a, "read back: the new key no longer logs in as "
+		    "'%s': %s", acct, err);
+		r = 1;
+	}
+	ssh_key_free(k);
+	secret_free(s);
+	return r;
+}
+
+static int
+ak_verify_one(struct sconn *c, struct act *a)
+{
+	struct akfile	 f;
+	enum keep_mode	 km;
+	json_t		*keep = NULL, *keys, *v;
+	const char	*acct, *nfp;
+	char		 path[SSH_HOME_MAX + 32];
+	size_t		 i;
+	int		 r;
+
+	memset(&f, 0, sizeof(f));
+	if ((r = ak_where(c, a, 0, &acct, path, sizeof(path))) != 0 ||
+	    (r = ak_read(c, a, acct, path, &f)) != 0)
+		goto out;
+	{
+		json_t *st = ak_state(acct, path, &f);
+
+		(void)json_object_del(st, "content_b64");
+		(void)json_object_del(st, "account");
+		observe(a, st);
+	}
+	keys = json_object_get(a->observed, "keys");
+	if (a->restore) {
+		if (!ak_same(&f, a->restore))
+			act_fail(a, "read back: %s differs from the state to "
+			    "restore", path);
+		else
+			a->outcome = ACT_OK;
+		goto out;
+	}
+	if ((r = keep_parse(a, &km, &keep)) != 0)
+		goto out;
+	nfp = json_string_value(json_object_get(a->observed, "key_fp"));
+	if (km == KEEP_NONE) {
+		if (json_array_size(keys) != 0) {
+			act_fail(a, "read back: %s still holds %zu key(s)",
+			    path, json_array_size(keys));
+			r = 1;
+			goto out;
+		}
+		a->outcome = ACT_OK;
+		goto out;
+	}
+	if (nfp == NULL || !fp_in(keys, nfp)) {
+		act_fail(a, "read back: the new key is not in %s", path);
+		r = 1;
+		goto out;
+	}
+	json_array_foreach(keys, i, v)
+		if (strcmp(json_string_value(v), nfp) != 0 &&
+		    !fp_in(keep, json_string_value(v))) {
+			act_fail(a, "read back: %s still holds %s", path,
+			    json_string_value(v));
+			r = 1;
+			goto out;
+		}
+	if ((r = ak_prove_vault(c, a, acct)) != 0)
+		goto out;
+	a->outcome = ACT_OK;
+out:
+	json_decref(keep);
+	akfile_free(&f);
+	return r < 0 ? r : 0;
+}
+
+static int
+ak_verify(void *conn, struct act **v, size_t n)
+{
+	return each(conn, v, n, ak_verify_one);
+}
+
+/* ---- target ----------------------------------------------------------- */
+
+static const char *const ssh_keys[] = {
+	"name", "type", "host", "port", "user", "key_file", "password_file",
+	"known_hosts", "sudo", "password_length", "password_alphabet",
+	"timeout", "chpasswd",
+};
+
+static int
+int_in(const struct target *t, const char *k, long min, long max,
+    char *err, size_t errlen)
+{
+	json_t	*v = json_object_get(t->opts, k);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		(void)snprintf(err, errlen, "'%s' must be an integer from %ld "
+		    "to %ld", k, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An owner-only file, as ssh wants its keys; why on failure. */
+static int
+file_private(const char *path, const char **why)
+{
+	struct stat	st;
+	int		fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		*why = "cannot open";
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0) {
+		*why = "cannot stat";
+		r = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		r = -EPERM;
+	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		*why = "readable or writable by group or others (chmod 600)";
+		r = -EPERM;
+	}
+	(void)close(fd);
+	return r;
+}
+
+static int
+alphabet_ok(const char *s)
+{
+	size_t	n = strlen(s), i;
+
+	if (n < 2 || n > 94)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e ||
+		    memchr(s + i + 1, s[i], n - i - 1) != NULL)
+			return 0;
+	return 1;
+}
+
+static int
+ssh_target_check(const struct target *t, char *err, size_t errlen)
+{
+	static const char	*req[] = { "host", "user", "known_hosts" };
+	struct stat		 st;
+	ssh_key			 k = NULL;
+	const char		*key, *h, *kf, *pf, *why, *s;
+	json_t			*v;
+	size_t			 i;
+	int			 r;
+
+	json_object_foreach(t->opts, key, v) {
+		for (i = 0; i < ARRAY_SIZE(ssh_keys); i++)
+			if (strcmp(key, ssh_keys[i]) == 0)
+				break;
+		if (i == ARRAY_SIZE(ssh_keys)) {
+			(void)snprintf(err, errlen, "unknown setting '%s'",
+			    key);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(req); i++)
+		if (ssh_opt_str(t, req[i]) == NULL) {
+			(void)snprintf(err, errlen, "missing '%s'", req[i]);
+			return -EINVAL;
+		}
+	h = ssh_opt_str(t, "host");
+	if (*h == '\0' || strlen(h) > 253 || strspn(h, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") != strlen(h)) {
+		(void)snprintf(err, errlen, "'host' must be a host name or "
+		    "address");
+		return -EINVAL;
+	}
+	if (!ssh_account_ok(ssh_opt_str(t, "user"))) {
+		(void)snprintf(err, errlen, "'user' must be a POSIX user name");
+		return -EINVAL;
+	}
+	if ((r = int_in(t, "port", 1, 65535, err, errlen)) != 0 ||
+	    (r = int_in(t, "timeout", 1, SSH_TIMEOUT_MAX, err,
+	    errlen)) != 0 ||
+	    (r = int_in(t, "password_length", SSH_PW_LEN_MIN, SSH_PW_LEN_MAX,
+	    err, errlen)) != 0)
+		return r;
+	if ((v = json_object_get(t->opts, "sudo")) && !json_is_boolean(v)) {
+		(void)snprintf(err, errlen, "'sudo' must be true or false");
+		return -EINVAL;
+	}
+	if ((v = json_object_get(t->opts, "password_alphabet")) &&
+	    (!json_is_string(v) || !alphabet_ok(json_string_value(v)))) {
+		(void)snprintf(err, errlen, "'password_alphabet' must be 2 to "
+		    "94 distinct printable ASCII characters, no space");
+		return -EINVAL;
+	}
+	if ((v = json_object_get(t->opts, "chpasswd")) && (!json_is_string(v)
+	    || json_string_value(v)[0] != '/' ||
+	    strlen(json_string_value(v)) > 255)) {
+		(void)snprintf(err, errlen, "'chpasswd' must be an absolute "
+		    "path");
+		return -EINVAL;
+	}
+	/* Pinned host keys: a file others could add keys to pins nothing. */
+	s = ssh_opt_str(t, "known_hosts");
+	if (stat(s, &st) != 0 || !S_ISREG(st.st_mode)) {
+		(void)snprintf(err, errlen, "known_hosts '%s': not a readable "
+		    "file", s);
+		return -EINVAL;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		(void)snprintf(err, errlen, "known_hosts '%s': writable by "
+		    "group or others", s);
+		return -EPERM;
+	}
+	kf = ssh_opt_str(t, "key_file");
+	pf = ssh_opt_str(t, "password_file");
+	if ((kf == NULL) == (pf == NULL)) {
+		(void)snprintf(err, errlen, "needs exactly one of 'key_file' "
+		    "or 'password_file'");
+		return -EINVAL;
+	}
+	if (kf) {
+		if ((r = file_private(kf, &why)) != 0) {
+			(void)snprintf(err, errlen, "key_file '%s': %s", kf,
+			    why);
+			return r;
+		}
+		if (ssh_pki_import_privkey_file(kf, NULL, NULL, NULL, &k) !=
+		    SSH_OK) {
+			(void)snprintf(err, errlen, "key_file '%s': not an "
+			    "unencrypted private key", kf);
+			return -EINVAL;
+		}
+		ssh_key_free(k);
+	} else {
+		struct secret *pw = NULL;
+
+		if ((r = secret_read_file(pf, &pw, &why)) != 0) {
+			(void)snprintf(err, errlen, "password_file '%s': %s",
+			    pf, why);
+			return r;
+		}
+		secret_free(pw);
+	}
+	return 0;
+}
+
+static int
+ssh_open(const struct target *t, void **ret, char *err, size_t errlen)
+{
+	struct sconn	*c = NULL;
+	int		 r;
+
+	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0)
+		return r;
+	*ret = c;
+	return 0;
+}
+
+static void
+ssh_close(void *p)
+{
+	ssh_conn_close(p);
+}
+
+static const struct verb ssh_verbs[] = {
+	{
+		.name = "rotate_password",
+		.summary = "set a new random password (chpasswd on stdin)",
+		.check = pw_check,
+		.apply = pw_apply,
+		.verify = pw_verify,
+		.undo = NULL,
+		.required_params = { "account", NULL },
+	},
+	{
+		.name = "lock_account",
+		.summary = "lock the password and expire the account",
+		.check = lock_check,
+		.apply = lock_apply,
+		.verify = lock_verify,
+		.undo = lock_apply,
+		.required_params = { "account", NULL },
+	},
+	{
+		.name = "end_sessions",
+		.summary = "end every session and process of an account",
+		.check = es_check,
+		.apply = es_apply,
+		.verify = es_verify,
+		.undo = NULL,
+		.required_params = { "account", NULL },
+	},
+	{
+		.name = "rotate_authorized_keys",
+		.summary = "replace authorized_keys with a new proven key",
+		.check = ak_check,
+		.apply = ak_apply,
+		.verify = ak_verify,
+		.undo = ak_apply,
+		.required_params = { "account", NULL },
+	},
+	{ .name = NULL },
+};
+
+const struct driver ssh_driver = {
+	.name = "ssh",
+	.verbs = ssh_verbs,
+	.target_check = ssh_target_check,
+	.open = ssh_open,
+	.close = ssh_close,
+};

@@ -1,0 +1,414 @@
+/*
+ * ssh_conn: sessions with pinned host keys and bounded exec channels
+ * (ssh_conn.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libssh/libssh.h>
+
+#include "../agent/esc.h"
+#include "../agent/log.h"
+#include "ssh_conn.h"
+
+#define SSH_READ_SLICE_MS	20
+#define SSH_OUT_RESERVE		4096
+
+const char *
+ssh_opt_str(const struct target *t, const char *k)
+{
+	return json_string_value(json_object_get(t->opts, k));
+}
+
+long
+ssh_opt_int(const struct target *t, const char *k, long def)
+{
+	json_t	*v = json_object_get(t->opts, k);
+
+	return json_is_integer(v) ? (long)json_integer_value(v) : def;
+}
+
+int
+ssh_opt_sudo(const struct target *t)
+{
+	json_t		*v = json_object_get(t->opts, "sudo");
+	const char	*u = ssh_opt_str(t, "user");
+
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	/* Anyone but root needs sudo for what the verbs do. */
+	return u == NULL || strcmp(u, "root") != 0;
+}
+
+int
+ssh_account_ok(const char *s)
+{
+	size_t	n, i;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > SSH_ACCOUNT_MAX)
+		return 0;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '_' || s[i] == '-')
+			continue;
+		if (s[i] == '$' && i == n - 1)
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+int
+ssh_key_fp(ssh_key k, char *out, size_t len)
+{
+	unsigned char	*h = NULL;
+	size_t		 hl = 0;
+	char		*fp;
+	int		 n;
+
+	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &h,
+	    &hl) != 0)
+		return -EINVAL;
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, h, hl);
+	ssh_clean_pubkey_hash(&h);
+	if (fp == NULL)
+		return -EINVAL;
+	n = snprintf(out, len, "%s", fp);
+	ssh_string_free_char(fp);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static const char *
+known_name(enum ssh_known_hosts_e k)
+{
+	switch (k) {
+	case SSH_KNOWN_HOSTS_CHANGED:
+		return "host key CHANGED (possible man-in-the-middle)";
+	case SSH_KNOWN_HOSTS_OTHER:
+		return "host key of another type than the pinned one";
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		return "host key unknown (not pinned)";
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+		return "known_hosts file not found";
+	default:
+		return "host key check failed";
+	}
+}
+
+/* Proceeds only on SSH_KNOWN_HOSTS_OK; never updates known_hosts. */
+static int
+host_verify(ssh_session s, const char *host, int port, char *err,
+    size_t errlen)
+{
+	enum ssh_known_hosts_e	 k;
+	ssh_key			 srv = NULL;
+	char			 fp[128] = "?";
+
+	if (ssh_get_server_publickey(s, &srv) == SSH_OK) {
+		if (ssh_key_fp(srv, fp, sizeof(fp)) != 0)
+			(void)snprintf(fp, sizeof(fp), "?");
+		ssh_key_free(srv);
+	}
+	k = ssh_session_is_known_server(s);
+	if (k == SSH_KNOWN_HOSTS_OK)
+		return 0;
+	(void)snprintf(err, errlen, "%s:%d: %s; server key %s; refusing "
+	    "(pin it with ssh-keyscan after checking the fingerprint "
+	    "out of band)", host, port, known_name(k), fp);
+	return -EPERM;
+}
+
+static int
+auth_login(ssh_session s, const struct target *t, ssh_key key, char *err,
+    size_t errlen)
+{
+	struct secret	*pw = NULL;
+	ssh_key		 own = NULL;
+	const char	*why, *kf = ssh_opt_str(t, "key_file");
+	int		 rc, r = -EACCES;
+
+	if (key == NULL && kf != NULL) {
+		if (ssh_pki_import_privkey_file(kf, NULL, NULL, NULL,
+		    &own) != SSH_OK) {
+			(void)snprintf(err, errlen, "cannot load key_file "
+			    "'%s'", kf);
+			goto out;
+		}
+		key = own;
+	}
+	if (key != NULL) {
+		rc = ssh_userauth_publickey(s, NULL, key);
+	} else {
+		if ((r = secret_read_file(ssh_opt_str(t, "password_file"),
+		    &pw, &why)) != 0) {
+			(void)snprintf(err, errlen, "password_file: %s", why);
+			goto out;
+		}
+		rc = ssh_userauth_password(s, NULL, pw->s);
+	}
+	if (rc != SSH_AUTH_SUCCESS) {
+		(void)snprintf(err, errlen, "authentication refused");
+		r = -EACCES;
+		goto out;
+	}
+	r = 0;
+out:
+	secret_free(pw);
+	ssh_key_free(own);
+	return r;
+}
+
+void
+ssh_session_end(ssh_session s)
+{
+	if (s == NULL)
+		return;
+	if (ssh_is_connected(s))
+		ssh_disconnect(s);
+	ssh_free(s);
+}
+
+int
+ssh_session_new(const struct target *t, const char *user, ssh_key key,
+    ssh_session *ret, char *err, size_t errlen)
+{
+	ssh_session	 s;
+	const char	*host = ssh_opt_str(t, "host");
+	long		 timeout = ssh_opt_int(t, "timeout",
+	    SSH_TIMEOUT_DEFAULT);
+	unsigned int	 port = (unsigned int)ssh_opt_int(t, "port", 22);
+	int		 no = 0, r = -EIO;
+
+	if ((s = ssh_new()) == NULL)
+		fatalx("ssh_new: out of memory");
+	if (ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_HOST, host) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_USER, user) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS,
+	    ssh_opt_str(t, "known_hosts")) != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	    "/dev/null") != 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) != 0) {
+		(void)snprintf(err, errlen, "cannot set session options");
+		r = -EINVAL;
+		goto out;
+	}
+	if (ssh_connect(s) != SSH_OK) {
+		(void)snprintf(err, errlen, "connect to %s:%u: %s", host,
+		    port, ssh_get_error(s));
+		r = -EIO;
+		goto out;
+	}
+	if ((r = host_verify(s, host, (int)port, err, errlen)) != 0 ||
+	    (r = auth_login(s, t, key, err, errlen)) != 0)
+		goto out;
+	*ret = s;
+	s = NULL;
+	r = 0;
+out:
+	ssh_session_end(s);
+	return r;
+}
+
+int
+ssh_conn_open(const struct target *t, struct sconn **ret, char *err,
+    size_t errlen)
+{
+	struct sconn	*c = xcalloc(1, sizeof(*c));
+	int		 r;
+
+	c->t = t;
+	c->host = ssh_opt_str(t, "host");
+	c->user = ssh_opt_str(t, "user");
+	c->port = (int)ssh_opt_int(t, "port", 22);
+	c->timeout = ssh_opt_int(t, "timeout", SSH_TIMEOUT_DEFAULT);
+	c->sudo = ssh_opt_sudo(t);
+	if ((r = ssh_session_new(t, c->user, NULL, &c->s, err,
+	    errlen)) != 0) {
+		free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void
+ssh_conn_close(struct sconn *c)
+{
+	if (c == NULL)
+		return;
+	ssh_session_end(c->s);
+	free(c);
+}
+
+int
+ssh_cmdline(const struct sconn *c, enum ssh_who who, const char *account,
+    const char *const *argv, char **ret)
+{
+	struct buf	b;
+	size_t		i;
+	int		r = 0;
+
+	buf_init(&b, SSH_CMD_MAX);
+	if (who == SSH_AS_ACCOUNT && !ssh_account_ok(account)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (who != SSH_AS_LOGIN && c->sudo) {
+		r = buf_adds(&b, "sudo -n ");
+		if (r == 0 && who == SSH_AS_ACCOUNT &&
+		    ((r = buf_adds(&b, "-u ")) != 0 ||
+		    (r = esc_shell_word(&b, account)) != 0 ||
+		    (r = buf_addc(&b, ' ')) != 0))
+			goto out;
+	} else if (who == SSH_AS_ACCOUNT) {
+		/* Logged in as root without sudo. */
+		if ((r = buf_adds(&b, "runuser -u ")) != 0 ||
+		    (r = esc_shell_word(&b, account)) != 0 ||
+		    (r = buf_adds(&b, " -- ")) != 0)
+			goto out;
+	}
+	for (i = 0; r == 0 && argv[i]; i++) {
+		if (i == SSH_ARGV_MAX) {
+			r = -E2BIG;
+			break;
+		}
+		if (i > 0)
+			r = buf_addc(&b, ' ');
+		if (r == 0)
+			r = esc_shell_word(&b, argv[i]);
+	}
+	if (r == 0 && i == 0)
+		r = -EINVAL;
+out:
+	if (r == 0)
+		*ret = buf_steal(&b);
+	buf_free(&b);
+	return r;
+}
+
+/* One allocation up front, so the buffer never leaves copies behind. */
+static void
+res_init(struct ssh_res *res)
+{
+	buf_init(&res->out, SSH_OUT_MAX);
+	buf_init(&res->err, SSH_OUT_MAX);
+	res->out.p = xmalloc(SSH_OUT_RESERVE);
+	res->out.cap = SSH_OUT_RESERVE;
+	res->out.p[0] = '\0';
+	res->err.p = xmalloc(SSH_OUT_RESERVE);
+	res->err.cap = SSH_OUT_RESERVE;
+	res->err.p[0] = '\0';
+	res->status = -1;
+}
+
+void
+ssh_res_free(struct ssh_res *res)
+{
+	if (res->out.p)
+		explicit_bzero(res->out.p, res->out.cap);
+	if (res->err.p)
+		explicit_bzero(res->err.p, res->err.cap);
+	buf_free(&res->out);
+	buf_free(&res->err);
+}
+
+void
+ssh_res_errline(const struct ssh_res *res, char *out, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return;
+	for (i = 0; i + 1 < len && res->err.p && i < res->err.len &&
+	    res->err.p[i] != '\n'; i++)
+		out[i] = (unsigned char)res->err.p[i] < 0x20 ||
+		    res->err.p[i] == 0x7f ? '?' : res->err.p[i];
+	out[i] = '\0';
+}
+
+static int
+write_all(ssh_channel ch, const void *in, size_t len)
+{
+	const char	*p = in;
+	int		 w;
+
+	while (len > 0) {
+		w = ssh_channel_write(ch, p, len > 32768 ? 32768 :
+		    (uint32_t)len);
+		if (w == SSH_ERROR)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+ssh_run(struct sconn *c, enum ssh_who who, const char *account,
+    const char *const *argv, const void *in, size_t inlen,
+    struct ssh_res *res)
+{
+	ssh_channel	 ch = NULL;
+	char		*cmd = NULL, chunk[8192];
+	double		 deadline = now_mono() + (double)c->timeout;
+	long		 left;
+	int		 n, m, r;
+
+	res_init(res);
+	if ((r = ssh_cmdline(c, who, account, argv, &cmd)) != 0)
+		goto out;
+	if ((ch = ssh_channel_new(c->s)) == NULL ||
+	    ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		r = -EIO;
+		goto out;
+	}
+	if ((in && (r = write_all(ch, in, inlen)) != 0))
+		goto out;
+	if (ssh_channel_send_eof(ch) != SSH_OK) {
+		r = -EIO;
+		goto out;
+	}
+	for (;;) {
+		left = (long)((deadline - now_mono()) * 1000);
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		n = ssh_channel_read_timeout(ch, chunk, sizeof(chunk), 0,
+		    left < SSH_READ_SLICE_MS ? (int)left : SSH_READ_SLICE_MS);
+		if (n == SSH_ERROR) {
+			r = -EIO;
+			goto out;
+		}
+		if (n > 0 && (r = buf_add(&res->out, chunk, (size_t)n)) != 0)
+			goto out;
+		m = ssh_channel_read_nonblocking(ch, chunk, sizeof(chunk), 1);
+		if (m == SSH_ERROR) {
+			r = -EIO;
+			goto out;
+		}
+		if (m > 0 && (r = buf_add(&res->err, chunk, (size_t)m)) != 0)
+			goto out;
+		if (n <= 0 && m <= 0 && (ssh_channel_is_eof(ch) ||
+		    ssh_channel_is_closed(ch)))
+			break;
+	}
+	res->status = ssh_channel_get_exit_status(ch);
+	r = 0;
+out:
+	explicit_bzero(chunk, sizeof(chunk));
+	if (ch) {
+		if (ssh_channel_is_open(ch))
+			(void)ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	free(cmd);
+	return r;
+}

@@ -1,0 +1,109 @@
+/*
+ * ssh_conn: the transport under the ssh driver (libssh 0.10).
+ *
+ * One authenticated session per batch (a batch has one target host), one
+ * exec channel per remote command.  The contract:
+ *
+ *   - Host keys are pinned: SSH_OPTIONS_KNOWNHOSTS is the target's own
+ *     known_hosts file, the global file is /dev/null, ~/.ssh/config and
+ *     /etc/ssh/ssh_config are not read.  Only SSH_KNOWN_HOSTS_OK proceeds;
+ *     any other answer fails the connection with the server's SHA-256
+ *     fingerprint in the error.  Nothing here ever writes known_hosts.
+ *   - Every wait is bounded by the target's timeout: connect, each
+ *     channel read, the whole command.
+ *   - Remote commands are argv vectors; every word is quoted as one POSIX
+ *     shell word (esc_shell_word), so no runbook value is ever parsed by
+ *     the remote shell.  Secrets travel only on a command's stdin.
+ *   - Output buffers are capped (SSH_OUT_MAX per stream), reserved up
+ *     front (4 KiB: a shadow line never makes them grow, so no stale copy
+ *     is left in freed memory) and wiped when freed.
+ *
+ * Errors: 0 or -errno.  -EIO and -ETIMEDOUT mean the session can no
+ * longer be trusted (the batch stops, the core marks what is left
+ * unknown); other errors concern one command only.  Functions that take
+ * err write a message without a prefix and never a secret.
+ */
+#ifndef CORDON_SSH_CONN_H
+#define CORDON_SSH_CONN_H
+
+#include <stddef.h>
+
+#include <libssh/libssh.h>
+
+#include "../agent/config.h"
+#include "../agent/secret.h"
+#include "../agent/util.h"
+
+#define SSH_OUT_MAX		(512 * 1024)	/* per stream, per command */
+#define SSH_CMD_MAX		(64 * 1024)	/* one quoted command line */
+#define SSH_ARGV_MAX		32
+#define SSH_TIMEOUT_DEFAULT	10		/* seconds */
+#define SSH_TIMEOUT_MAX		300
+#define SSH_ACCOUNT_MAX		32
+
+/* Who a remote command runs as. */
+enum ssh_who {
+	SSH_AS_LOGIN,		/* the login user, no sudo */
+	SSH_AS_ROOT,		/* sudo -n (when the target says sudo) */
+	SSH_AS_ACCOUNT,		/* sudo -n -u ACCOUNT, or runuser -u */
+};
+
+struct sconn {
+	ssh_session		 s;
+	const struct target	*t;
+	const char		*host;
+	const char		*user;		/* cordon's login */
+	int			 port;
+	long			 timeout;	/* seconds */
+	int			 sudo;
+};
+
+struct ssh_res {
+	struct buf	out;
+	struct buf	err;
+	int		status;			/* exit status, -1 if none */
+};
+
+/* Target option helpers; defaults when absent. */
+const char	*ssh_opt_str(const struct target *, const char *);
+long		 ssh_opt_int(const struct target *, const char *, long def);
+int		 ssh_opt_sudo(const struct target *);
+
+/* [a-z_][a-z0-9_-]*[$]?, at most SSH_ACCOUNT_MAX bytes. */
+int	ssh_account_ok(const char *);
+
+/*
+ * A new session to the target as user, authenticated with key (when not
+ * NULL), else with the target's key_file or password_file.  *ret is a
+ * connected, host-verified, authenticated session.
+ */
+int	ssh_session_new(const struct target *, const char *user, ssh_key key,
+	    ssh_session *ret, char *err, size_t errlen) WARN_UNUSED;
+void	ssh_session_end(ssh_session);
+
+/* The driver's connection: a session as the target's login user. */
+int	ssh_conn_open(const struct target *, struct sconn **ret, char *err,
+	    size_t errlen) WARN_UNUSED;
+void	ssh_conn_close(struct sconn *);
+
+/*
+ * Runs argv (NULL-terminated, at most SSH_ARGV_MAX words) as who on one
+ * exec channel; writes in (inlen bytes, may be NULL) to its stdin, then
+ * EOF; collects stdout and stderr into res (call ssh_res_free after, also
+ * on failure).  0 when the command ran (its status is in res->status).
+ */
+int	ssh_run(struct sconn *, enum ssh_who, const char *account,
+	    const char *const *argv, const void *in, size_t inlen,
+	    struct ssh_res *res) WARN_UNUSED;
+void	ssh_res_free(struct ssh_res *);
+/* The first line of res->err, control characters as '?', for messages. */
+void	ssh_res_errline(const struct ssh_res *, char *out, size_t len);
+
+/* The quoted command line ssh_run would send; caller frees.  For tests. */
+int	ssh_cmdline(const struct sconn *, enum ssh_who, const char *account,
+	    const char *const *argv, char **ret) WARN_UNUSED;
+
+/* "SHA256:..." of a public key into out; 0 or -EINVAL. */
+int	ssh_key_fp(ssh_key, char *out, size_t len);
+
+#endif
