@@ -97,6 +97,7 @@ act_free(struct act *a)
 	json_decref(a->restore);
 	json_decref(a->before);
 	json_decref(a->observed);
+	json_decref(a->incident_info);
 	free(a);
 }
 

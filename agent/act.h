@@ -63,6 +63,12 @@ struct act {
 	enum act_outcome	 outcome;
 	char			 msg[ACT_MSG_MAX];
 	void			*drv;		/* driver's per-act scratch */
+	/*
+	 * The incident as drivers may need it (read-only): {"id", "aware_at",
+	 * "occurred_from", "occurred_to"}; times UTC RFC 3339 or absent.  A
+	 * snapshot restore uses it to pick a snapshot from before the breach.
+	 */
+	json_t			*incident_info;
 
 	/* The queue row: owned by the core, never touched by drivers. */
 	int64_t			 run_id;

@@ -147,12 +147,35 @@ queue_load(struct store *s, const struct config *cfg, int64_t id,
 	(void)sqlite3_reset(st);
 	if (a->params == NULL)
 		a->params = json_object();
+	a->incident_info = queue_incident_info(s, a->incident);
 	if (cust && (a->customer = config_customer(cfg, cust)) != NULL)
 		a->target = config_target(a->customer, a->target_name);
 	/* The row keeps the customer's name even if config dropped it. */
 	free(cust);
 	*ret = a;
 	return 0;
+}
+
+json_t *
+queue_incident_info(struct store *s, const char *incident)
+{
+	sqlite3_stmt	*st;
+	json_t		*o = NULL, *rec;
+
+	if (incident == NULL)
+		return NULL;
+	st = store_q(s, "SELECT aware_at, record FROM incidents WHERE id=?",
+	    "s", incident);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rec = store_col_json(st, 1);
+		o = json_pack("{s:s,s:s?,s:O?,s:O?}", "id", incident,
+		    "aware_at", (const char *)sqlite3_column_text(st, 0),
+		    "occurred_from", json_object_get(rec, "occurred_from"),
+		    "occurred_to", json_object_get(rec, "occurred_to"));
+		json_decref(rec);
+	}
+	(void)sqlite3_reset(st);
+	return o;
 }
 
 int

@@ -35,6 +35,8 @@ int	queue_transition(struct store *, struct act *, enum act_state to,
  */
 int	queue_load(struct store *, const struct config *, int64_t id,
 	    struct act **ret) WARN_UNUSED;
+/* The incident facts a driver may read (see act.h), or NULL. */
+json_t	*queue_incident_info(struct store *, const char *incident);
 /* "A17" or "17" -> 17; -EINVAL otherwise. */
 int	queue_parse_id(const char *, int64_t *ret) WARN_UNUSED;
 /* The action as JSON for clients. */

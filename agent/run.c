@@ -73,6 +73,8 @@ prepare(struct agent *ag, const struct caller *c, json_t *req,
 		return reply_err(EXIT_USAGE, "%s", err);
 	for (i = 0; i < p->n; i++) {
 		p->v[i]->incident = xstrdup(p->incident);
+		p->v[i]->incident_info = queue_incident_info(ag->store,
+		    p->incident);
 		p->v[i]->requested_by = xstrdup(c->actor);
 		p->v[i]->requested_uid = (int64_t)c->uid;
 	}
@@ -304,6 +306,7 @@ h_undo(struct agent *ag, const struct caller *c, json_t *req)
 	u->target_name = xstrdup(orig->target_name);
 	u->customer = orig->customer;
 	u->incident = xstrdup(orig->incident);
+	u->incident_info = json_incref(orig->incident_info);
 	u->step = xasprintf("undo A%lld", (long long)orig->id);
 	u->params = json_incref(orig->params);
 	u->restore = json_incref(orig->before);
