@@ -655,10 +655,10 @@ ldap_apply(void *conn, struct act **v, size_t n)
 	return ldap_pipeline(conn, v, n, submit_write, done_write);
 }
 
-static int
-submit_read(struct lconn *c, struct act *a)
+/* A base read of the act's entry (before.dn): the pipeline's read-back. */
+int
+ldap_submit_base(struct lconn *c, struct act *a, char **attrs)
 {
-	static char	*attrs[] = { LOCK_ATTR, "pwdPolicySubentry", NULL };
 	const char	*dn = json_string_value(json_object_get(a->before,
 	    "dn"));
 	int		 msgid, rc;
@@ -674,6 +674,14 @@ submit_read(struct lconn *c, struct act *a)
 		return -1;
 	}
 	return msgid;
+}
+
+static int
+submit_read(struct lconn *c, struct act *a)
+{
+	static char	*attrs[] = { LOCK_ATTR, "pwdPolicySubentry", NULL };
+
+	return ldap_submit_base(c, a, attrs);
 }
 
 /* Judges observed against the wanted state. */
@@ -994,25 +1002,11 @@ fail:
 	return NULL;
 }
 
-/* A base read of the act's entry (before.dn) for the attributes. */
+/* A base read of the act's entry (before.dn) for the account attributes. */
 static int
 submit_base_read(struct lconn *c, struct act *a)
 {
-	const char	*dn = json_string_value(json_object_get(a->before,
-	    "dn"));
-	int		 msgid, rc;
-
-	if (dn == NULL) {
-		act_fail(a, "no entry to read back");
-		return -1;
-	}
-	rc = ldap_search_ext(c->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
-	    acct_attrs, 0, NULL, NULL, NULL, 1, &msgid);
-	if (rc != LDAP_SUCCESS) {
-		act_fail(a, "read back failed: %s", ldap_err2string(rc));
-		return -1;
-	}
-	return msgid;
+	return ldap_submit_base(c, a, acct_attrs);
 }
 
 /*

@@ -277,21 +277,8 @@ static int
 submit_uac_read(struct lconn *c, struct act *a)
 {
 	static char	*attrs[] = { UAC_ATTR, NULL };
-	const char	*dn = json_string_value(json_object_get(a->before,
-	    "dn"));
-	int		 msgid, rc;
 
-	if (dn == NULL) {
-		act_fail(a, "no entry to read back");
-		return -1;
-	}
-	rc = ldap_search_ext(c->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
-	    attrs, 0, NULL, NULL, NULL, 1, &msgid);
-	if (rc != LDAP_SUCCESS) {
-		act_fail(a, "read back failed: %s", ldap_err2string(rc));
-		return -1;
-	}
-	return msgid;
+	return ldap_submit_base(c, a, attrs);
 }
 
 static void

@@ -68,6 +68,8 @@ int		 ldap_opt_bool(const struct target *, const char *);
 int	ldap_pipeline(struct lconn *, struct act **, size_t, ldap_submit_fn,
 	    ldap_done_fn);
 int	ldap_acct_submit(struct lconn *, struct act *);
+/* A base-scope read of before.dn for attrs: msgid, or -1 after act_fail. */
+int	ldap_submit_base(struct lconn *, struct act *, char **attrs);
 /*
  * The one entry of an ldap_acct_submit answer, after the identity (undo:
  * same entry as the original action) and protection checks.  Returns the

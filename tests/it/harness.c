@@ -23,7 +23,6 @@
 
 #include <cmocka.h>
 
-#include "../../agent/cli.h"
 #include "harness.h"
 
 #define IT_ARGS_MAX	64
@@ -40,24 +39,6 @@ static const char *const it_people[] = {
 static const char *const sanitizer_marks[] = {
 	"ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
 };
-
-/*
- * The core objects include cli.o, whose usage helpers live in main.c;
- * main.c is not linked into test programs.  Nothing here calls them.
- * Weak, so that a real definition among the core objects wins.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 static double
 mono(void)

@@ -25,24 +25,6 @@
 #include <cmocka.h>
 
 #include "../../agent/act.h"
-#include "../../agent/cli.h"
-
-/*
- * agent/cli.c calls these, but they live in agent/main.c, which the unit
- * link leaves out.  Weak, so the real ones win once they move into core.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 static void
 test_pending_act_nochange_approved_settles(void **state)

@@ -19,29 +19,11 @@
 
 #include <cmocka.h>
 
-#include "../../agent/cli.h"
 #include "../../agent/esc.h"
 #include "../../agent/util.h"
 
 #define ESC_TEST_MAX	4096
 #define SH_OUT_MAX	4096
-
-/*
- * agent/cli.c calls these, but they live in agent/main.c, which the unit
- * link leaves out.  Weak, so the real ones win once they move into core.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 /* Escapes s with fn into a fresh string; returns the escaper's result. */
 static int

@@ -20,7 +20,6 @@
 
 #include <cmocka.h>
 
-#include "../../agent/cli.h"
 #include "../../agent/hash.h"
 #include "../../agent/journal.h"
 #include "../../agent/store.h"
@@ -37,23 +36,6 @@ struct fixture {
 	char		*lines[MAX_LINES];	/* the export, one entry each */
 	size_t		 nlines;
 };
-
-/*
- * agent/cli.c calls these, but they live in agent/main.c, which the unit
- * link leaves out.  Weak, so the real ones win once they move into core.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 static const char *accounts[NENTRIES] = {
 	"alice", "bob", "carol", "dave", "erin",

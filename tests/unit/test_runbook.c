@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include "../../agent/act.h"
-#include "../../agent/cli.h"
 #include "../../agent/config.h"
 #include "../../agent/driver.h"
 #include "../../agent/runbook.h"
@@ -30,23 +29,6 @@
 #define ERR_MAX		1024
 #define BIG		100000	/* max actions, when not under test */
 #define N_SENTINEL	((size_t)0x5e5e)
-
-/*
- * agent/cli.c calls these, but they live in agent/main.c, which the unit
- * link leaves out.  Weak, so the real ones win once they move into core.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 /* A verbatim copy of config/runbooks/disable-accounts.runbook. */
 static const char shipped_text[] =

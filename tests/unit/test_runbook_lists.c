@@ -23,30 +23,12 @@
 #include <cmocka.h>
 
 #include "../../agent/act.h"
-#include "../../agent/cli.h"
 #include "../../agent/config.h"
 #include "../../agent/runbook.h"
 #include "../../agent/util.h"
 
 #define RB_FILE		"t.runbook"
 #define ERR_MAX		1024
-
-/*
- * agent/cli.c calls these, but they live in agent/main.c, which the unit
- * link leaves out.  Weak, so the real ones win once they move into core.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 /* Live jansson allocations: each block carries its own header. */
 static long	json_live;

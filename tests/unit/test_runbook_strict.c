@@ -14,27 +14,12 @@
 #include <cmocka.h>
 
 #include "../../agent/act.h"
-#include "../../agent/cli.h"
 #include "../../agent/config.h"
 #include "../../agent/runbook.h"
 #include "../../agent/util.h"
 
 #define RB_FILE	"t.runbook"
 #define ERR_MAX	1024
-
-/* agent/cli.c calls these; they live in agent/main.c, left out here. */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 #define STEP(name) \
 	"\t{ name = \"" name "\"; verb = \"ldap.disable_account\";\n" \

@@ -20,26 +20,8 @@
 
 #include <cmocka.h>
 
-#include "../../agent/cli.h"
 #include "../../agent/secret.h"
 #include "../../agent/util.h"
-
-/*
- * agent/cli.c calls these, but they live in agent/main.c, which the unit
- * link leaves out.  Weak, so the real ones win once they move into core.
- */
-__attribute__((weak)) const struct cmd *
-cmd_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-__attribute__((weak)) void
-cmd_usage(const struct cmd *c)
-{
-	(void)c;
-}
 
 struct fixture {
 	char	dir[64];
