@@ -176,9 +176,13 @@ print_incident(const json_t *rep)
 	(void)printf("\n  customer          %s\n  opened            %s by ",
 	    jstr(inc, "customer"), jstr(inc, "opened_at"));
 	put_safe(stdout, jstr(inc, "opened_by"));
-	(void)printf("\n  aware at          %s\n  authority due     %s (%s)\n",
-	    jstr(inc, "aware_at"), jstr(inc, "authority_due"),
-	    left < 0 ? "past" : "ahead");
+	(void)printf("\n  aware at          %s\n  authority due     %s ",
+	    jstr(inc, "aware_at"), jstr(inc, "authority_due"));
+	if (left < 0)
+		(void)printf("(past)\n");
+	else
+		(void)printf("(%lldh%02lldm left)\n", (long long)(left / 3600),
+		    (long long)(left % 3600 / 60));
 	if (jstr(inc, "closed_at"))
 		(void)printf("  closed            %s\n", jstr(inc, "closed_at"));
 	for (f = register_fields; f->name; f++) {

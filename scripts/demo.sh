@@ -120,6 +120,13 @@ ldapwhoami -x -H "$LDAP_URI" -D "uid=carol,ou=people,$LDAP_BASE" -w carolpw \
     >/dev/null && echo "carol: can log in again"
 as $OP queue --all
 
+step "the breach register: facts, risk and the Art. 33 clock"
+as $OP incident update "$INC" --set type=confidentiality \
+    --set description="phished credentials used against the directory" \
+    --set approx_subjects=3 --set risk=risk \
+    --set risk_rationale="three staff accounts, no customer data seen"
+as $OP incident show "$INC"
+
 step "the journal: every request, approval, change and read-back"
 as root journal show --incident "$INC"
 mkdir -p "$OUT"
