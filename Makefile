@@ -17,7 +17,7 @@ PKGCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SAN) $(PKGCFLAGS) \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
-LDLIBS	= $(PKGLIBS) -lm
+LDLIBS	= $(PKGLIBS) -lm -pthread
 
 CORE_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c)) \
 	   $(wildcard actions/*.c)

@@ -1668,4 +1668,5 @@ const struct driver ldap_driver = {
 	.target_check = ldap_target_check,
 	.open = ldap_open,
 	.close = ldap_close,
+	.parallel = 1,
 };

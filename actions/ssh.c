@@ -1637,4 +1637,5 @@ const struct driver ssh_driver = {
 	.target_check = ssh_target_check,
 	.open = ssh_open,
 	.close = ssh_close,
+	.parallel = 1,
 };

@@ -256,6 +256,55 @@ parse_secret_role(struct perr *pe, const config_setting_t *cs,
 }
 
 static int
+parse_tgroups(struct perr *pe, const config_setting_t *cs, struct customer *c)
+{
+	const config_setting_t	*l = config_setting_get_member(cs,
+	    "target_groups");
+	int			 i, j, n, m;
+
+	if (l == NULL)
+		return 0;
+	if (!config_setting_is_list(l))
+		return fail(pe, l, "'target_groups' must be a list of groups");
+	n = config_setting_length(l);
+	c->tgroups = xcalloc((size_t)n, sizeof(*c->tgroups));
+	for (i = 0; i < n; i++) {
+		config_setting_t	*e = config_setting_get_elem(l,
+		    (unsigned)i);
+		config_setting_t	*ms;
+		struct target_group	*g = &c->tgroups[c->ntgroups++];
+		int			 r;
+
+		g->line = config_setting_source_line(e);
+		if ((r = get_str(pe, e, "name", 1, &g->name)) != 0)
+			return r;
+		if (config_target(c, g->name) != NULL)
+			return fail(pe, e, "target group '%s' has the name of "
+			    "a target", g->name);
+		for (j = 0; j < i; j++)
+			if (strcmp(c->tgroups[j].name, g->name) == 0)
+				return fail(pe, e, "duplicate target group "
+				    "'%s'", g->name);
+		if ((ms = config_setting_get_member(e, "members")) == NULL ||
+		    !config_setting_is_aggregate(ms) ||
+		    (m = config_setting_length(ms)) == 0)
+			return fail(pe, e, "target group '%s' needs a "
+			    "non-empty 'members' list", g->name);
+		g->members = xcalloc((size_t)m, sizeof(*g->members));
+		for (j = 0; j < m; j++) {
+			const char *mn = config_setting_get_string_elem(ms, j);
+			struct target *t = mn ? config_target(c, mn) : NULL;
+
+			if (t == NULL)
+				return fail(pe, ms, "target group '%s': no "
+				    "target '%s'", g->name, mn ? mn : "?");
+			g->members[g->nmembers++] = t;
+		}
+	}
+	return 0;
+}
+
+static int
 parse_customer(struct perr *pe, const config_setting_t *cs,
     struct customer *c)
 {
@@ -269,7 +318,8 @@ parse_customer(struct perr *pe, const config_setting_t *cs,
 	    &c->two_leads_above)) != 0 ||
 	    (r = parse_secret_role(pe, cs, c)) != 0 ||
 	    (r = parse_roles(pe, cs, c)) != 0 ||
-	    (r = parse_targets(pe, cs, c)) != 0)
+	    (r = parse_targets(pe, cs, c)) != 0 ||
+	    (r = parse_tgroups(pe, cs, c)) != 0)
 		return r;
 	if ((p = config_setting_get_member(cs, "protected")) != NULL) {
 		if (!config_setting_is_aggregate(p))
@@ -322,6 +372,7 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	    (r = get_dur(&pe, a, "approval_ttl", 4 * 3600,
 	    &c->approval_ttl)) != 0 ||
 	    (r = get_int(&pe, a, "batch", 500, 1, 10000, &c->batch)) != 0 ||
+	    (r = get_int(&pe, a, "parallel", 16, 1, 256, &c->parallel)) != 0 ||
 	    (r = get_int(&pe, a, "max_actions", 100000, 1, 1000000,
 	    &c->max_actions)) != 0)
 		goto out;
@@ -377,6 +428,11 @@ config_free(struct config *c)
 		}
 		for (j = 0; j < cu->nprotected; j++)
 			free(cu->protected[j]);
+		for (j = 0; j < cu->ntgroups; j++) {
+			free(cu->tgroups[j].name);
+			free(cu->tgroups[j].members);
+		}
+		free(cu->tgroups);
 		free(cu->targets);
 		free(cu->roles);
 		free(cu->protected);
@@ -410,6 +466,30 @@ config_target(const struct customer *c, const char *name)
 		if (strcmp(c->targets[i].name, name) == 0)
 			return &c->targets[i];
 	return NULL;
+}
+
+int
+config_targets(const struct customer *c, const char *name,
+    struct target ***ret, size_t *ret_n)
+{
+	struct target	*t;
+	size_t		 i;
+
+	if ((t = config_target(c, name)) != NULL) {
+		*ret = xcalloc(1, sizeof(**ret));
+		(*ret)[0] = t;
+		*ret_n = 1;
+		return 0;
+	}
+	for (i = 0; i < c->ntgroups; i++)
+		if (strcmp(c->tgroups[i].name, name) == 0) {
+			*ret = xcalloc(c->tgroups[i].nmembers, sizeof(**ret));
+			memcpy(*ret, c->tgroups[i].members,
+			    c->tgroups[i].nmembers * sizeof(**ret));
+			*ret_n = c->tgroups[i].nmembers;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 static int

@@ -38,8 +38,18 @@ struct target {
 	struct customer	*customer;
 };
 
+/* A named set of targets: a runbook step aimed at it fans out. */
+struct target_group {
+	char		 *name;
+	struct target	**members;
+	size_t		  nmembers;
+	int		  line;
+};
+
 struct customer {
 	char		 *name;
+	struct target_group *tgroups;
+	size_t		  ntgroups;
 	struct target	 *targets;
 	size_t		  ntargets;
 	struct role_map	 *roles;
@@ -57,6 +67,7 @@ struct config {
 	char		*secrets_dir;
 	int64_t		 approval_ttl;	/* seconds; 0 = approvals never expire */
 	int64_t		 batch;		/* actions per executor round */
+	int64_t		 parallel;	/* targets worked on at once */
 	int64_t		 max_actions;	/* cap on one run's size */
 	struct customer	*customers;
 	size_t		 ncustomers;
@@ -67,6 +78,12 @@ int	config_load(const char *path, struct config **ret, char *err,
 void	config_free(struct config *);
 struct customer	*config_customer(const struct config *, const char *);
 struct target	*config_target(const struct customer *, const char *);
+/*
+ * A target, or the members of a target group, by name: *ret is a new
+ * array (caller frees it, not the targets).  -ENOENT if neither.
+ */
+int		 config_targets(const struct customer *, const char *,
+		    struct target ***ret, size_t *ret_n);
 /* Highest role uid holds for the customer (by user name or group). */
 enum role	 config_role(const struct customer *, uid_t);
 const char	*role_name(enum role);

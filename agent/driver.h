@@ -56,6 +56,12 @@ struct driver {
 	int	(*open)(const struct target *, void **ret_conn, char *err,
 		    size_t);
 	void	(*close)(void *conn);
+	/*
+	 * Set when open, close and the verbs may run on different threads
+	 * at once for different connections (no shared mutable state): the
+	 * executor then works on up to agent.parallel targets at a time.
+	 */
+	int	parallel;
 };
 
 const struct driver	*driver_find(const char *name);

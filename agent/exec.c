@@ -13,6 +13,7 @@
  * so nothing is lost and nothing is applied twice blindly.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,86 @@ struct group {
 	int			 broken;	/* -errno of the last phase */
 };
 
+/*
+ * A small pool: task i runs fn(ctx, i).  Tasks whose driver is not
+ * marked parallel run one after another on this thread; the others run
+ * on up to par threads, each on its own group (its own connection and
+ * its own acts), so no two threads ever touch the same state.
+ */
+struct pool {
+	pthread_mutex_t	  mu;
+	size_t		  next, n;
+	const size_t	 *idx;
+	void		(*fn)(void *, size_t);
+	void		 *ctx;
+};
+
+static void *
+pool_worker(void *p)
+{
+	struct pool	*pl = p;
+	size_t		 k;
+
+	for (;;) {
+		if (pthread_mutex_lock(&pl->mu) != 0)
+			fatalx("%s: mutex", __func__);
+		k = pl->next++;
+		(void)pthread_mutex_unlock(&pl->mu);
+		if (k >= pl->n)
+			return NULL;
+		pl->fn(pl->ctx, pl->idx[k]);
+	}
+}
+
+static void
+pool_run(size_t n, const int *parallel_ok, int par, void (*fn)(void *,
+    size_t), void *ctx)
+{
+	struct pool	 pl;
+	pthread_t	*th;
+	size_t		*idx = xcalloc(n ? n : 1, sizeof(*idx)), np = 0, i;
+	size_t		 nth, started = 0;
+
+	for (i = 0; i < n; i++) {
+		if (parallel_ok[i] && par > 1)
+			idx[np++] = i;
+		else
+			fn(ctx, i);
+	}
+	if (np == 1)
+		fn(ctx, idx[0]);
+	if (np <= 1) {
+		free(idx);
+		return;
+	}
+	memset(&pl, 0, sizeof(pl));
+	if (pthread_mutex_init(&pl.mu, NULL) != 0)
+		fatalx("%s: mutex", __func__);
+	pl.n = np;
+	pl.idx = idx;
+	pl.fn = fn;
+	pl.ctx = ctx;
+	nth = np < (size_t)par ? np : (size_t)par;
+	th = xcalloc(nth, sizeof(*th));
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, pool_worker, &pl) == 0)
+			started++;
+		else
+			break;
+	/* Whatever no thread could be started for runs here. */
+	(void)pool_worker(&pl);
+	for (i = 0; i < started; i++)
+		(void)pthread_join(th[i], NULL);
+	(void)pthread_mutex_destroy(&pl.mu);
+	free(th);
+	free(idx);
+}
+
 static size_t
 groups_open(struct act **v, size_t n, struct group **ret)
 {
 	struct group	*g = xcalloc(n ? n : 1, sizeof(*g));
 	size_t		 ng = 0, i = 0, j;
-	char		 err[256];
 
 	while (i < n) {
 		struct group *cur = &g[ng++];
@@ -72,18 +147,85 @@ groups_open(struct act **v, size_t n, struct group **ret)
 			cur->broken = -ENOENT;
 			continue;
 		}
-		if (cur->drv->open(v[i]->target, &cur->conn, err,
-		    sizeof(err)) != 0) {
-			for (; i < j; i++)
-				act_fail(v[i], "cannot reach target '%s': %s",
-				    v[i]->target_name, err);
-			cur->broken = -EIO;
-			continue;
-		}
 		i = j;
 	}
 	*ret = g;
 	return ng;
+}
+
+struct phase_ctx {
+	struct group	 *g;
+	struct act	**v;
+	enum phase	  ph;
+	const int	 *sel;
+	int		  connect;
+};
+
+/* One group's work: connect, or one phase on its selected acts. */
+static void
+group_task(void *p, size_t i)
+{
+	struct phase_ctx	 *c = p;
+	struct group		 *g = &c->g[i];
+	struct act		**sub;
+	char			  err[256];
+	size_t			  k, m;
+	verb_fn			  fn;
+
+	if (c->connect) {
+		if (g->broken || g->drv->open(c->v[g->start]->target, &g->conn,
+		    err, sizeof(err)) == 0)
+			return;
+		for (k = 0; k < g->n; k++)
+			act_fail(c->v[g->start + k], "cannot reach target "
+			    "'%s': %s", c->v[g->start + k]->target_name, err);
+		g->broken = -EIO;
+		return;
+	}
+	if (g->broken || g->conn == NULL)
+		return;
+	sub = xcalloc(g->n, sizeof(*sub));
+	for (k = m = 0; k < g->n; k++) {
+		struct act *a = c->v[g->start + k];
+
+		if (c->sel && c->sel[g->start + k] <= 0)
+			continue;
+		act_reset(a);
+		if (c->ph != PH_VERIFY) {
+			json_decref(a->observed);
+			a->observed = NULL;
+		}
+		sub[m++] = a;
+	}
+	fn = c->ph == PH_CHECK ? g->verb->check :
+	    c->ph == PH_VERIFY ? g->verb->verify :
+	    c->v[g->start]->undo_of ? g->verb->undo : g->verb->apply;
+	if (m > 0 && (g->broken = fn(g->conn, sub, m)) != 0)
+		log_warnx("%s: target '%s': batch aborted: %s",
+		    c->v[g->start]->verb, c->v[g->start]->target_name,
+		    strerror(-g->broken));
+	free(sub);
+}
+
+static void
+groups_pool(struct group *g, size_t ng, struct phase_ctx *c, int par)
+{
+	int	*ok = xcalloc(ng ? ng : 1, sizeof(*ok));
+	size_t	 i;
+
+	for (i = 0; i < ng; i++)
+		ok[i] = g[i].drv != NULL && g[i].drv->parallel;
+	pool_run(ng, ok, par, group_task, c);
+	free(ok);
+}
+
+/* Opens every usable group's connection, in parallel where allowed. */
+static void
+groups_connect(struct group *g, size_t ng, struct act **v, int par)
+{
+	struct phase_ctx	c = { g, v, PH_CHECK, NULL, 1 };
+
+	groups_pool(g, ng, &c, par);
 }
 
 static void
@@ -100,38 +242,11 @@ groups_close(struct group *g, size_t ng)
 /* Runs one phase on the acts of every group still usable and selected. */
 static void
 groups_run(struct group *g, size_t ng, struct act **v, enum phase ph,
-    const int *sel)
+    const int *sel, int par)
 {
-	struct act	**sub;
-	size_t		  i, k, m;
-	verb_fn		  fn;
+	struct phase_ctx	c = { g, v, ph, sel, 0 };
 
-	for (i = 0; i < ng; i++) {
-		if (g[i].broken || g[i].conn == NULL)
-			continue;
-		sub = xcalloc(g[i].n, sizeof(*sub));
-		for (k = m = 0; k < g[i].n; k++) {
-			struct act *a = v[g[i].start + k];
-
-			if (sel && sel[g[i].start + k] <= 0)
-				continue;
-			act_reset(a);
-			if (ph != PH_VERIFY) {
-				json_decref(a->observed);
-				a->observed = NULL;
-			}
-			sub[m++] = a;
-		}
-		fn = ph == PH_CHECK ? g[i].verb->check :
-		    ph == PH_VERIFY ? g[i].verb->verify :
-		    v[g[i].start]->undo_of ? g[i].verb->undo :
-		    g[i].verb->apply;
-		if (m > 0 && (g[i].broken = fn(g[i].conn, sub, m)) != 0)
-			log_warnx("%s: target '%s': batch aborted: %s",
-			    v[g[i].start]->verb, v[g[i].start]->target_name,
-			    strerror(-g[i].broken));
-		free(sub);
-	}
+	groups_pool(g, ng, &c, par);
 }
 
 static int
@@ -150,10 +265,11 @@ exec_check(struct agent *ag, struct act **v, size_t n)
 {
 	struct group	*g;
 	size_t		 ng, i;
+	int		 par = (int)ag->cfg->parallel;
 
-	(void)ag;
 	ng = groups_open(v, n, &g);
-	groups_run(g, ng, v, PH_CHECK, NULL);
+	groups_connect(g, ng, v, par);
+	groups_run(g, ng, v, PH_CHECK, NULL, par);
 	for (i = 0; i < n; i++) {
 		if (group_broken(g, ng, i) && v[i]->outcome == ACT_OK &&
 		    v[i]->before == NULL)
@@ -359,7 +475,7 @@ exec_round(struct agent *ag)
 {
 	struct act	**v;
 	struct group	 *g = NULL;
-	int		 *chk, *go, *stale;
+	int		 *chk, *go, *stale, par = (int)ag->cfg->parallel;
 	double		  t0, t1, t2 = 0, t3 = 0, t4 = 0;
 	size_t		  n, ng = 0, i, ngo = 0, nstale = 0;
 	int		  r = 0, x;
@@ -381,7 +497,8 @@ exec_round(struct agent *ag)
 		chk[i] = needs_check(v[i]);
 	t0 = now_mono();
 	ng = groups_open(v, n, &g);
-	groups_run(g, ng, v, PH_CHECK, chk);
+	groups_connect(g, ng, v, par);
+	groups_run(g, ng, v, PH_CHECK, chk, par);
 	t1 = now_mono();
 
 	/* 1: decide, and make "running" durable before any side effect. */
@@ -413,7 +530,7 @@ exec_round(struct agent *ag)
 
 	/* 2: the side effects, then the read-back. */
 	t2 = now_mono();
-	groups_run(g, ng, v, PH_APPLY, go);
+	groups_run(g, ng, v, PH_APPLY, go, par);
 	t3 = now_mono();
 	for (i = 0; i < n; i++) {
 		if (!go[i])
@@ -428,9 +545,9 @@ exec_round(struct agent *ag)
 		} else if (v[i]->outcome != ACT_OK)
 			go[i] = 0;
 	}
-	groups_run(g, ng, v, PH_VERIFY, go);
+	groups_run(g, ng, v, PH_VERIFY, go, par);
 	if (nstale)
-		groups_run(g, ng, v, PH_CHECK, stale);
+		groups_run(g, ng, v, PH_CHECK, stale, par);
 	t4 = now_mono();
 
 	/* 3: outcomes.  A broken connection leaves the truth unknown. */
@@ -477,6 +594,7 @@ exec_reconcile(struct agent *ag)
 	struct group	 *g;
 	json_t		**saved = NULL;
 	size_t		  n = 0, cap = 0, ng, i;
+	int		  par = (int)ag->cfg->parallel;
 	int64_t		  id;
 	int		  r;
 
@@ -510,10 +628,11 @@ exec_reconcile(struct agent *ag)
 		goto out;
 	}
 	ng = groups_open(v, n, &g);
+	groups_connect(g, ng, v, par);
 	saved = xcalloc(n, sizeof(*saved));
 	for (i = 0; i < n; i++)
 		saved[i] = json_incref(v[i]->before);
-	groups_run(g, ng, v, PH_CHECK, NULL);
+	groups_run(g, ng, v, PH_CHECK, NULL, par);
 	/* Check said "already in the wanted state": the change landed.  Keep
 	 * the state captured before it, which is what an undo restores. */
 	{
@@ -526,7 +645,7 @@ exec_reconcile(struct agent *ag)
 				v[i]->before = json_incref(saved[i]);
 			}
 		}
-		groups_run(g, ng, v, PH_VERIFY, sel);
+		groups_run(g, ng, v, PH_VERIFY, sel, par);
 		if ((r = store_begin(ag->store)) != 0) {
 			free(sel);
 			groups_close(g, ng);

@@ -538,108 +538,122 @@ fail:
 	return -EINVAL;
 }
 
+/* The acts so far, growing. */
+struct actv {
+	struct act	**v;
+	size_t		  n, cap, max;
+};
+
+/* One act per item of the step's foreach (or one), all on target t. */
+static int
+expand_step(const struct runbook *rb, const struct rb_step *st,
+    const struct target *t, const struct customer *cu, json_t *vals,
+    struct actv *av, char *err, size_t errlen)
+{
+	const char	*file = rb->file, *key;
+	json_t		*items, *it, *tv;
+	size_t		 k;
+	int		 r = 0;
+
+	if (strncmp(st->verb, t->type, strlen(t->type)) != 0 ||
+	    st->verb[strlen(t->type)] != '.')
+		return rb_fail(err, errlen, file, st->line, "step '%s': target "
+		    "'%s' is of type '%s', verb '%s' needs another", st->name,
+		    t->name, t->type, st->verb);
+	if (st->foreach) {
+		char name[128];
+
+		(void)snprintf(name, sizeof(name), "%.*s",
+		    (int)strlen(st->foreach) - 3, st->foreach + 2);
+		items = json_object_get(vals, name);
+		if (items == NULL || json_array_size(items) == 0)
+			return rb_fail(err, errlen, file, st->line, "step "
+			    "'%s': foreach '%s' is empty; refusing (an empty "
+			    "list never means all)", st->name, st->foreach);
+		items = json_incref(items);
+	} else {
+		items = json_array();
+		(void)json_array_append_new(items, json_null());
+	}
+	json_array_foreach(items, k, it) {
+		struct act *a;
+
+		if (av->n >= av->max) {
+			r = rb_fail(err, errlen, file, st->line, "run would "
+			    "exceed %zu actions (agent max_actions)", av->max);
+			break;
+		}
+		a = act_new();
+		a->verb = xstrdup(st->verb);
+		a->target = t;
+		a->target_name = xstrdup(t->name);
+		a->customer = cu;
+		a->step = xstrdup(st->name);
+		a->approval_required = st->approval_required;
+		a->params = json_object();
+		if (av->n == av->cap) {
+			av->cap = av->cap ? 2 * av->cap : 64;
+			av->v = xreallocarray(av->v, av->cap, sizeof(*av->v));
+		}
+		av->v[av->n++] = a;
+		json_object_foreach(st->args, key, tv) {
+			char *sv;
+
+			if (subst(json_string_value(tv), vals,
+			    json_string_value(it), &sv) != 0) {
+				r = rb_fail(err, errlen, file, st->line,
+				    "step '%s': arg '%s' cannot be expanded "
+				    "(a list outside foreach, or too long)",
+				    st->name, key);
+				break;
+			}
+			(void)json_object_set_new(a->params, key,
+			    json_string(sv));
+			free(sv);
+		}
+		if (r != 0)
+			break;
+	}
+	json_decref(items);
+	return r;
+}
+
 int
 runbook_expand(const struct runbook *rb, const struct customer *cu,
     json_t *given, size_t max, struct act ***ret, size_t *ret_n, char *err,
     size_t errlen)
 {
-	const char	*file = rb->file;
-	struct act	**v = NULL;
-	json_t		*vals = NULL, *items, *one, *it;
-	size_t		 n = 0, cap = 0, i, k;
-	int		 r;
+	struct actv	  av = { NULL, 0, 0, max };
+	struct target	**ts;
+	json_t		 *vals = NULL;
+	size_t		  i, k, nt;
+	int		  r;
 
 	if ((r = resolve_params(rb, given, &vals, err, errlen)) != 0)
 		return r;
-	for (i = 0; i < rb->nsteps; i++) {
-		const struct rb_step	*st = &rb->steps[i];
-		const struct target	*t;
+	for (i = 0; i < rb->nsteps && r == 0; i++) {
+		const struct rb_step *st = &rb->steps[i];
 
-		if ((t = config_target(cu, st->target)) == NULL) {
-			r = rb_fail(err, errlen, file, st->line, "step '%s': "
-			    "customer '%s' has no target '%s'", st->name,
-			    cu->name, st->target);
-			goto fail;
+		if (config_targets(cu, st->target, &ts, &nt) != 0) {
+			r = rb_fail(err, errlen, rb->file, st->line, "step "
+			    "'%s': customer '%s' has no target or target "
+			    "group '%s'", st->name, cu->name, st->target);
+			break;
 		}
-		if (strncmp(st->verb, t->type, strlen(t->type)) != 0 ||
-		    st->verb[strlen(t->type)] != '.') {
-			r = rb_fail(err, errlen, file, st->line, "step '%s': "
-			    "target '%s' is of type '%s', verb '%s' needs "
-			    "another", st->name, st->target, t->type,
-			    st->verb);
-			goto fail;
-		}
-		if (st->foreach) {
-			char name[128];
-
-			(void)snprintf(name, sizeof(name), "%.*s",
-			    (int)strlen(st->foreach) - 3, st->foreach + 2);
-			items = json_object_get(vals, name);
-			if (items == NULL || json_array_size(items) == 0) {
-				r = rb_fail(err, errlen, file, st->line,
-				    "step '%s': foreach '%s' is empty; "
-				    "refusing (an empty list never means "
-				    "all)", st->name, st->foreach);
-				goto fail;
-			}
-			items = json_incref(items);
-		} else {
-			items = json_array();
-			(void)json_array_append_new(items, json_null());
-		}
-		json_array_foreach(items, k, it) {
-			struct act	*a;
-			const char	*key;
-			json_t		*tv;
-
-			if (n >= max) {
-				json_decref(items);
-				r = rb_fail(err, errlen, file, st->line,
-				    "run would exceed %zu actions (agent "
-				    "max_actions)", max);
-				goto fail;
-			}
-			a = act_new();
-			a->verb = xstrdup(st->verb);
-			a->target = t;
-			a->target_name = xstrdup(t->name);
-			a->customer = cu;
-			a->step = xstrdup(st->name);
-			a->approval_required = st->approval_required;
-			a->params = json_object();
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			v[n++] = a;
-			json_object_foreach(st->args, key, tv) {
-				char *s;
-
-				if (subst(json_string_value(tv), vals,
-				    json_string_value(it), &s) != 0) {
-					json_decref(items);
-					r = rb_fail(err, errlen, file,
-					    st->line, "step '%s': arg '%s' "
-					    "cannot be expanded (a list "
-					    "outside foreach, or too long)",
-					    st->name, key);
-					goto fail;
-				}
-				one = json_string(s);
-				free(s);
-				(void)json_object_set_new(a->params, key, one);
-			}
-		}
-		json_decref(items);
+		/* A target group fans out: the step runs on every member. */
+		for (k = 0; k < nt && r == 0; k++)
+			r = expand_step(rb, st, ts[k], cu, vals, &av, err,
+			    errlen);
+		free(ts);
 	}
 	json_decref(vals);
-	*ret = v;
-	*ret_n = n;
+	if (r != 0) {
+		for (k = 0; k < av.n; k++)
+			act_free(av.v[k]);
+		free(av.v);
+		return r;
+	}
+	*ret = av.v;
+	*ret_n = av.n;
 	return 0;
-fail:
-	for (k = 0; k < n; k++)
-		act_free(v[k]);
-	free(v);
-	json_decref(vals);
-	return r;
 }

@@ -253,7 +253,7 @@ static const struct bad_runbook bad_runbooks[] = {
 	    "\t\tforeach = \"${accounts}\";\n"
 	    "\t\targs = { account = \"${item}\"; };\n"
 	    "\t}\n"
-	    ");\n", NULL, 6, "no target 'other-ldap'" },
+	    ");\n", NULL, 6, "no target or target group 'other-ldap'" },
 	{ "missing.runbook",
 	    "name = \"t\";\n"
 	    "params = (\n"

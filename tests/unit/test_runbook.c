@@ -452,11 +452,11 @@ test_runbook_target_not_defined(void **state)
 	/* Targets belong to the customer: known only at expand. */
 	parse_ok(f, &o);
 	expand_bad(f, json_pack("{s:s}", "accounts", "alice"), L_STEP,
-	    "step 'lock': customer 'acme' has no target 'hr-ldap'");
+	    "step 'lock': customer 'acme' has no target or target group 'hr-ldap'");
 	o.target = "corp-ldap ";
 	parse_ok(f, &o);
 	expand_bad(f, json_pack("{s:s}", "accounts", "alice"), L_STEP,
-	    "step 'lock': customer 'acme' has no target 'corp-ldap '");
+	    "step 'lock': customer 'acme' has no target or target group 'corp-ldap '");
 }
 
 static void

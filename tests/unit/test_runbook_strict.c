@@ -143,6 +143,63 @@ test_runbook_list_of_wrong_type_refused(void **state)
 	runbook_free(rb);
 }
 
+/* A step aimed at a target group runs once per member and item. */
+static void
+test_runbook_target_group_fans_out(void **state)
+{
+	static const char text[] =
+	    "params = ( { name = \"accounts\"; type = \"list\"; } );\n"
+	    "steps = (\n\t{ name = \"a\"; verb = \"ldap.disable_account\";\n"
+	    "\t  target = \"all-dirs\"; foreach = \"${accounts}\";\n"
+	    "\t  args = { account = \"${item}\"; }; }\n);\n";
+	struct customer		 cu;
+	struct target		 t[2];
+	struct target		*members[2] = { &t[0], &t[1] };
+	struct target_group	 g;
+	struct runbook		*rb = NULL;
+	struct act		**v = NULL;
+	json_t			*given = json_pack("{s:s}", "accounts",
+	    "alice,bob");
+	char			 err[ERR_MAX];
+	size_t			 n = 0, i;
+
+	(void)state;
+	memset(&cu, 0, sizeof(cu));
+	memset(t, 0, sizeof(t));
+	cu.name = "acme";
+	cu.targets = t;
+	cu.ntargets = 2;
+	t[0].name = "dir1";
+	t[1].name = "dir2";
+	t[0].type = t[1].type = "ldap";
+	t[0].customer = t[1].customer = &cu;
+	g.name = "all-dirs";
+	g.members = members;
+	g.nmembers = 2;
+	g.line = 1;
+	cu.tgroups = &g;
+	cu.ntgroups = 1;
+	assert_int_equal(runbook_parse(RB_FILE, text, &rb, err, sizeof(err)),
+	    0);
+	assert_int_equal(runbook_expand(rb, &cu, given, 10, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0]->target_name, "dir1");
+	assert_string_equal(act_param(v[1], "account"), "bob");
+	assert_string_equal(v[3]->target_name, "dir2");
+	assert_ptr_equal(v[3]->target, &t[1]);
+	/* The cap counts every member's actions. */
+	for (i = 0; i < n; i++)
+		act_free(v[i]);
+	free(v);
+	v = NULL;
+	assert_int_not_equal(runbook_expand(rb, &cu, given, 3, &v, &n, err,
+	    sizeof(err)), 0);
+	assert_non_null(strstr(err, "exceed 3 actions"));
+	json_decref(given);
+	runbook_free(rb);
+}
+
 int
 main(void)
 {
@@ -152,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_runbook_unknown_keys_refused),
 		cmocka_unit_test(test_runbook_bad_int_default_reported),
 		cmocka_unit_test(test_runbook_list_of_wrong_type_refused),
+		cmocka_unit_test(test_runbook_target_group_fans_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
