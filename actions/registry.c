@@ -9,11 +9,13 @@
 extern const struct driver ldap_driver;
 extern const struct driver ssh_driver;
 extern const struct driver firewall_driver;
+extern const struct driver snapshot_driver;
 
 static const struct driver *drivers[] = {
 	&ldap_driver,
 	&ssh_driver,
 	&firewall_driver,
+	&snapshot_driver,
 };
 
 const struct driver *

@@ -11,7 +11,9 @@ slapd ldap-utils sqlite3 util-linux passwd procps
 openssh-server openssh-client sshpass sudo
 samba samba-ad-dc samba-ad-provision krb5-user ldb-tools winbind smbclient
 openssl iproute2
-python3 nftables netcat-openbsd curl"
+python3 nftables netcat-openbsd curl
+iputils-ping conntrack
+btrfs-progs restic rsync"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,86 @@
+/*
+ * snap: the contract between the snapshot driver (snapshot.c) and its
+ * back ends (snap_tree.c: "dir" and "btrfs"; snap_restic.c: "restic").
+ *
+ * A back end only reads snapshots: it lists them with their creation
+ * time, says whether a path exists in one (and how big it is), and copies
+ * that path out of a snapshot to a destination that must not exist yet.
+ * Everything that writes the live tree (staging, preserve, swap, undo)
+ * lives in snapshot.c and is the same for every back end.
+ *
+ * Remote commands run through ssh_conn (pinned host key, one exec channel
+ * per command, every word quoted as one shell word).  Multi-step remote
+ * work is a fixed sh script in this source, run as `sh -c SCRIPT sh ARGS`:
+ * runbook values only ever arrive as positional parameters, never inside
+ * the script text.
+ *
+ * Errors: 0 or -errno.  -EIO/-ETIMEDOUT mean the session broke (the batch
+ * stops); any other error concerns this act only and err says why (no
+ * prefix, never a secret).  Limits: SNAP_LIST_MAX snapshots, names up to
+ * SNAP_ID_MAX - 1 bytes, paths up to SNAP_PATH_MAX - 1 bytes.
+ */
+#ifndef CORDON_SNAP_H
+#define CORDON_SNAP_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "ssh_conn.h"
+
+#define SNAP_ID_MAX	256
+#define SNAP_PATH_MAX	1024
+#define SNAP_LIST_MAX	1024
+
+struct snap {
+	char	id[SNAP_ID_MAX];
+	time_t	at;			/* creation time, UTC */
+	int	readonly;		/* 1 yes, 0 no, -1 not applicable */
+};
+
+struct snap_be {
+	const char	*name;
+	/* Extra settings this back end takes (NULL-terminated), and the
+	 * ones it requires. */
+	const char	*const *keys;
+	const char	*const *required;
+	/* 1 if paths may not contain glob characters (restic --include). */
+	int		 no_glob;
+	/* *ret (caller frees) holds *ret_n snapshots, oldest first. */
+	int	(*list)(struct sconn *, struct snap **ret, size_t *ret_n,
+		    char *err, size_t errlen);
+	/* -ENOENT when rel is not in s; else its apparent size in bytes. */
+	int	(*probe)(struct sconn *, const struct snap *, const char *rel,
+		    long long *ret_bytes, char *err, size_t errlen);
+	/* Copies rel out of s to dest, which must not exist. */
+	int	(*fetch)(struct sconn *, const struct snap *, const char *rel,
+		    const char *dest, char *err, size_t errlen);
+	/* The path of rel inside s on the host, if it has one (verify reads
+	 * it directly); -ENOTSUP when the snapshot is not a file tree. */
+	int	(*src_path)(struct sconn *, const struct snap *,
+		    const char *rel, char *buf, size_t len);
+};
+
+extern const struct snap_be	snap_be_dir;
+extern const struct snap_be	snap_be_btrfs;
+extern const struct snap_be	snap_be_restic;
+
+/*
+ * Runs `sh -c script sh args...` (args NULL-terminated) as root on the
+ * host.  0 when it exited 0 (res then holds its output; caller calls
+ * ssh_res_free in every case); -EPROTO with err set when it exited
+ * non-zero ("what exited N: first stderr line"); -EIO/-ETIMEDOUT broken.
+ */
+int	snap_sh(struct sconn *, const char *what, const char *script,
+	    const char *const *args, struct ssh_res *res, char *err,
+	    size_t errlen) WARN_UNUSED;
+/* Same for a plain argv. */
+int	snap_run(struct sconn *, const char *what, const char *const *argv,
+	    struct ssh_res *res, char *err, size_t errlen) WARN_UNUSED;
+/* snprintf into buf, -ENAMETOOLONG when it does not fit. */
+int	snap_fmt(char *buf, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4))) WARN_UNUSED;
+/* RFC 3339 with optional fraction and Z or +hh:mm / "YYYY-MM-DD
+ * HH:MM:SS +hhmm" (btrfs); fractions are dropped.  0 or -EINVAL. */
+int	snap_parse_time(const char *, time_t *ret) WARN_UNUSED;
+
+#endif

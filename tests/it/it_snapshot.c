@@ -1,0 +1,434 @@
+/*
+ * it_snapshot: the snapshot driver against a real sshd on loopback
+ * (scripts/sshd-start.sh) and a real directory-snapshot tree made here.
+ *
+ * The store gets a snapshot before the incident time; the test then
+ * "ransoms" the files and takes a snapshot after.  Shown: list marks what
+ * predates; an explicit post-incident snapshot is refused; a host not
+ * known to be isolated is refused; '..' is refused; staging gives back
+ * the original bytes; in_place then undo gives back the ransomed bytes.
+ * The file name holds a space and both quotes.
+ *
+ * Btrfs (loop image) and restic scenarios: not written yet (see the
+ * report); the back ends were exercised by hand only.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../agent/util.h"
+#include "harness.h"
+
+#define IT_SLAPD_PORT	38932
+#define IT_SSH_PORT	22270
+#define IT_AGENT_USER	"cordon-t-snap"
+#define IT_SUDOERS	"/etc/sudoers.d/cordon-t-snap"
+#define IT_TEXT_MAX	8192
+#define IT_FILE1	"a b'c\".txt"
+#define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
+#define IT_ORIG1	"original one"
+#define IT_RANSOM	"ENCRYPTED by ransomware"
+
+static char	sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
+static time_t	inc_time;
+static int	sshd_up, users_made;
+
+static void
+pfmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+pfmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("%s: '%s' does not fit", __func__, fmt);
+}
+
+/* sh -ec script "$0"=a0 "$1"=a1 as root; 0 when it exits 0. */
+static int
+sh(struct it_env *e, const char *script, const char *a0, const char *a1)
+{
+	const char	*argv[] = { "sh", "-ec", script, a0, a1, NULL };
+
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
+		return 0;
+	(void)fprintf(stderr, "sh '%s' exited %d: %s%s\n", script, e->status,
+	    e->out, e->err);
+	return -1;
+}
+
+static void
+nap(void)
+{
+	struct timespec	ts = { 1, 100000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* DIR/dir: data with the pre snapshot daily.1, ransom, post daily.0. */
+static int
+store_dir(struct it_env *e)
+{
+	char	d[IT_PATH_MAX];
+
+	pfmt(d, sizeof(d), "%s/dir", e->dir);
+	if (sh(e, "rm -rf \"$0\"; mkdir -p \"$0/data/sub\" \"$0/snaps\"; "
+	    "printf '" IT_ORIG1 "' > \"$0/data/$1\"; printf two > "
+	    "\"$0/data/sub/f2\"; cp -a \"$0/data\" \"$0/snaps/daily.1\"; "
+	    "touch \"$0/snaps/daily.1\"", d, IT_FILE1) != 0)
+		return -1;
+	nap();
+	inc_time = time(NULL);
+	nap();
+	return sh(e, "for f in \"$0/data/$1\" \"$0/data/sub/f2\"; do "
+	    "printf '" IT_RANSOM "' > \"$f\"; done; cp -a \"$0/data\" "
+	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, IT_FILE1);
+}
+
+static int
+keygen(struct it_env *e, const char *path)
+{
+	(void)unlink(path);
+	return sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	    path, NULL);
+}
+
+static int
+group_setup(void **state)
+{
+	struct it_env	*e;
+	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	static const char sudoers[] = IT_AGENT_USER
+	    " ALL=(ALL) NOPASSWD: ALL\n";
+	int		 n;
+
+	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
+		return -1;
+	e = *state;
+	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	sshd_up = 1;
+	{
+		const char *argv[] = { script, sshd_dir, port, NULL };
+
+		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
+			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
+			return -1;
+		}
+	}
+	users_made = 1;
+	if (getpwnam(IT_AGENT_USER) == NULL &&
+	    sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+		return -1;
+	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
+		return -1;
+	(void)it_gpath(e, "agent_key", key);
+	if (keygen(e, key) != 0 || sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
+	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
+	    IT_AGENT_USER, key) != 0)
+		return -1;
+	n = snprintf(targets, sizeof(targets),
+	    "{ name = \"snap-dir\"; type = \"snapshot\"; backend = \"dir\"; "
+	    "host = \"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s/known_hosts\"; "
+	    "timeout = 60; root = \"%s/dir/data\"; "
+	    "snapshots_dir = \"%s/dir/snaps\"; }",
+	    IT_SSH_PORT, key, sshd_dir, e->dir, e->dir);
+	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct it_env	*e = *state;
+	char		 script[IT_PATH_MAX];
+	int		 r = 0;
+
+	if (e == NULL)
+		return 0;
+	if (sshd_up) {
+		const char *argv[] = { script, sshd_dir, NULL };
+
+		pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
+			r = -1;
+	}
+	if (users_made) {
+		if (getpwnam(IT_AGENT_USER) != NULL)
+			(void)sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
+			    IT_AGENT_USER, NULL);
+		(void)unlink(IT_SUDOERS);
+	}
+	if (it_group_teardown(state) != 0)
+		r = -1;
+	return r;
+}
+
+static int
+test_setup(void **state)
+{
+	struct it_env	*e = *state;
+	struct it_conf	 c = { .targets_extra = targets };
+
+	if (store_dir(e) != 0)
+		return -1;
+	return it_test_setup(e, &c);
+}
+
+static int
+test_teardown(void **state)
+{
+	return it_test_teardown(*state);
+}
+
+/* Runs one step with args on target; the action id (0 if none). */
+static int64_t
+step(struct it_env *e, const char *inc, const char *verb,
+    const char *target, const char *args, int approval)
+{
+	char	rb[IT_PATH_MAX], text[4096];
+	int64_t	ids[4];
+	size_t	n = 0;
+	int	r;
+
+	pfmt(text, sizeof(text),
+	    "name = \"it-snap\";\n"
+	    "params = ( { name = \"accounts\"; type = \"list\"; "
+	    "required = true; } );\n"
+	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
+	    "  foreach = \"${accounts}\";\n"
+	    "  args = { %s };\n"
+	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
+	    verb, target, args, approval ? "required" : "none");
+	(void)it_tpath(e, "rb.runbook", rb);
+	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
+	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
+	if (r == 3)
+		return 0;		/* refused: the reason is in e->err */
+	if (r != 0 && r != 1)
+		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
+	return n == 1 ? ids[0] : 0;
+}
+
+static const char *
+msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
+{
+	json_t	*a = it_action(e, id);
+
+	pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
+	    "message")) ? json_string_value(json_object_get(a, "message")) :
+	    "" : "?");
+	json_decref(a);
+	return buf;
+}
+
+static void
+wait_state(struct it_env *e, int64_t id, const char *want)
+{
+	char	m[512];
+
+	if (it_wait_action(e, id, want, 60) != 0)
+		fail_msg("A%lld is not %s: %s", (long long)id, want,
+		    msg_of(e, id, m, sizeof(m)));
+}
+
+/* An incident whose occurred_from is inc_time. */
+static void
+incident(struct it_env *e, char inc[32])
+{
+	char	ts[32], set[64];
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	fmt_time(inc_time, ts);
+	pfmt(set, sizeof(set), "occurred_from=%s", ts);
+	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
+	    NULL) != 0)
+		fail_msg("incident update: %s", e->err);
+}
+
+static void
+file_is(struct it_env *e, const char *rel, const char *want)
+{
+	char	p[IT_PATH_MAX], *t;
+	size_t	n;
+
+	pfmt(p, sizeof(p), "%s/dir/data/%s", e->dir, rel);
+	if (it_read_file(p, &t, &n) != 0)
+		fail_msg("cannot read '%s'", p);
+	if (n != strlen(want) || memcmp(t, want, n) != 0)
+		fail_msg("'%s' holds '%s', want '%s'", p, t, want);
+	free(t);
+}
+
+static void
+test_snapshot_dir_list(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32];
+	json_t		*a, *s;
+	int64_t		 id;
+
+	incident(e, inc);
+	id = step(e, inc, "snapshot.list", "snap-dir", "", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_non_null(a);
+	s = json_object_get(json_object_get(a, "before"), "snapshots");
+	assert_int_equal(json_array_size(s), 2);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(s, 0), "id")), "daily.1");
+	assert_true(json_is_true(json_object_get(json_array_get(s, 0),
+	    "predates")));
+	assert_true(json_is_false(json_object_get(json_array_get(s, 1),
+	    "predates")));
+	json_decref(a);
+}
+
+static void
+test_snapshot_dir_refusals(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], m[512];
+	int64_t		 id;
+
+	incident(e, inc);
+	/* The post-incident snapshot, by name. */
+	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \""
+	    IT_FILE1_RB "\"; snapshot = \"daily.0\"; isolated = \"yes\";", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	    "not before the incident"));
+	/* Not isolated and no waiver: the run is refused. */
+	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"" IT_FILE1_RB "\";", 0), 0);
+	assert_int_equal(e->status, 3);
+	assert_non_null(strstr(e->err, "not known to be isolated"));
+	/* Escapes. */
+	id = step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"sub/../../../etc/passwd\"; isolated = \"yes\";", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "'..'"));
+	id = step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"/etc/passwd\"; isolated = \"yes\";", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	/* in_place without approval. */
+	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"" IT_FILE1_RB "\"; mode = \"in_place\"; "
+	    "isolated = \"yes\";", 0), 0);
+	assert_non_null(strstr(e->err, "needs approval"));
+	file_is(e, IT_FILE1, IT_RANSOM);
+}
+
+static void
+test_snapshot_dir_staging(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], rel[IT_PATH_MAX], u[32], ref[32];
+	int64_t		 id;
+	long long	 uid = 0;
+	const char	*p;
+	json_t		*a;
+
+	incident(e, inc);
+	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \""
+	    IT_FILE1_RB "\"; waive_isolation_reason = \"lab host, no "
+	    "network\";", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "before"), "snapshot")), "daily.1");
+	assert_true(json_is_true(json_object_get(json_object_get(a,
+	    "observed"), "equal")));
+	json_decref(a);
+	pfmt(rel, sizeof(rel), IT_FILE1 ".cordon-restore-A%lld",
+	    (long long)id);
+	file_is(e, rel, IT_ORIG1);
+	file_is(e, IT_FILE1, IT_RANSOM);
+	/* A directory, staged whole. */
+	id = step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"./sub/\"; isolated = \"yes\";", 0);
+	wait_state(e, id, "succeeded");
+	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
+	file_is(e, rel, "two");
+	/* Undo removes the staging copy. */
+	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
+		fail_msg("undo: %s", e->err);
+	assert_non_null(p = strstr(e->out, "queued as A"));
+	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
+	wait_state(e, uid, "succeeded");
+	pfmt(rel, sizeof(rel), "%s/dir/data/sub.cordon-restore-A%lld",
+	    e->dir, (long long)id);
+	assert_int_not_equal(access(rel, F_OK), 0);
+	(void)u;
+}
+
+static void
+test_snapshot_dir_in_place_undo(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], ref[32];
+	int64_t		 id;
+	long long	 uid = 0;
+	const char	*p;
+
+	incident(e, inc);
+	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \"sub\"; "
+	    "mode = \"in_place\"; isolated = \"yes\";", 1);
+	assert_true(id > 0);
+	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)
+		fail_msg("approve: %s", e->err);
+	wait_state(e, id, "succeeded");
+	file_is(e, "sub/f2", "two");
+	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
+		fail_msg("undo: %s", e->err);
+	assert_non_null(p = strstr(e->out, "queued as A"));
+	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
+	pfmt(ref, sizeof(ref), "A%lld", uid);
+	(void)it_cordon(e, IT_LEAD, "approve", ref, NULL);
+	wait_state(e, uid, "succeeded");
+	file_is(e, "sub/f2", IT_RANSOM);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_snapshot_dir_list,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_dir_refusals,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_dir_staging,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_snapshot_dir_in_place_undo, test_setup,
+		    test_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
