@@ -2,16 +2,20 @@
  * cli: subcommands as clients of the agent.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "config.h"
 #include "ctl.h"
@@ -994,6 +998,176 @@ journal_fetch(FILE *f)
 	return r;
 }
 
+/* Audit bundles: the names the agent may send, and how much. */
+#define BUNDLE_FILES_MAX	(2 * CHECKPOINT_BUNDLE_MAX + 16)
+#define BUNDLE_FILE_MAX		((json_int_t)1 << 40)
+#define BUNDLE_SUBDIR		"checkpoints/"
+
+static int
+bundle_name_ok(const char *n)
+{
+	size_t	len, i;
+
+	if (strncmp(n, BUNDLE_SUBDIR, strlen(BUNDLE_SUBDIR)) == 0)
+		n += strlen(BUNDLE_SUBDIR);
+	len = strlen(n);
+	if (len == 0 || len > 64 || n[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' &&
+		    n[i] <= 'Z') || (n[i] >= '0' && n[i] <= '9') ||
+		    n[i] == '.' || n[i] == '_' || n[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Copies exactly len bytes from the agent's socket to ofd. */
+static int
+bundle_copy(int fd, int ofd, json_int_t len)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	char		 buf[65536];
+	ssize_t		 n, w;
+	size_t		 off;
+	int		 r;
+
+	while (len > 0) {
+		if ((r = poll(&pfd, 1, CTL_TIMEOUT_MS)) <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return r == 0 ? -ETIMEDOUT : -errno;
+		}
+		n = read(fd, buf, (json_int_t)sizeof(buf) < len ?
+		    sizeof(buf) : (size_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		for (off = 0; off < (size_t)n; off += (size_t)w)
+			if ((w = write(ofd, buf + off, (size_t)n - off)) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				return -errno;
+			}
+		len -= n;
+	}
+	return 0;
+}
+
+/* `journal export --bundle DIR`: the agent sends, we write DIR/... */
+static int
+journal_fetch_bundle(const char *dir, const char *customer)
+{
+	json_t		*rep = NULL, *h = NULL, *jl;
+	const char	*name;
+	size_t		 nfiles = 0;
+	int		 fd = -1, dfd = -1, ofd = -1, r, sub = 0;
+
+	if (mkdir(dir, 0755) != 0)
+		return die(EXIT_USAGE, "%s: %s", dir, errno == EEXIST ?
+		    "already exists (the bundle needs a new directory)" :
+		    strerror(errno));
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return die(EXIT_FAILED, "%s: %s", dir, strerror(errno));
+	if ((r = request_fd(json_pack("{s:s,s:b,s:s?}", "cmd",
+	    "journal_export", "bundle", 1, "customer", customer), &rep,
+	    &fd)) != 0)
+		goto out;
+	for (;;) {
+		json_decref(h);
+		h = NULL;
+		if ((r = ctl_recv(fd, 64 * 1024, &h)) != 0) {
+			r = die(EXIT_UNREACHABLE, "%s: the agent stopped "
+			    "sending: %s", dir, strerror(-r));
+			goto out;
+		}
+		if (json_is_true(json_object_get(h, "end")))
+			break;
+		name = jstr(h, "file");
+		jl = json_object_get(h, "len");
+		if (name == NULL || !bundle_name_ok(name) ||
+		    !json_is_integer(jl) || json_integer_value(jl) < 0 ||
+		    json_integer_value(jl) > BUNDLE_FILE_MAX ||
+		    ++nfiles > BUNDLE_FILES_MAX) {
+			r = die(EXIT_FAILED, "%s: bad file header from the "
+			    "agent", dir);
+			goto out;
+		}
+		if (!sub && strncmp(name, BUNDLE_SUBDIR,
+		    strlen(BUNDLE_SUBDIR)) == 0) {
+			if (mkdirat(dfd, "checkpoints", 0755) != 0) {
+				r = die(EXIT_FAILED, "%s/checkpoints: %s",
+				    dir, strerror(errno));
+				goto out;
+			}
+			sub = 1;
+		}
+		if ((ofd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+			r = die(EXIT_FAILED, "%s/%s: %s", dir, name,
+			    strerror(errno));
+			goto out;
+		}
+		if ((r = bundle_copy(fd, ofd, json_integer_value(jl))) != 0 ||
+		    (fsync(ofd) != 0 && (r = -errno) != 0)) {
+			r = die(EXIT_FAILED, "%s/%s: %s", dir, name,
+			    strerror(-r));
+			goto out;
+		}
+		if (close(ofd) != 0) {
+			ofd = -1;
+			r = die(EXIT_FAILED, "%s/%s: %s", dir, name,
+			    strerror(errno));
+			goto out;
+		}
+		ofd = -1;
+	}
+	(void)printf("%s: bundle for customer '", dir);
+	put_safe(stdout, jstr(rep, "customer"));
+	(void)printf("', %lld entries, head %s\nsigned by key %s\n",
+	    (long long)json_integer_value(json_object_get(rep, "entries")),
+	    jstr(rep, "head"), jstr(rep, "fingerprint"));
+	r = EXIT_OK;
+out:
+	/* Nothing written: take the directory back; else say so. */
+	if (r != EXIT_OK && (nfiles > 0 || rmdir(dir) != 0))
+		(void)fprintf(stderr, "cordon: %s is incomplete\n", dir);
+	if (ofd >= 0)
+		(void)close(ofd);
+	if (fd >= 0)
+		(void)close(fd);
+	(void)close(dfd);
+	json_decref(h);
+	json_decref(rep);
+	return r;
+}
+
+/* `journal verify DIR [--key-fp FP]`: a bundle, without the agent. */
+static int
+journal_verify_bundle(const char *dir, const char *want_fp)
+{
+	struct checkpoint_bundle	b;
+	char				err[1024];
+	int				r;
+
+	r = checkpoint_bundle_verify(dir, want_fp, &b, err, sizeof(err));
+	if (b.fp[0] != '\0')
+		(void)printf("%s: signed by key %s\n", dir, b.fp);
+	if (r != 0)
+		return die(EXIT_FAILED, "%s: verify FAILED: %s", dir, err);
+	(void)printf("%s: ok, bundle for customer '", dir);
+	put_safe(stdout, b.customer);
+	(void)printf("', %lld entries, head %s\n", (long long)b.size,
+	    b.head);
+	if (want_fp == NULL)
+		(void)printf("compare the key with the fingerprint recorded "
+		    "at setup, or pass --key-fp\n");
+	return EXIT_OK;
+}
+
 int
 cmd_journal(int argc, char **argv)
 {
@@ -1016,10 +1190,19 @@ cmd_journal(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "verify") == 0) {
+		struct stat	st;
+
+		if (argc == 5 && strcmp(argv[3], "--key-fp") == 0 &&
+		    stat(argv[2], &st) == 0 && S_ISDIR(st.st_mode))
+			return journal_verify_bundle(argv[2], argv[4]);
+		if (argc == 3 && stat(argv[2], &st) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return journal_verify_bundle(argv[2], NULL);
 		if (argc == 3)
 			return journal_verify_path(argv[2], argv[2]);
 		if (argc != 2)
-			return die(EXIT_USAGE, "journal verify [FILE]");
+			return die(EXIT_USAGE, "journal verify [FILE | DIR "
+			    "[--key-fp SHA256:...]]");
 		/* No file: verify what the agent holds, via an export. */
 		if ((fd = mkstemp(tmpl)) < 0 ||
 		    (f = fdopen(fd, "w")) == NULL)
@@ -1034,6 +1217,14 @@ cmd_journal(int argc, char **argv)
 		return r;
 	}
 	if (strcmp(argv[1], "export") == 0) {
+		if ((argc == 4 || argc == 6) &&
+		    strcmp(argv[2], "--bundle") == 0) {
+			if (argc == 6 && strcmp(argv[4], "--customer") != 0)
+				return die(EXIT_USAGE, "journal export "
+				    "--bundle DIR [--customer C]");
+			return journal_fetch_bundle(argv[3], argc == 6 ?
+			    argv[5] : NULL);
+		}
 		if (argc == 4 && strcmp(argv[2], "-o") == 0) {
 			if ((f = fopen(argv[3], "w")) == NULL)
 				return die(EXIT_USAGE, "%s: %s", argv[3],
@@ -1045,7 +1236,8 @@ cmd_journal(int argc, char **argv)
 			return r;
 		}
 		if (argc != 2)
-			return die(EXIT_USAGE, "journal export [-o FILE]");
+			return die(EXIT_USAGE, "journal export [-o FILE | "
+			    "--bundle DIR [--customer C]]");
 		r = journal_fetch(stdout);
 		return r;
 	}

@@ -43,8 +43,9 @@ const struct cmd cmds[] = {
 	    "queue the undo of a succeeded action (same approval policy)" },
 	{ "journal", cmd_journal,
 	    "journal show [--incident ID] [--limit N] [--json]\n"
-	    "       cordon journal export [-o FILE]\n"
-	    "       cordon journal verify [FILE]",
+	    "       cordon journal export [-o FILE | --bundle DIR "
+	    "[--customer C]]\n"
+	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...]]",
 	    "read, export and verify the hash-chained journal" },
 	{ "secret", cmd_secret, "secret show ACTION [LABEL]",
 	    "print a secret an action put in the vault (journaled)" },

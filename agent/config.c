@@ -374,8 +374,21 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	    (r = get_int(&pe, a, "batch", 500, 1, 10000, &c->batch)) != 0 ||
 	    (r = get_int(&pe, a, "parallel", 16, 1, 256, &c->parallel)) != 0 ||
 	    (r = get_int(&pe, a, "max_actions", 100000, 1, 1000000,
-	    &c->max_actions)) != 0)
+	    &c->max_actions)) != 0 ||
+	    (r = get_str(&pe, a, "keys_dir", 0, &c->keys_dir)) != 0 ||
+	    (r = get_int(&pe, a, "checkpoint_every", 1000, 1, 100000000,
+	    &c->checkpoint_every)) != 0 ||
+	    (r = get_int(&pe, a, "checkpoint_minutes", 10, 1, 10080,
+	    &c->checkpoint_minutes)) != 0)
 		goto out;
+	if (c->keys_dir == NULL) {
+		const char *sl = strrchr(c->store_path, '/');
+
+		/* Default: beside the store, "<dir of store>/keys". */
+		c->keys_dir = sl == NULL ? xstrdup("keys") : sl ==
+		    c->store_path ? xstrdup("/keys") : xasprintf("%.*s/keys",
+		    (int)(sl - c->store_path), c->store_path);
+	}
 	if ((l = config_lookup(&cf, "customers")) == NULL ||
 	    !config_setting_is_list(l) || config_setting_length(l) == 0) {
 		r = fail(&pe, l ? l : config_root_setting(&cf),
@@ -443,6 +456,7 @@ config_free(struct config *c)
 	free(c->socket_path);
 	free(c->store_path);
 	free(c->secrets_dir);
+	free(c->keys_dir);
 	free(c);
 }
 

@@ -69,6 +69,9 @@ struct config {
 	int64_t		 batch;		/* actions per executor round */
 	int64_t		 parallel;	/* targets worked on at once */
 	int64_t		 max_actions;	/* cap on one run's size */
+	char		*keys_dir;	/* checkpoint keys; <store dir>/keys */
+	int64_t		 checkpoint_every;	/* entries between checkpoints */
+	int64_t		 checkpoint_minutes;	/* minutes between them */
 	struct customer	*customers;
 	size_t		 ncustomers;
 };

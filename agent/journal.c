@@ -77,8 +77,9 @@ journal_append(struct store *s, const char *actor, const char *incident,
 	return 0;
 }
 
-int
-journal_export(struct store *s, const char *incident, FILE *f)
+/* Writes export lines to f and, when chain is not NULL, chain lines. */
+static int
+export_rows(struct store *s, const char *incident, FILE *f, FILE *chain)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -87,8 +88,11 @@ journal_export(struct store *s, const char *incident, FILE *f)
 	    "payload, prev_hash, hash FROM journal "
 	    "WHERE ?1 IS NULL OR incident = ?1 ORDER BY seq", "s", incident);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t	*payload = store_col_json(st, 6), *o;
-		char	*line;
+		json_t		*payload = store_col_json(st, 6), *o;
+		const char	*ph = (const char *)sqlite3_column_text(st, 7);
+		const char	*hh = (const char *)sqlite3_column_text(st, 8);
+		char		*line, *canon = NULL;
+		int		 bad_io;
 
 		o = entry_obj(sqlite3_column_int64(st, 0),
 		    (const char *)sqlite3_column_text(st, 1),
@@ -96,22 +100,36 @@ journal_export(struct store *s, const char *incident, FILE *f)
 		    (const char *)sqlite3_column_text(st, 3),
 		    sqlite3_column_int64(st, 4),
 		    (const char *)sqlite3_column_text(st, 5), payload);
-		(void)json_object_set_new(o, "prev_hash", json_string(
-		    (const char *)sqlite3_column_text(st, 7)));
-		(void)json_object_set_new(o, "hash", json_string(
-		    (const char *)sqlite3_column_text(st, 8)));
+		if (chain != NULL)
+			canon = dump(o);
+		(void)json_object_set_new(o, "prev_hash", json_string(ph));
+		(void)json_object_set_new(o, "hash", json_string(hh));
 		line = dump(o);
 		json_decref(o);
 		json_decref(payload);
-		if (fprintf(f, "%s\n", line) < 0) {
-			free(line);
+		bad_io = fprintf(f, "%s\n", line) < 0 || (chain != NULL &&
+		    fprintf(chain, "%s %s %s\n", ph, hh, canon) < 0);
+		free(line);
+		free(canon);
+		if (bad_io) {
 			(void)sqlite3_reset(st);
 			return -EIO;
 		}
-		free(line);
 	}
 	(void)sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+journal_export(struct store *s, const char *incident, FILE *f)
+{
+	return export_rows(s, incident, f, NULL);
+}
+
+int
+journal_export_chain(struct store *s, FILE *lines, FILE *chain)
+{
+	return export_rows(s, NULL, lines, chain);
 }
 
 static int
@@ -144,9 +162,35 @@ int
 journal_verify_stream(FILE *f, int64_t *ret_count,
     char ret_head[HASH_HEX_LEN + 1], char *err, size_t errlen)
 {
+	return journal_verify_chain(f, NULL, ret_count, ret_head, err,
+	    errlen);
+}
+
+/* 0 when chain's next line is "prev hash canon"; -EBADMSG otherwise. */
+static int
+chain_line_is(FILE *chain, char **cl, size_t *ccap, const char *ph,
+    const char *hh, const char *canon)
+{
+	ssize_t	n;
+	size_t	lp = strlen(ph), lh = strlen(hh), lc = strlen(canon);
+
+	if ((n = getline(cl, ccap, chain)) <= 0)
+		return -EBADMSG;
+	if ((*cl)[n - 1] != '\n' || (size_t)n != lp + lh + lc + 3 ||
+	    memcmp(*cl, ph, lp) != 0 || (*cl)[lp] != ' ' ||
+	    memcmp(*cl + lp + 1, hh, lh) != 0 || (*cl)[lp + 1 + lh] != ' ' ||
+	    memcmp(*cl + lp + lh + 2, canon, lc) != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int
+journal_verify_chain(FILE *f, FILE *chain, int64_t *ret_count,
+    char ret_head[HASH_HEX_LEN + 1], char *err, size_t errlen)
+{
 	char		 prev[HASH_HEX_LEN + 1], h[HASH_HEX_LEN + 1];
-	char		*line = NULL, *canon;
-	size_t		 cap = 0;
+	char		*line = NULL, *canon, *cl = NULL;
+	size_t		 cap = 0, ccap = 0;
 	ssize_t		 n;
 	int64_t		 lineno = 0, seq, expect = 1;
 	json_t		*o, *jseq;
@@ -200,6 +244,13 @@ journal_verify_stream(FILE *f, int64_t *ret_count,
 		}
 		canon = dump(o);
 		json_decref(o);
+		if (chain != NULL && chain_line_is(chain, &cl, &ccap, prev, h,
+		    canon) != 0) {
+			free(canon);
+			r = bad(err, errlen, lineno, seq, "chain.txt does not "
+			    "match this entry");
+			goto out;
+		}
 		sha256_hex2(prev, canon, prev);
 		free(canon);
 		if (strcmp(prev, h) != 0) {
@@ -209,13 +260,19 @@ journal_verify_stream(FILE *f, int64_t *ret_count,
 		}
 		expect++;
 	}
-	if (ferror(f)) {
+	if (ferror(f) || (chain != NULL && ferror(chain))) {
 		r = bad(err, errlen, lineno, -1, "read error");
+		goto out;
+	}
+	if (chain != NULL && getline(&cl, &ccap, chain) > 0) {
+		r = bad(err, errlen, lineno + 1, -1, "chain.txt has more "
+		    "entries than the journal");
 		goto out;
 	}
 	*ret_count = expect - 1;
 	memcpy(ret_head, prev, sizeof(prev));
 out:
 	free(line);
+	free(cl);
 	return r;
 }

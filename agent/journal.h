@@ -13,6 +13,11 @@
  * An export is one JSON object per line: the canonical fields plus
  * "prev_hash" and "hash".  journal_verify_stream() needs nothing but that
  * file; it names the first entry that does not chain.
+ *
+ * A chain file (for audit bundles, see checkpoint.h) has one line per
+ * entry: "prev_hash hash canonical", the canonical bytes exactly as
+ * hashed, so `printf '%s%s' "$prev" "$canonical" | sha256sum` recomputes
+ * each hash without a JSON tool.
  */
 #ifndef CORDON_JOURNAL_H
 #define CORDON_JOURNAL_H
@@ -36,11 +41,17 @@ char	*journal_canonical(int64_t seq, const char *ts, const char *actor,
 /* Writes entries (all, or one incident's) as export lines. */
 int	journal_export(struct store *, const char *incident, FILE *)
 	    WARN_UNUSED;
+/* The whole chain as export lines to lines and chain lines to chain. */
+int	journal_export_chain(struct store *, FILE *lines, FILE *chain)
+	    WARN_UNUSED;
 /*
  * Checks a full export.  0 when every line chains from the genesis hash;
  * otherwise -EBADMSG and err names the first bad line and why.
  */
 int	journal_verify_stream(FILE *, int64_t *ret_count,
+	    char ret_head[HASH_HEX_LEN + 1], char *err, size_t errlen);
+/* The same, and chain (not NULL) must hold the matching chain lines. */
+int	journal_verify_chain(FILE *, FILE *chain, int64_t *ret_count,
 	    char ret_head[HASH_HEX_LEN + 1], char *err, size_t errlen);
 
 #endif

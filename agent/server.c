@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "checkpoint.h"
 #include "ctl.h"
 #include "journal.h"
 #include "log.h"
@@ -332,6 +333,13 @@ agent_main(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
+	/* Logs each customer's key fingerprint, for the DPO. */
+	if (checkpoint_init(&ag) != 0) {
+		log_warnx("cannot open the checkpoint keys in '%s'",
+		    ag.cfg->keys_dir);
+		r = EXIT_USAGE;
+		goto out;
+	}
 	if ((ag.lfd = ctl_listen(ag.cfg->socket_path)) < 0) {
 		errno = -ag.lfd;
 		log_warn("cannot listen on '%s'", ag.cfg->socket_path);
@@ -388,6 +396,7 @@ agent_main(int argc, char **argv)
 			ag.work_pending = 1;	/* approvals may expire */
 		if (ag.work_pending)
 			ag.work_pending = exec_round(&ag) > 0;
+		checkpoint_tick(&ag);
 	}
 	while (nclients > 0)
 		client_drop(nclients - 1);
@@ -397,6 +406,7 @@ agent_main(int argc, char **argv)
 out:
 	if (ag.lfd > 0)
 		(void)close(ag.lfd);
+	checkpoint_shutdown();
 	store_close(ag.store);
 	config_free(ag.cfg);
 	free(ag.config_path);

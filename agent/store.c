@@ -38,6 +38,18 @@ static const char schema[] =
 	" action INTEGER, event TEXT, payload TEXT, prev_hash TEXT,"
 	" hash TEXT);"
 	"CREATE INDEX IF NOT EXISTS journal_incident ON journal(incident);"
+	/* Signed checkpoints of the journal (agent/checkpoint.h). */
+	"CREATE TABLE IF NOT EXISTS checkpoints("
+	" id INTEGER PRIMARY KEY, customer TEXT, size INTEGER, head TEXT,"
+	" text TEXT, sig BLOB, at TEXT);"
+	"CREATE INDEX IF NOT EXISTS checkpoints_customer ON"
+	" checkpoints(customer, id);"
+	"CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON"
+	" checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are"
+	" append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON"
+	" checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are"
+	" append-only'); END;"
 	/* The journal is append-only, in the database too. */
 	"CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON"
 	" journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"

@@ -1,0 +1,581 @@
+/*
+ * it_bundle: the audit bundle end to end.  A real agent journals an
+ * incident, a lock and its approval; `cordon journal export --bundle`
+ * writes the bundle; scripts/verify-bundle.sh (standard tools only) and
+ * `cordon journal verify DIR` both accept it, and both reject copies that
+ * were edited, reordered, truncated (newest entries removed) or re-signed
+ * with another key (the last by the key fingerprint).  Also: periodic
+ * checkpoints chain, and a loose key file stops the agent from starting.
+ */
+#include <dirent.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define PORT		38931
+#define FP_LEN		71		/* "SHA256:" + 64 hex */
+#define LINES_MAX	4096
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int
+group_setup(void **state)
+{
+	return it_group_setup(state, PORT);
+}
+
+static int
+group_teardown(void **state)
+{
+	return it_group_teardown(state);
+}
+
+static int
+setup(void **state)
+{
+	return it_test_setup(*state, NULL);
+}
+
+static int
+teardown(void **state)
+{
+	return it_test_teardown(*state);
+}
+
+/* The fingerprint the agent logged for acme at start, into fp. */
+static void
+logged_fp(struct it_env *e, char fp[FP_LEN + 1])
+{
+	static const char	 key[] =
+	    "checkpoint key for customer 'acme': ";
+	char			*log, *p;
+	size_t			 len;
+
+	assert_int_equal(it_read_file(e->log, &log, &len), 0);
+	if ((p = strstr(log, key)) == NULL)
+		fail_msg("the agent did not log the key fingerprint: %s", log);
+	p += strlen(key);
+	assert_memory_equal(p, "SHA256:", 7);
+	memcpy(fp, p, FP_LEN);
+	fp[FP_LEN] = '\0';
+	free(log);
+}
+
+/* A lock of alice, queued by the operator and approved by a lead. */
+static void
+journal_some(struct it_env *e, char inc[32])
+{
+	int64_t	id = 0;
+	size_t	n;
+	char	ref[32];
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	assert_int_equal(it_run_accounts(e, IT_OP, NULL, inc, "alice", &id,
+	    1, &n), 0);
+	assert_int_equal(n, 1);
+	(void)snprintf(ref, sizeof(ref), "A%lld", (long long)id);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", ref, NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+}
+
+/* A directory the auditor may write into; its path in buf. */
+static const char *
+aud_dir(struct it_env *e, char buf[IT_PATH_MAX])
+{
+	struct passwd	*pw = getpwnam(IT_AUD);
+
+	assert_non_null(pw);
+	(void)it_tpath(e, "aud", buf);
+	assert_int_equal(mkdir(buf, 0700), 0);
+	assert_int_equal(chown(buf, pw->pw_uid, pw->pw_gid), 0);
+	return buf;
+}
+
+static const char *
+sub(const char *dir, const char *name, char buf[IT_PATH_MAX])
+{
+	int	n = snprintf(buf, IT_PATH_MAX, "%s/%s", dir, name);
+
+	assert_true(n > 0 && n < IT_PATH_MAX);
+	return buf;
+}
+
+/* Runs scripts/verify-bundle.sh DIR [FP]; returns its exit code. */
+static int
+script_verify(struct it_env *e, const char *dir, const char *fp)
+{
+	char		 sh[IT_PATH_MAX];
+	const char	*argv[] = { "sh", sh, dir, fp, NULL };
+
+	(void)sub(e->scripts, "verify-bundle.sh", sh);
+	return it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S);
+}
+
+static int
+cordon_verify(struct it_env *e, const char *dir, const char *fp)
+{
+	if (fp != NULL)
+		return it_cordon(e, IT_ROOT, "journal", "verify", dir,
+		    "--key-fp", fp, NULL);
+	return it_cordon(e, IT_ROOT, "journal", "verify", dir, NULL);
+}
+
+/* Both verifiers must reject dir. */
+static void
+assert_both_fail(struct it_env *e, const char *dir, const char *fp,
+    const char *what)
+{
+	int	r;
+
+	if ((r = script_verify(e, dir, fp)) != 1)
+		fail_msg("%s: verify-bundle.sh exited %d, not 1: %s%s", what,
+		    r, e->out, e->err);
+	if (!it_err_has(e, "verify-bundle: FAILED"))
+		fail_msg("%s: verify-bundle.sh gave no reason: %s", what,
+		    e->err);
+	if ((r = cordon_verify(e, dir, fp)) != 1)
+		fail_msg("%s: cordon journal verify exited %d, not 1: %s%s",
+		    what, r, e->out, e->err);
+	if (!it_err_has(e, "verify FAILED"))
+		fail_msg("%s: no reason given: %s", what, e->err);
+}
+
+static void
+copy_file(const char *src, const char *dst)
+{
+	char	*data;
+	size_t	 len;
+
+	assert_int_equal(it_read_file(src, &data, &len), 0);
+	assert_int_equal(it_write_file(dst, data, len, 0644), 0);
+	free(data);
+}
+
+/* Copies a bundle (its files and checkpoints/) into a new dst. */
+static void
+copy_bundle(const char *src, const char *dst)
+{
+	char		 a[IT_PATH_MAX], b[IT_PATH_MAX], sa[IT_PATH_MAX];
+	char		 sb[IT_PATH_MAX];
+	const char	*subdir[] = { "", "checkpoints" };
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	size_t		 i;
+
+	assert_int_equal(mkdir(dst, 0755), 0);
+	assert_int_equal(mkdir(sub(dst, "checkpoints", b), 0755), 0);
+	for (i = 0; i < 2; i++) {
+		(void)sub(src, subdir[i], sa);
+		(void)sub(dst, subdir[i], sb);
+		assert_non_null(d = opendir(sa));
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			(void)sub(sa, de->d_name, a);
+			assert_int_equal(lstat(a, &st), 0);
+			if (S_ISREG(st.st_mode))
+				copy_file(a, sub(sb, de->d_name, b));
+		}
+		(void)closedir(d);
+	}
+}
+
+static size_t
+split_lines(char *text, char **lines, size_t max)
+{
+	size_t	 n = 0;
+	char	*p = text, *nl;
+
+	while (*p && n < max) {
+		lines[n++] = p;
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void
+write_lines(const char *path, char **lines, size_t n)
+{
+	FILE	*f = fopen(path, "w");
+	size_t	 i;
+
+	assert_non_null(f);
+	for (i = 0; i < n; i++)
+		assert_true(fprintf(f, "%s\n", lines[i]) > 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Changes one letter inside a string of the line's payload. */
+static void
+alter_payload(char *line)
+{
+	char	*p = strstr(line, "\"payload\":{");
+	int	 in_str = 0;
+
+	assert_non_null(p);
+	for (p += strlen("\"payload\":{"); *p; p++) {
+		if (*p == '"' && p[-1] != '\\') {
+			in_str = !in_str;
+			continue;
+		}
+		if (in_str && *p >= 'a' && *p <= 'y' && p[-1] != '\\') {
+			(*p)++;
+			return;
+		}
+	}
+	fail_msg("no letter to alter in '%s'", line);
+}
+
+/*
+ * Rewrites dir/journal.jsonl and dir/chain.txt through fn, which gets
+ * both files' lines (the same count) and returns the count to write.
+ */
+static void
+rewrite(const char *dir, size_t (*fn)(char **, char **, size_t))
+{
+	static char	*jl[LINES_MAX], *cl[LINES_MAX];
+	char		 pj[IT_PATH_MAX], pc[IT_PATH_MAX], *tj, *tc;
+	size_t		 nj, nc, len;
+
+	assert_int_equal(it_read_file(sub(dir, "journal.jsonl", pj), &tj,
+	    &len), 0);
+	assert_int_equal(it_read_file(sub(dir, "chain.txt", pc), &tc, &len),
+	    0);
+	nj = split_lines(tj, jl, LINES_MAX);
+	nc = split_lines(tc, cl, LINES_MAX);
+	assert_int_equal(nj, nc);
+	assert_true(nj >= 6);
+	nj = fn(jl, cl, nj);
+	write_lines(pj, jl, nj);
+	write_lines(pc, cl, nj);
+	free(tj);
+	free(tc);
+}
+
+static size_t
+edit_both(char **jl, char **cl, size_t n)
+{
+	alter_payload(jl[n / 2]);
+	alter_payload(cl[n / 2]);
+	return n;
+}
+
+static size_t
+edit_journal_only(char **jl, char **cl, size_t n)
+{
+	(void)cl;
+	alter_payload(jl[n / 2]);
+	return n;
+}
+
+static size_t
+swap_two(char **jl, char **cl, size_t n)
+{
+	char	*t;
+
+	t = jl[n / 2];
+	jl[n / 2] = jl[n / 2 + 1];
+	jl[n / 2 + 1] = t;
+	t = cl[n / 2];
+	cl[n / 2] = cl[n / 2 + 1];
+	cl[n / 2 + 1] = t;
+	return n;
+}
+
+static size_t
+drop_newest(char **jl, char **cl, size_t n)
+{
+	(void)jl;
+	(void)cl;
+	return n - 2;
+}
+
+/* Signs text with key into sig by openssl, as an attacker would. */
+static void
+openssl_sign(struct it_env *e, const char *key, const char *text,
+    const char *sig)
+{
+	const char	*argv[] = { "openssl", "pkeyutl", "-sign", "-inkey",
+	    key, "-rawin", "-in", text, "-out", sig, NULL };
+
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S),
+	    0);
+}
+
+/* Removes the newest stored checkpoint (its .txt and .sig) from dir. */
+static void
+drop_newest_checkpoint(const char *dir)
+{
+	char		 cdir[IT_PATH_MAX], last[256] = "", p[IT_PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n;
+
+	assert_non_null(d = opendir(sub(dir, "checkpoints", cdir)));
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n > 4 && strcmp(de->d_name + n - 4, ".txt") == 0 &&
+		    strcmp(de->d_name, last) > 0)
+			(void)snprintf(last, sizeof(last), "%s", de->d_name);
+	}
+	(void)closedir(d);
+	assert_true(last[0] != '\0');
+	assert_int_equal(unlink(sub(cdir, last, p)), 0);
+	memcpy(p + strlen(p) - 3, "sig", 3);
+	assert_int_equal(unlink(p), 0);
+}
+
+/* Replaces the bundle's key and every signature with a new key's. */
+static void
+resign(struct it_env *e, const char *dir)
+{
+	char		 key[IT_PATH_MAX], pub[IT_PATH_MAX], t[IT_PATH_MAX];
+	char		 s[IT_PATH_MAX], cdir[IT_PATH_MAX];
+	const char	*gen[] = { "openssl", "genpkey", "-algorithm", "ed25519",
+	    "-out", key, NULL };
+	const char	*pubout[] = { "openssl", "pkey", "-in", key, "-pubout",
+	    "-out", pub, NULL };
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n;
+
+	(void)it_tpath(e, "other.key", key);
+	(void)unlink(key);
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, gen, IT_CMD_TIMEOUT_S), 0);
+	(void)sub(dir, "pubkey.pem", pub);
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, pubout, IT_CMD_TIMEOUT_S),
+	    0);
+	openssl_sign(e, key, sub(dir, "checkpoint.txt", t),
+	    sub(dir, "checkpoint.sig", s));
+	assert_non_null(d = opendir(sub(dir, "checkpoints", cdir)));
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n < 5 || strcmp(de->d_name + n - 4, ".txt") != 0)
+			continue;
+		(void)sub(cdir, de->d_name, t);
+		(void)sub(cdir, de->d_name, s);
+		memcpy(s + strlen(s) - 3, "sig", 3);
+		openssl_sign(e, key, t, s);
+	}
+	(void)closedir(d);
+}
+
+static void
+test_bundle_verify_and_tamper(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], fp[FP_LEN + 1], aud[IT_PATH_MAX];
+	char		 b[IT_PATH_MAX], bad[IT_PATH_MAX], want[IT_PATH_MAX];
+	static const struct {
+		const char	*name;
+		size_t		(*fn)(char **, char **, size_t);
+	} tampers[] = {
+		{ "edited", edit_both },
+		{ "edited-journal-only", edit_journal_only },
+		{ "reordered", swap_two },
+		{ "truncated", drop_newest },
+	};
+	size_t		 i;
+
+	logged_fp(e, fp);
+	journal_some(e, inc);
+	(void)sub(aud_dir(e, aud), "bundle", b);
+
+	/* The whole chain is for those who may audit every customer; a
+	 * refused export leaves no directory behind. */
+	(void)it_tpath(e, "open", bad);
+	assert_int_equal(mkdir(bad, 0777), 0);
+	assert_int_equal(chmod(bad, 01777), 0);
+	(void)sub(bad, "bundle", want);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "journal", "export",
+	    "--bundle", want, NULL), 3);
+	assert_int_equal(access(want, F_OK), -1);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    b, NULL), 0);
+	(void)snprintf(want, sizeof(want), "signed by key %s", fp);
+	if (!it_out_has(e, want))
+		fail_msg("export does not name the logged key %s: %s", fp,
+		    e->out);
+	/* A bundle goes into a new directory, never over an old one. */
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    b, NULL), 2);
+	assert_true(it_err_has(e, "already exists"));
+
+	/* Intact: both verifiers agree, with and without the fingerprint. */
+	if (script_verify(e, b, NULL) != 0)
+		fail_msg("verify-bundle.sh: %s%s", e->out, e->err);
+	(void)snprintf(want, sizeof(want), "key fingerprint: %s", fp);
+	assert_true(it_out_has(e, want));
+	assert_int_equal(script_verify(e, b, fp), 0);
+	if (cordon_verify(e, b, NULL) != 0)
+		fail_msg("cordon journal verify: %s%s", e->out, e->err);
+	assert_true(it_out_has(e, ": ok, bundle for customer 'acme'"));
+	(void)snprintf(want, sizeof(want), "signed by key %s", fp);
+	assert_true(it_out_has(e, want));
+	assert_int_equal(cordon_verify(e, b, fp), 0);
+	/* The exact commands the README gives. */
+	assert_int_equal(it_file_has(sub(b, "README.txt", bad),
+	    "openssl pkeyutl -verify -pubin -inkey pubkey.pem -rawin"), 1);
+	assert_int_equal(it_file_has(bad, fp), 1);
+	/* The journal lines are the plain export's format. */
+	assert_int_equal(it_cordon(e, IT_ROOT, "journal", "verify",
+	    sub(b, "journal.jsonl", bad), NULL), 0);
+
+	/* A wrong expected fingerprint fails both. */
+	assert_both_fail(e, b, "SHA256:0000000000000000000000000000000000000"
+	    "000000000000000000000000000", "wrong --key-fp");
+
+	for (i = 0; i < ARRAY_SIZE(tampers); i++) {
+		(void)it_tpath(e, tampers[i].name, bad);
+		copy_bundle(b, bad);
+		rewrite(bad, tampers[i].fn);
+		assert_both_fail(e, bad, NULL, tampers[i].name);
+		assert_both_fail(e, bad, fp, tampers[i].name);
+	}
+
+	/* The fresh checkpoint must be the newest of the stored ones. */
+	(void)it_tpath(e, "history-cut", bad);
+	copy_bundle(b, bad);
+	drop_newest_checkpoint(bad);
+	assert_both_fail(e, bad, fp, "newest stored checkpoint removed");
+
+	/* Re-signed with another key: it verifies, but under another
+	 * fingerprint, and fails as soon as the real one is expected. */
+	(void)it_tpath(e, "resigned", bad);
+	copy_bundle(b, bad);
+	resign(e, bad);
+	assert_int_equal(script_verify(e, bad, NULL), 0);
+	assert_true(it_out_has(e, "key fingerprint: SHA256:"));
+	(void)snprintf(want, sizeof(want), "key fingerprint: %s", fp);
+	assert_false(it_out_has(e, want));
+	assert_int_equal(cordon_verify(e, bad, NULL), 0);
+	(void)snprintf(want, sizeof(want), "signed by key %s", fp);
+	assert_false(it_out_has(e, want));
+	assert_both_fail(e, bad, fp, "re-signed");
+
+	/* Re-signed truncation: without the real key, still the key. */
+	(void)it_tpath(e, "resigned-truncated", bad);
+	copy_bundle(b, bad);
+	rewrite(bad, drop_newest);
+	resign(e, bad);
+	assert_both_fail(e, bad, NULL, "truncated, re-signed");
+	assert_both_fail(e, bad, fp, "truncated, re-signed");
+
+	/* The untouched bundle still verifies. */
+	assert_int_equal(script_verify(e, b, fp), 0);
+	assert_int_equal(cordon_verify(e, b, fp), 0);
+}
+
+/* Restarts the agent with extra lines in its agent group. */
+static void
+restart_with(struct it_env *e, const char *extra)
+{
+	char	*conf, *p, *n;
+	size_t	 len;
+
+	assert_int_equal(it_agent_stop(e), 0);
+	assert_int_equal(it_read_file(e->conf, &conf, &len), 0);
+	assert_non_null(p = strstr(conf, "agent: {\n"));
+	p += strlen("agent: {\n");
+	assert_true(asprintf(&n, "%.*s%s\n%s", (int)(p - conf), conf, extra,
+	    p) > 0);
+	assert_int_equal(it_write_file(e->conf, n, strlen(n), 0600), 0);
+	free(n);
+	free(conf);
+	assert_int_equal(it_agent_start(e, 0), 0);
+}
+
+static int
+count_checkpoints(const char *dir)
+{
+	char		 c[IT_PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+	size_t		 l;
+
+	assert_non_null(d = opendir(sub(dir, "checkpoints", c)));
+	while ((de = readdir(d)) != NULL)
+		if ((l = strlen(de->d_name)) > 4 &&
+		    strcmp(de->d_name + l - 4, ".txt") == 0)
+			n++;
+	(void)closedir(d);
+	return n;
+}
+
+static void
+test_periodic_checkpoints_chain(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], aud[IT_PATH_MAX], b[IT_PATH_MAX];
+	char		 fp[FP_LEN + 1], t[IT_PATH_MAX];
+	int		 n;
+
+	restart_with(e, "\tcheckpoint_every = 2;");
+	logged_fp(e, fp);
+	journal_some(e, inc);
+	(void)sub(aud_dir(e, aud), "bundle", b);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    b, NULL), 0);
+	/* One at start, one every two entries, and the fresh one. */
+	n = count_checkpoints(b);
+	if (n < 4)
+		fail_msg("only %d checkpoints for a journal of this size", n);
+	assert_int_equal(it_file_has(sub(b, "checkpoint.txt", t),
+	    "cordon-journal/acme\n"), 1);
+	if (script_verify(e, b, fp) != 0)
+		fail_msg("verify-bundle.sh: %s%s", e->out, e->err);
+	assert_int_equal(cordon_verify(e, b, fp), 0);
+}
+
+static void
+test_loose_key_refused(void **state)
+{
+	struct it_env	*e = *state;
+	char		 keys[IT_PATH_MAX], key[IT_PATH_MAX], fp[FP_LEN + 1];
+	char		 fp2[FP_LEN + 1];
+
+	logged_fp(e, fp);
+	(void)sub(it_tpath(e, "keys", keys), "acme.key", key);
+	assert_int_equal(it_file_has(key, "BEGIN PRIVATE KEY"), 1);
+	assert_int_equal(it_agent_stop(e), 0);
+	assert_int_equal(chmod(key, 0640), 0);
+	assert_int_not_equal(it_agent_start(e, 0), 0);
+	assert_int_equal(it_file_has(e->log, "readable or writable by group "
+	    "or others"), 1);
+	/* Fixed, the agent starts with the same key. */
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(it_agent_start(e, 0), 0);
+	logged_fp(e, fp2);
+	assert_string_equal(fp, fp2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_bundle_verify_and_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_periodic_checkpoints_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loose_key_refused,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("it_bundle", tests, group_setup,
+	    group_teardown);
+}
