@@ -21,6 +21,10 @@
  *
  * A whole batch of acts on one target runs through one curl multi handle
  * (fw_http.h): bounded parallel requests, connections reused.
+ *
+ * provider = "nft" is not a profile: it isolates on a Linux gateway with
+ * nftables over SSH (actions/fw_nft.h), and every verb below hands such a
+ * target to fw_nft_* unchanged.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +37,7 @@
 #include "../agent/util.h"
 #include "fw_expr.h"
 #include "fw_http.h"
+#include "fw_nft.h"
 #include "fw_profile.h"
 
 #define FW_PROFILE_DIR		"/etc/cordon/providers"
@@ -46,7 +51,17 @@ struct fwconn {
 	struct fw_profile	*prof;
 	struct fw_http		*http;
 	json_t			*vars;		/* base_url + profile vars */
+	void			*nft;		/* provider "nft": fw_nft.h */
 };
+
+static int
+is_nft(const struct target *t)
+{
+	const char	*p = json_string_value(json_object_get(t->opts,
+	    "provider"));
+
+	return p != NULL && strcmp(p, "nft") == 0;
+}
 
 static const char *
 opt_str(const struct target *t, const char *k)
@@ -139,6 +154,8 @@ fw_target_check(const struct target *t, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "missing string 'provider'");
 		return -EINVAL;
 	}
+	if (is_nft(t))
+		return fw_nft_target_check(t, err, errlen);
 	if ((r = fw_profile_load(profile_dir(t), opt_str(t, "provider"), &p,
 	    err, errlen)) != 0)
 		return r;
@@ -193,6 +210,7 @@ fw_close(void *arg)
 
 	if (c == NULL)
 		return;
+	fw_nft_close(c->nft);
 	fw_http_free(c->http);
 	fw_profile_free(c->prof);
 	json_decref(c->vars);
@@ -211,6 +229,13 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	int		 r;
 
 	c->t = t;
+	if (is_nft(t)) {
+		if ((r = fw_nft_open(t, &c->nft, err, errlen)) != 0)
+			goto out;
+		*ret = c;
+		c = NULL;
+		goto out;
+	}
 	if ((r = fw_profile_load(profile_dir(t), opt_str(t, "provider"),
 	    &c->prof, err, errlen)) != 0 ||
 	    (r = read_secrets(t, c->prof, &k, &s, err, errlen)) != 0)
@@ -379,6 +404,8 @@ fw_check(void *conn, struct act **v, size_t n)
 	size_t		  i;
 	int		  r = 0, st, want;
 
+	if (c->nft)
+		return fw_nft_check(c->nft, v, n);
 	if (c->prof->state.n > 0 && (r = run_jobs(c, v, n, &c->prof->state,
 	    &c->prof->state, &jobs)) != 0)
 		goto out;
@@ -424,6 +451,8 @@ fw_apply(void *conn, struct act **v, size_t n)
 	size_t		  i, s, k;
 	int		  r;
 
+	if (c->nft)
+		return fw_nft_apply(c->nft, v, n);
 	if ((r = run_jobs(c, v, n, &c->prof->isolate, &c->prof->release,
 	    &jobs)) != 0)
 		goto out;
@@ -464,6 +493,8 @@ fw_verify(void *conn, struct act **v, size_t n)
 	size_t		  i;
 	int		  r = 0, st;
 
+	if (c->nft)
+		return fw_nft_verify(c->nft, v, n);
 	if (c->prof->state.n == 0) {
 		for (i = 0; i < n; i++) {
 			json_decref(v[i]->observed);
