@@ -74,6 +74,8 @@ json_t	*h_incident_update(struct agent *, const struct caller *, json_t *);
 json_t	*h_incident_show(struct agent *, const struct caller *, json_t *);
 json_t	*h_incident_close(struct agent *, const struct caller *, json_t *);
 json_t	*h_incident_due(struct agent *, const struct caller *, json_t *);
+json_t	*h_incident_report(struct agent *, const struct caller *, json_t *);
+json_t	*h_register_export(struct agent *, const struct caller *, json_t *);
 json_t	*h_plan(struct agent *, const struct caller *, json_t *);
 json_t	*h_run(struct agent *, const struct caller *, json_t *);
 json_t	*h_undo(struct agent *, const struct caller *, json_t *);
@@ -91,6 +93,12 @@ int	exec_reconcile(struct agent *);	/* at start: running -> unknown */
 int	exec_round(struct agent *);	/* one batch; 1 if more may remain */
 /* Runs check for acts (grouped by target); for plan and queueing. */
 int	exec_check(struct agent *, struct act **, size_t);
+
+/*
+ * The journal feed (agent.feed_file): appends entries past the last one
+ * fed, between requests; a no-op without a feed or inside a transaction.
+ */
+void	feed_tick(struct agent *);
 
 int	agent_main(int argc, char **argv);
 

@@ -20,7 +20,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "journal.h"
+#include "csv.h"
 #include "register.h"
+#include "report.h"
 #include "runbook.h"
 
 #define SET_FILE_MAX	(8 * 1024 * 1024)
@@ -272,6 +274,74 @@ incident_due(json_t *rep, int js)
 	    EXIT_OK;
 }
 
+/* Writes text to path (0640, replaced whole) or to stdout. */
+static int
+write_out(const char *path, const char *text, size_t len)
+{
+	char	*tmp;
+	FILE	*f;
+	int	 fd, bad;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+			return die(EXIT_FAILED, "cannot write the output");
+		return EXIT_OK;
+	}
+	tmp = xasprintf("%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		bad = errno;
+		if (fd >= 0)
+			(void)close(fd);
+		free(tmp);
+		return die(EXIT_FAILED, "cannot write '%s': %s", path,
+		    strerror(bad));
+	}
+	bad = fwrite(text, 1, len, f) != len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		bad = errno;
+		(void)unlink(tmp);
+		free(tmp);
+		return die(EXIT_FAILED, "cannot write '%s': %s", path,
+		    strerror(bad));
+	}
+	free(tmp);
+	return EXIT_OK;
+}
+
+static int
+report_write(const json_t *doc, const char *fmt, const char *path)
+{
+	struct buf	 b;
+	char		*s;
+	int		 r;
+
+	if (strcmp(fmt, "json") == 0) {
+		if ((s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS)) ==
+		    NULL)
+			return die(EXIT_FAILED, "cannot encode the report");
+		buf_init(&b, REPORT_MAX);
+		if (buf_adds(&b, s) != 0 || buf_addc(&b, '\n') != 0) {
+			free(s);
+			buf_free(&b);
+			return die(EXIT_FAILED, "the report is too large");
+		}
+		free(s);
+	} else {
+		buf_init(&b, REPORT_MAX);
+		if (report_render(&b, doc, strcmp(fmt, "html") == 0 ?
+		    REPORT_HTML : REPORT_MD) != 0) {
+			buf_free(&b);
+			return die(EXIT_FAILED, "cannot render the report");
+		}
+	}
+	r = write_out(path, b.p, b.len);
+	buf_free(&b);
+	return r;
+}
+
 int
 cmd_incident(int argc, char **argv)
 {
@@ -282,11 +352,13 @@ cmd_incident(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "hours", required_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct field	*f;
 	const char		*cust = NULL, *title = NULL, *aware = NULL;
-	const char		*sub, *id = NULL, *eq;
+	const char		*sub, *id = NULL, *eq, *fmt = "md", *ofile = NULL;
 	json_t			*rep = NULL, *req, *sets = json_object();
 	double			 hours = 24;
 	char			*key;
@@ -299,12 +371,14 @@ cmd_incident(int argc, char **argv)
 	}
 	sub = argv[1];
 	optind = 2;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cust = optarg; break;
 		case 't': title = optarg; break;
 		case 'a': aware = optarg; break;
 		case 'j': js = 1; break;
+		case 'f': fmt = optarg; break;
+		case 'o': ofile = optarg; break;
 		case 'h':
 			if ((hours = num_arg(optarg)) <= 0) {
 				json_decref(sets);
@@ -368,7 +442,16 @@ cmd_incident(int argc, char **argv)
 	else if (id && strcmp(sub, "update") == 0)
 		req = json_pack("{s:s,s:s,s:O}", "cmd", "incident_update",
 		    "incident", id, "set", sets);
-	else {
+	else if (id && strcmp(sub, "report") == 0) {
+		if (strcmp(fmt, "md") && strcmp(fmt, "html") &&
+		    strcmp(fmt, "json")) {
+			json_decref(sets);
+			return die(EXIT_USAGE, "--format must be md, html or "
+			    "json");
+		}
+		req = json_pack("{s:s,s:s}", "cmd", "incident_report",
+		    "incident", id);
+	} else {
 		json_decref(sets);
 		cmd_usage(cmd_find("incident"));
 		return EXIT_USAGE;
@@ -380,6 +463,8 @@ cmd_incident(int argc, char **argv)
 		r = incident_list(rep, js);
 	else if (strcmp(sub, "due") == 0)
 		r = incident_due(rep, js);
+	else if (strcmp(sub, "report") == 0)
+		r = report_write(json_object_get(rep, "report"), fmt, ofile);
 	else if (js)
 		print_json(rep);
 	else if (strcmp(sub, "open") == 0)
@@ -1289,4 +1374,100 @@ cmd_journal(int argc, char **argv)
 		}
 	json_decref(rep);
 	return EXIT_OK;
+}
+
+/* The register as CSV (RFC 4180, header row first) into b. */
+static int
+register_csv(const json_t *reg, struct buf *b)
+{
+	const json_t	*cols = json_object_get(reg, "columns"), *row, *c;
+	const char	**f;
+	char		**own;
+	size_t		 i, j, n = json_array_size(cols);
+	int		 r;
+
+	f = xcalloc(n ? n : 1, sizeof(*f));
+	own = xcalloc(n ? n : 1, sizeof(*own));
+	json_array_foreach(cols, i, c)
+		f[i] = json_string_value(c);
+	r = csv_record(b, f, n);
+	json_array_foreach(json_object_get(reg, "incidents"), i, row) {
+		if (r != 0)
+			break;
+		json_array_foreach(cols, j, c) {
+			own[j] = report_value_text(json_object_get(row,
+			    json_string_value(c)));
+			f[j] = own[j];
+		}
+		r = csv_record(b, f, n);
+		for (j = 0; j < n; j++) {
+			free(own[j]);
+			own[j] = NULL;
+		}
+	}
+	free(own);
+	free(f);
+	return r;
+}
+
+int
+cmd_register(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "customer", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*fmt = "csv", *cust = NULL, *ofile = NULL;
+	json_t		*rep = NULL, *reg;
+	struct buf	 b;
+	char		*s;
+	int		 ch, r;
+
+	optind = 2;
+	if (argc < 2 || strcmp(argv[1], "export") != 0) {
+		cmd_usage(cmd_find("register"));
+		return EXIT_USAGE;
+	}
+	while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': fmt = optarg; break;
+		case 'c': cust = optarg; break;
+		case 'o': ofile = optarg; break;
+		default:
+			cmd_usage(cmd_find("register"));
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (strcmp(fmt, "csv") && strcmp(fmt, "json"))) {
+		cmd_usage(cmd_find("register"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s,s:s?}", "cmd", "register_export",
+	    "customer", cust), &rep)) != 0)
+		goto out;
+	reg = json_object_get(rep, "register");
+	buf_init(&b, REPORT_MAX);
+	if (strcmp(fmt, "json") == 0) {
+		if ((s = json_dumps(reg, JSON_INDENT(2) | JSON_SORT_KEYS)) ==
+		    NULL)
+			r = -EINVAL;
+		else {
+			r = buf_adds(&b, s);
+			if (r == 0)
+				r = buf_addc(&b, '\n');
+			free(s);
+		}
+	} else
+		r = register_csv(reg, &b);
+	if (r != 0)
+		r = die(EXIT_FAILED, "cannot write the register: %s",
+		    strerror(-r));
+	else
+		r = write_out(ofile, b.p, b.len);
+	buf_free(&b);
+out:
+	json_decref(rep);
+	return r;
 }

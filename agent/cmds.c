@@ -21,8 +21,13 @@ const struct cmd cmds[] = {
 	    "       cordon incident list|due [--hours N] [--json]\n"
 	    "       cordon incident show|close ID [--json]\n"
 	    "       cordon incident update ID --set FIELD=VALUE...\n"
+	    "       cordon incident report ID [--format md|html|json] "
+	    "[-o FILE]\n"
 	    "       cordon incident fields",
 	    "the breach register: incidents, their record and deadlines" },
+	{ "register", cmd_register, "register export [--format csv|json] "
+	    "[--customer C] [-o FILE]",
+	    "the breach register, one row per incident (RFC 4180 CSV)" },
 	{ "plan", cmd_plan, "plan RUNBOOK --incident ID [--set K=V]... "
 	    "[--set-file K=FILE]... [--json]",
 	    "show what a runbook would change (read-only)" },

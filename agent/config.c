@@ -52,6 +52,31 @@ get_str(struct perr *pe, const config_setting_t *grp, const char *key,
 	return 0;
 }
 
+/* feed_file (absolute path) and feed_format "jsonl" or "cef". */
+static int
+get_feed(struct perr *pe, const config_setting_t *a, struct config *c)
+{
+	const config_setting_t	*s = config_setting_get_member(a,
+	    "feed_format");
+	const char		*v = NULL;
+	int			 r;
+
+	if ((r = get_str(pe, a, "feed_file", 0, &c->feed_file)) != 0)
+		return r;
+	if (c->feed_file != NULL && c->feed_file[0] != '/')
+		return fail(pe, config_setting_get_member(a, "feed_file"),
+		    "'feed_file' must be an absolute path");
+	if (s != NULL && (v = config_setting_get_string(s)) == NULL)
+		return fail(pe, s, "'feed_format' must be a string");
+	if (v == NULL || strcmp(v, "jsonl") == 0)
+		c->feed_format = FEED_JSONL;
+	else if (strcmp(v, "cef") == 0)
+		c->feed_format = FEED_CEF;
+	else
+		return fail(pe, s, "unknown feed_format '%s' (jsonl, cef)", v);
+	return 0;
+}
+
 static int
 get_dur(struct perr *pe, const config_setting_t *grp, const char *key,
     int64_t def, int64_t *ret)
@@ -379,7 +404,8 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	    (r = get_int(&pe, a, "checkpoint_every", 1000, 1, 100000000,
 	    &c->checkpoint_every)) != 0 ||
 	    (r = get_int(&pe, a, "checkpoint_minutes", 10, 1, 10080,
-	    &c->checkpoint_minutes)) != 0)
+	    &c->checkpoint_minutes)) != 0 ||
+	    (r = get_feed(&pe, a, c)) != 0)
 		goto out;
 	if (c->keys_dir == NULL) {
 		const char *sl = strrchr(c->store_path, '/');
@@ -457,6 +483,7 @@ config_free(struct config *c)
 	free(c->store_path);
 	free(c->secrets_dir);
 	free(c->keys_dir);
+	free(c->feed_file);
 	free(c);
 }
 

@@ -24,6 +24,11 @@ enum role {
 	ROLE_LEAD = 3,		/* + approves and rejects */
 };
 
+enum feed_format {
+	FEED_JSONL = 0,		/* the journal export lines */
+	FEED_CEF,		/* one ArcSight CEF line per entry */
+};
+
 struct role_map {
 	char		*user;		/* OS user name, or NULL */
 	char		*group;		/* OS group name, or NULL */
@@ -72,6 +77,8 @@ struct config {
 	char		*keys_dir;	/* checkpoint keys; <store dir>/keys */
 	int64_t		 checkpoint_every;	/* entries between checkpoints */
 	int64_t		 checkpoint_minutes;	/* minutes between them */
+	char		*feed_file;	/* journal feed, appended; NULL off */
+	enum feed_format feed_format;
 	struct customer	*customers;
 	size_t		 ncustomers;
 };

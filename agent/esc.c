@@ -91,3 +91,23 @@ esc_url(struct buf *b, const char *s)
 	}
 	return 0;
 }
+
+int
+esc_html(struct buf *b, const char *s)
+{
+	int	r;
+
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': r = buf_adds(b, "&amp;"); break;
+		case '<': r = buf_adds(b, "&lt;"); break;
+		case '>': r = buf_adds(b, "&gt;"); break;
+		case '"': r = buf_adds(b, "&quot;"); break;
+		case '\'': r = buf_adds(b, "&#39;"); break;
+		default: r = buf_addc(b, *s); break;
+		}
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}

@@ -20,5 +20,11 @@ int	esc_ldap_dn(struct buf *, const char *) WARN_UNUSED;
 int	esc_shell_word(struct buf *, const char *) WARN_UNUSED;
 /* RFC 3986 unreserved kept, everything else %XX. */
 int	esc_url(struct buf *, const char *) WARN_UNUSED;
+/*
+ * HTML text or a quoted attribute value: & < > " ' as entities; other
+ * bytes (UTF-8 included) kept.  Safe in element content and in "..." or
+ * '...' attributes, never in a script, style or unquoted attribute.
+ */
+int	esc_html(struct buf *, const char *) WARN_UNUSED;
 
 #endif

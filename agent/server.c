@@ -122,6 +122,8 @@ static const struct handler {
 	{ "incident_show",	h_incident_show },
 	{ "incident_close",	h_incident_close },
 	{ "incident_due",	h_incident_due },
+	{ "incident_report",	h_incident_report },
+	{ "register_export",	h_register_export },
 	{ "plan",		h_plan },
 	{ "run",		h_run },
 	{ "undo",		h_undo },
@@ -397,6 +399,7 @@ agent_main(int argc, char **argv)
 		if (ag.work_pending)
 			ag.work_pending = exec_round(&ag) > 0;
 		checkpoint_tick(&ag);
+		feed_tick(&ag);
 	}
 	while (nclients > 0)
 		client_drop(nclients - 1);

@@ -1,0 +1,412 @@
+/*
+ * it_report: the authority report (md, html, json), the register export
+ * (CSV read back with an RFC 4180 reader of our own) and the journal feed
+ * file, through the real agent and a real slapd.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define PORT		38936
+#define NF_MAX		128
+#define LOCKED		"alice"		/* the account the test locks */
+#define EVIL_TITLE	"<script>alert(1)</script> & \"quotes\""
+#define CSV_TITLE	"Müller, \"Zoë\"\nsecond line"
+
+static int
+group_setup(void **state)
+{
+	return it_group_setup(state, PORT);
+}
+
+static int
+setup(void **state)
+{
+	return it_test_setup(*state, NULL);
+}
+
+static int
+teardown(void **state)
+{
+	return it_test_teardown(*state);
+}
+
+/* Opens an incident with title as IT_OP; id gets its id. */
+static void
+open_titled(struct it_env *e, const char *title, char id[32])
+{
+	int	y, n;
+
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open", "--customer",
+	    "acme", "--title", title, NULL), 0);
+	assert_int_equal(sscanf(e->out, "INC-%4d-%4d", &y, &n), 2);
+	(void)snprintf(id, 32, "INC-%04d-%04d", y, n);
+}
+
+static void
+fill(struct it_env *e, const char *id)
+{
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "type=confidentiality",
+	    "--set", "description=phished mailboxes <b>bold</b>",
+	    "--set", "data_categories=e-mail, contacts",
+	    "--set", "subject_categories=customers",
+	    "--set", "approx_subjects=1200", "--set", "approx_records=5400",
+	    "--set", "dpo_name=Dana Privacy", "--set",
+	    "dpo_email=dpo@example.test", "--set",
+	    "consequences=phishing of customers",
+	    "--set", "risk=high", "--set", "risk_rationale=contact data",
+	    "--set", "contained_at=now",
+	    "--set", "advice_to_subjects=beware of mails asking to log in",
+	    "--set", "authority_decision=notify", "--set",
+	    "authority_reasoning=risk to customers", NULL), 0);
+}
+
+static void
+lock(struct it_env *e, const char *inc, const char *uid)
+{
+	int64_t	id = 0;
+	size_t	n;
+	char	ref[32];
+
+	assert_int_equal(it_run_accounts(e, IT_OP, NULL, inc, uid, &id, 1,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	(void)snprintf(ref, sizeof(ref), "A%lld", (long long)id);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", ref, NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+}
+
+static void
+test_report_sections_escaped_no_accounts(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *const heads[] = {
+		"(a) Nature of the personal data breach",
+		"(b) Data protection officer", "(c) Likely consequences",
+		"(d) Measures taken or proposed", "Timeline (from the journal)",
+		"Decisions and reasoning", "Reasons for delay",
+		"Notice to the people affected",
+	};
+	char		 id[32], out[IT_PATH_MAX], *text;
+	size_t		 i, len;
+	json_t		*j, *s;
+
+	open_titled(e, EVIL_TITLE, id);
+	fill(e, id);
+	lock(e, id, LOCKED);
+
+	/* Markdown: every section, the numbers, no account name. */
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "report", id,
+	    "--format", "md", NULL), 0);
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		assert_true(it_out_has(e, heads[i]));
+	assert_true(it_out_has(e, "1200"));
+	assert_true(it_out_has(e, "Dana Privacy"));
+	assert_true(it_out_has(e, "succeeded"));
+	assert_false(it_out_has(e, LOCKED));
+	assert_false(it_out_has(e, "<script>"));
+
+	/* HTML: the title and description escaped, never raw. */
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "report", id,
+	    "--format", "html", NULL), 0);
+	assert_true(it_out_has(e, "<!DOCTYPE html>"));
+	assert_true(it_out_has(e, "&lt;script&gt;alert(1)&lt;/script&gt; "
+	    "&amp; &quot;quotes&quot;"));
+	assert_true(it_out_has(e, "&lt;b&gt;bold&lt;/b&gt;"));
+	assert_false(it_out_has(e, "<script>"));
+	assert_false(it_out_has(e, "<b>bold"));
+	assert_false(it_out_has(e, LOCKED));
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		assert_true(it_out_has(e, heads[i]));
+
+	/* JSON: the document the agent assembled, to a file with -o. */
+	(void)it_tpath(e, "out", out);
+	assert_int_equal(mkdir(out, 0777), 0);
+	assert_int_equal(chmod(out, 0777), 0);
+	(void)it_tpath(e, "out/report.json", out);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "report", id,
+	    "--format", "json", "-o", out, NULL), 0);
+	assert_int_equal(it_read_file(out, &text, &len), 0);
+	assert_null(strstr(text, LOCKED));
+	j = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "format")),
+	    "cordon-breach-notification/1");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(j, "incident"), "title")), EVIL_TITLE);
+	assert_int_equal(json_array_size(json_object_get(j, "sections")), 10);
+	s = json_array_get(json_object_get(j, "sections"), 4);
+	assert_string_equal(json_string_value(json_object_get(s, "id")),
+	    "art33_3_d");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(s,
+	    "table"), "rows")), 1);
+	json_decref(j);
+
+	/* Bad format: usage; no role: refused. */
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "report", id,
+	    "--format", "pdf", NULL), 2);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "incident", "report", id,
+	    NULL), 3);
+}
+
+/* One RFC 4180 record from *p; fields malloc'd; count or -1. */
+static int
+csv_read(const char **p, char *f[NF_MAX])
+{
+	const char	*s = *p;
+	char		*o;
+	int		 n = 0;
+
+	for (;;) {
+		if (n == NF_MAX || (o = f[n] = calloc(1, strlen(s) + 1)) ==
+		    NULL)
+			return -1;
+		n++;
+		if (*s == '"') {
+			for (s++;; s++) {
+				if (*s == '\0')
+					return -1;
+				if (s[0] == '"' && s[1] == '"')
+					*o++ = *s++;
+				else if (*s == '"') {
+					s++;
+					break;
+				} else
+					*o++ = *s;
+			}
+		} else
+			while (*s && *s != ',' && *s != '\r' && *s != '\n') {
+				if (*s == '"')
+					return -1;
+				*o++ = *s++;
+			}
+		if (*s == ',') {
+			s++;
+			continue;
+		}
+		if (s[0] != '\r' || s[1] != '\n')
+			return -1;
+		*p = s + 2;
+		return n;
+	}
+}
+
+static void
+csv_free(char *f[NF_MAX], int n)
+{
+	while (n > 0)
+		free(f[--n]);
+}
+
+static int
+col_of(char *hdr[NF_MAX], int n, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(hdr[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void
+test_register_export_csv_round_trip(void **state)
+{
+	struct it_env	*e = *state;
+	char		 a[32], b[32], *hdr[NF_MAX], *row[NF_MAX];
+	const char	*p;
+	int		 nh, n, ci, ct, cd, cs;
+	json_t		*j;
+
+	open_titled(e, CSV_TITLE, a);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", a,
+	    "--set", "description=a, \"b\"\nc; 東京", "--set",
+	    "approx_subjects=7", NULL), 0);
+	open_titled(e, "plain", b);
+
+	assert_int_equal(it_cordon(e, IT_AUD, "register", "export",
+	    "--format", "csv", "--customer", "acme", NULL), 0);
+	p = e->out;
+	assert_true((nh = csv_read(&p, hdr)) > 40);
+	ci = col_of(hdr, nh, "id");
+	ct = col_of(hdr, nh, "title");
+	cd = col_of(hdr, nh, "description");
+	cs = col_of(hdr, nh, "approx_subjects");
+	assert_true(ci >= 0 && ct >= 0 && cd >= 0 && cs >= 0);
+	assert_int_equal(n = csv_read(&p, row), nh);
+	assert_string_equal(row[ci], a);
+	assert_string_equal(row[ct], CSV_TITLE);
+	assert_string_equal(row[cd], "a, \"b\"\nc; 東京");
+	assert_string_equal(row[cs], "7");
+	csv_free(row, n);
+	assert_int_equal(n = csv_read(&p, row), nh);
+	assert_string_equal(row[ci], b);
+	assert_string_equal(row[ct], "plain");
+	assert_string_equal(row[cd], "");
+	csv_free(row, n);
+	assert_int_equal(*p, '\0');
+	csv_free(hdr, nh);
+
+	assert_int_equal(it_cordon(e, IT_AUD, "register", "export",
+	    "--format", "json", NULL), 0);
+	j = it_out_json(e);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "incidents")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(j, "incidents"), 0), "approx_subjects")), 7);
+	json_decref(j);
+	/* Another customer's register is not the auditor's to read. */
+	assert_int_equal(it_cordon(e, IT_AUD, "register", "export",
+	    "--customer", "nosuch", NULL), 2);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "register", "export",
+	    "--customer", "acme", NULL), 3);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "register", "export", NULL),
+	    0);
+	assert_false(it_out_has(e, a));
+}
+
+/* Starts the agent with agent.feed_file (and feed_format if not NULL). */
+static void
+start_with_feed(struct it_env *e, const char *feed, const char *format)
+{
+	char	*conf, *at, *nc;
+	size_t	 len;
+
+	assert_int_equal(it_ldap_reset(e), 0);
+	assert_int_equal(it_test_dir(e), 0);
+	assert_int_equal(it_config_write(e, e->conf, NULL), 0);
+	assert_int_equal(it_read_file(e->conf, &conf, &len), 0);
+	assert_non_null(at = strstr(conf, "agent: {\n"));
+	at += strlen("agent: {\n");
+	assert_true(asprintf(&nc, "%.*s\tfeed_file = \"%s\";\n%s%s%s%s",
+	    (int)(at - conf), conf, feed, format ? "\tfeed_format = \"" : "",
+	    format ? format : "", format ? "\";\n" : "", at) > 0);
+	assert_int_equal(it_write_file(e->conf, nc, strlen(nc), 0600), 0);
+	free(nc);
+	free(conf);
+	assert_int_equal(it_agent_start(e, 0), 0);
+}
+
+static void
+test_feed_jsonl_matches_journal(void **state)
+{
+	struct it_env	*e = *state;
+	char		 feed[IT_PATH_MAX], id[32], *text, *line, *nl;
+	char		 name[32], prev[80] = "";
+	char		 want[64];
+	json_t		*jr, *ent, *o;
+	size_t		 len, i, n = 0;
+
+	(void)it_test_teardown(e);	/* setup's agent: ours has a feed */
+	(void)snprintf(name, sizeof(name), "feed-%d.jsonl", e->ntest + 1);
+	(void)it_gpath(e, name, feed);
+	start_with_feed(e, feed, NULL);
+	assert_int_equal(it_incident_open(e, id), 0);
+	lock(e, id, LOCKED);
+	jr = it_journal(e);
+	assert_non_null(jr);
+	ent = json_array_get(jr, json_array_size(jr) - 1);
+	(void)snprintf(want, sizeof(want), "\"%s\"", json_string_value(
+	    json_object_get(ent, "hash")));
+	assert_int_equal(it_wait_file_has(feed, want, 5.0), 0);
+	assert_int_equal(it_read_file(feed, &text, &len), 0);
+	for (line = text; (nl = strchr(line, '\n')) != NULL; line = nl + 1,
+	    n++) {
+		*nl = '\0';
+		o = json_loads(line, 0, NULL);
+		assert_non_null(o);
+		ent = json_array_get(jr, n);
+		assert_non_null(ent);
+		assert_int_equal(json_integer_value(json_object_get(o, "seq")),
+		    json_integer_value(json_object_get(ent, "seq")));
+		assert_string_equal(json_string_value(json_object_get(o,
+		    "hash")), json_string_value(json_object_get(ent, "hash")));
+		/* Each line chains to the one before it. */
+		assert_string_equal(json_string_value(json_object_get(o,
+		    "prev_hash")), n == 0 ? "00000000000000000000000000000000"
+		    "00000000000000000000000000000000" : prev);
+		(void)snprintf(prev, sizeof(prev), "%s", json_string_value(
+		    json_object_get(o, "hash")));
+		json_decref(o);
+	}
+	free(text);
+	/* Every entry once, in order, nothing after. */
+	for (i = 0; i < n; i++)
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_array_get(jr, i), "seq")), (json_int_t)i + 1);
+	assert_true(n >= json_array_size(jr));
+	json_decref(jr);
+
+	/* A restart does not feed the same entries again. */
+	assert_int_equal(it_agent_stop(e), 0);
+	assert_int_equal(it_agent_start(e, 0), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "risk=none", NULL), 0);
+	jr = it_journal(e);
+	assert_non_null(jr);
+	ent = json_array_get(jr, json_array_size(jr) - 1);
+	(void)snprintf(want, sizeof(want), "\"%s\"", json_string_value(
+	    json_object_get(ent, "hash")));
+	assert_int_equal(it_wait_file_has(feed, want, 5.0), 0);
+	assert_int_equal(it_read_file(feed, &text, &len), 0);
+	for (i = 0, line = text; (line = strchr(line, '\n')) != NULL; line++)
+		i++;
+	free(text);
+	assert_int_equal(i, json_array_size(jr));
+	json_decref(jr);
+}
+
+static void
+test_feed_cef(void **state)
+{
+	struct it_env	*e = *state;
+	char		 feed[IT_PATH_MAX], id[32], want[96], name[32];
+	json_t		*jr;
+
+	(void)it_test_teardown(e);
+	(void)snprintf(name, sizeof(name), "feed-%d.cef", e->ntest + 1);
+	(void)it_gpath(e, name, feed);
+	start_with_feed(e, feed, "cef");
+	open_titled(e, "pipe | equals = back\\slash", id);
+	jr = it_journal(e);
+	assert_non_null(jr);
+	(void)snprintf(want, sizeof(want), "cs2=%s", json_string_value(
+	    json_object_get(json_array_get(jr, 0), "hash")));
+	json_decref(jr);
+	assert_int_equal(it_wait_file_has(feed, want, 5.0), 0);
+	assert_int_equal(it_file_has(feed, "CEF:0|cordon|cordon|"), 1);
+	assert_int_equal(it_file_has(feed, "|incident_opened|"
+	    "incident_opened|3|"), 1);
+	/* In the msg extension: '=' and '\' escaped, '|' kept. */
+	assert_int_equal(it_file_has(feed, "pipe | equals \\= "
+	    "back\\\\\\\\slash"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_report_sections_escaped_no_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_register_export_csv_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feed_jsonl_matches_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_cef, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup,
+	    it_group_teardown);
+}
