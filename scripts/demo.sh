@@ -131,7 +131,12 @@ step "the journal: every request, approval, change and read-back"
 as root journal show --incident "$INC"
 mkdir -p "$OUT"
 "$CORDON" --socket "$W/sock" journal export -o "$OUT/journal.export"
+"$CORDON" --socket "$W/sock" incident report "$INC" --format md \
+    -o "$OUT/report.md"
+"$CORDON" --socket "$W/sock" incident report "$INC" --format html \
+    -o "$OUT/report.html"
 step "verify the exported journal without the agent"
 "$CORDON" journal verify "$OUT/journal.export"
 echo
-echo "demo done; the exported journal is $OUT/journal.export"
+echo "demo done; the exported journal is $OUT/journal.export," \
+    "the authority report $OUT/report.md and .html"
