@@ -13,7 +13,8 @@ samba samba-ad-dc samba-ad-provision krb5-user ldb-tools winbind smbclient
 openssl iproute2
 python3 nftables netcat-openbsd curl
 iputils-ping conntrack
-btrfs-progs restic rsync"
+btrfs-progs restic rsync
+pssh ansible"
 
 missing=""
 for p in $PKGS; do
