@@ -9,6 +9,12 @@
  * moved from TMP to the destination after realpath agrees that nothing on
  * the way is a symlink.  --include takes glob patterns, so paths holding
  * * ? [ or \ are refused by the driver (no_glob).
+ *
+ * cordon only reads the repository, so every command runs with --no-lock:
+ * a repository kept on read-only media (the kind ransomware cannot
+ * reach) would otherwise fail after restic's ~45 s of lock retries.  A
+ * concurrent prune could then remove data under a restore; restic's
+ * --verify and the driver's manifest comparison catch that.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +36,8 @@ static const char fetch_sh[] =
     ">&2; exit 6; fi\n"
     "rm -rf -- \"$5.part\"\n"
     "mkdir -m 700 -- \"$5.part\"\n"
-    "restic -q --no-cache -r \"$1\" --password-file \"$2\" restore \"$3\" "
+    "restic -q --no-cache --no-lock -r \"$1\" --password-file \"$2\" "
+    "restore \"$3\" "
     "--target \"$5.part\" --include \"$4\" --verify >/dev/null\n"
     "t=$(realpath -e -- \"$5.part\")\n"
     "[ -e \"$t$4\" ] || { rm -rf -- \"$5.part\"; echo 'not in the "
@@ -49,6 +56,7 @@ restic_argv(struct sconn *c, const char *sub, const char *a1,
 
 	argv[i++] = "restic";
 	argv[i++] = "--no-cache";
+	argv[i++] = "--no-lock";
 	argv[i++] = "-r";
 	argv[i++] = ssh_opt_str(c->t, "repository");
 	argv[i++] = "--password-file";

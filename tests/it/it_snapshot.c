@@ -9,8 +9,8 @@
  * the original bytes; in_place then undo gives back the ransomed bytes.
  * The file name holds a space and both quotes.
  *
- * Btrfs (loop image) and restic scenarios: not written yet (see the
- * report); the back ends were exercised by hand only.
+ * The same scenarios for the btrfs (loop image) and restic back ends are
+ * in it_snapshot2.c.
  */
 #include <errno.h>
 #include <pwd.h>

@@ -1,0 +1,801 @@
+/*
+ * it_snapshot2: the snapshot driver's btrfs and restic back ends against
+ * a real sshd on loopback (scripts/sshd-start.sh), a real Btrfs file
+ * system in a loop-mounted image and a real restic repository, both made
+ * here.
+ *
+ * Group setup writes the original files (one name holds a space and both
+ * quotes; sub/big.bin is 1 MiB of random bytes), takes the pre-incident
+ * snapshots (btrfs: read-only "pre" and a writable "rw"; restic: one
+ * backup), sets the incident time, "ransoms" every file and takes the
+ * post-incident snapshots.  Each test starts from the ransomed live tree.
+ * cordon reads the restic repository through a read-only bind mount, as
+ * it would backups kept out of the ransomware's reach.
+ * Shown for each back end: list marks what predates; latest-before-
+ * incident picks the pre-incident snapshot; an explicit post-incident one
+ * (and a writable btrfs one) is refused; a host not known to be isolated
+ * is refused; '..' is refused; staging gives back the original bytes
+ * (SHA-256 equal); in_place then undo gives back the ransomed bytes.
+ *
+ * Btrfs: the loop device and mount are torn down in group teardown, which
+ * also runs when setup fails half way; every step records what it made
+ * before anything is asserted.  Without /dev/loop-control the btrfs tests
+ * are skipped with the reason printed; any other failure to build the
+ * file system fails them.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../agent/hash.h"
+#include "../../agent/util.h"
+#include "harness.h"
+
+#define IT_SLAPD_PORT	38934
+#define IT_SSH_PORT	22280
+#define IT_AGENT_USER	"cordon-t-snap2"
+#define IT_SUDOERS	"/etc/sudoers.d/cordon-t-snap2"
+#define IT_TEXT_MAX	8192
+#define IT_FILE1	"a b'c\".txt"
+#define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
+#define IT_ORIG1	"original one"
+#define IT_RANSOM	"ENCRYPTED by ransomware"
+#define IT_BIG		"sub/big.bin"
+#define IT_ID_MAX	64
+
+enum bt_state { BT_UNTRIED, BT_READY, BT_SKIP, BT_BROKEN };
+
+struct be_case {
+	const char	*name;		/* "btrfs" | "restic" */
+	const char	*target;
+	char		 root[IT_PATH_MAX];
+	char		 pre[IT_ID_MAX], post[IT_ID_MAX];
+};
+
+static char		 sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
+static char		 bt_dir[IT_PATH_MAX], rs_dir[IT_PATH_MAX];
+static char		 bt_loop[64], bt_why[512];
+static time_t		 inc_time;
+static int		 sshd_up, users_made, bt_made, rs_mounted;
+static enum bt_state	 bt = BT_UNTRIED;
+static struct be_case	 c_btrfs = { "btrfs", "snap-btrfs", "", "pre",
+			     "post" };
+static struct be_case	 c_restic = { "restic", "snap-restic", "", "",
+			     "" };
+
+static void
+pfmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+pfmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		(void)fprintf(stderr, "%s: '%s' does not fit\n", __func__, fmt);
+		abort();
+	}
+}
+
+/* sh -ec script "$0"=a0 "$1"=a1 as root; 0 when it exits 0. */
+static int
+sh(struct it_env *e, const char *script, const char *a0, const char *a1)
+{
+	const char	*argv[] = { "sh", "-ec", script, a0, a1, NULL };
+
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
+		return 0;
+	(void)fprintf(stderr, "sh '%s' exited %d: %s%s\n", script, e->status,
+	    e->out, e->err);
+	return -1;
+}
+
+static void
+nap(void)
+{
+	struct timespec	ts = { 1, 100000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* DIR/orig and DIR/ransomed: the same names, other bytes. */
+static int
+files_make(struct it_env *e)
+{
+	return sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p orig/sub; "
+	    "printf '" IT_ORIG1 "' > \"orig/$1\"; printf two > orig/sub/f2; "
+	    "head -c 1048576 /dev/urandom > orig/" IT_BIG "; "
+	    "cp -a orig ransomed; for f in \"ransomed/$1\" ransomed/sub/f2; "
+	    "do printf '" IT_RANSOM "' > \"$f\"; done; "
+	    "head -c 1048576 /dev/urandom > ransomed/" IT_BIG,
+	    e->dir, IT_FILE1);
+}
+
+/*
+ * Btrfs, before the incident: image, loop device, file system, subvolume
+ * data holding the originals, read-only snapshot pre, writable rw.
+ * bt_made and bt_loop are set before each step can fail.
+ */
+static void
+btrfs_pre(struct it_env *e)
+{
+	char	*nl;
+
+	if (access("/dev/loop-control", F_OK) != 0) {
+		bt = BT_SKIP;
+		pfmt(bt_why, sizeof(bt_why), "no /dev/loop-control: %s",
+		    strerror(errno));
+		(void)fprintf(stderr, "it_snapshot2: btrfs tests skipped: "
+		    "%s\n", bt_why);
+		return;
+	}
+	bt = BT_BROKEN;
+	bt_made = 1;
+	if (sh(e, "mkdir -p \"$0/mnt\"; truncate -s 300M \"$0/img\"",
+	    bt_dir, NULL) != 0) {
+		pfmt(bt_why, sizeof(bt_why), "cannot make the image");
+		return;
+	}
+	if (sh(e, "losetup --find --show \"$0/img\"", bt_dir, NULL) != 0) {
+		pfmt(bt_why, sizeof(bt_why), "losetup --find: %.400s", e->err);
+		return;
+	}
+	pfmt(bt_loop, sizeof(bt_loop), "%s", e->out);
+	if ((nl = strchr(bt_loop, '\n')) != NULL)
+		*nl = '\0';
+	if (strncmp(bt_loop, "/dev/loop", 9) != 0) {
+		pfmt(bt_why, sizeof(bt_why), "losetup printed '%s'", bt_loop);
+		bt_loop[0] = '\0';
+		return;
+	}
+	if (sh(e, "mkfs.btrfs -q \"$1\"; mount \"$1\" \"$0/mnt\"; "
+	    "btrfs -q subvolume create \"$0/mnt/data\"; "
+	    "mkdir \"$0/mnt/snaps\"; cp -a \"$0/../orig/.\" \"$0/mnt/data/\"; "
+	    "btrfs -q subvolume snapshot -r \"$0/mnt/data\" "
+	    "\"$0/mnt/snaps/pre\"; btrfs -q subvolume snapshot "
+	    "\"$0/mnt/data\" \"$0/mnt/snaps/rw\"", bt_dir, bt_loop) != 0) {
+		pfmt(bt_why, sizeof(bt_why), "building the file system on "
+		    "%s: %.400s", bt_loop, e->err);
+		return;
+	}
+	bt = BT_READY;
+}
+
+static void
+btrfs_post(struct it_env *e)
+{
+	if (bt != BT_READY)
+		return;
+	if (sh(e, "find \"$0/mnt/data\" -mindepth 1 -delete; cp -a "
+	    "\"$0/../ransomed/.\" \"$0/mnt/data/\"; btrfs -q subvolume "
+	    "snapshot -r \"$0/mnt/data\" \"$0/mnt/snaps/post\"", bt_dir,
+	    NULL) != 0) {
+		bt = BT_BROKEN;
+		pfmt(bt_why, sizeof(bt_why), "post snapshot: %.400s", e->err);
+	}
+}
+
+/* Unmounts and detaches whatever btrfs_pre made; 0 or -1. */
+static int
+btrfs_down(struct it_env *e)
+{
+	if (!bt_made)
+		return 0;
+	if (sh(e, "if mountpoint -q \"$0/mnt\"; then umount \"$0/mnt\" || "
+	    "umount -l \"$0/mnt\"; fi; "
+	    "if [ -n \"$1\" ] && losetup \"$1\" >/dev/null 2>&1; then "
+	    "losetup -d \"$1\"; fi; "
+	    "for l in $(losetup -n -O NAME -j \"$0/img\"); do "
+	    "losetup -d \"$l\"; done; "
+	    "i=0; while losetup -n -O NAME -j \"$0/img\" | grep -q .; do "
+	    "i=$((i + 1)); [ $i -le 100 ] || exit 1; sleep 0.1; done",
+	    bt_dir,
+	    bt_loop) != 0) {
+		(void)fprintf(stderr, "it_snapshot2: btrfs teardown failed "
+		    "(loop %s, image %s/img)\n", bt_loop, bt_dir);
+		return -1;
+	}
+	bt_made = 0;
+	return 0;
+}
+
+static int
+restic_pre(struct it_env *e)
+{
+	return sh(e, "cd \"$0\"; echo 'it-restic-pw' > pw; chmod 600 pw; "
+	    "restic -q --no-cache -r \"$0/repo\" --password-file pw init; "
+	    "cp -a ../orig data; "
+	    "restic -q --no-cache -r \"$0/repo\" --password-file pw backup "
+	    "--host it \"$0/data\"", rs_dir, NULL);
+}
+
+/* The second backup, then both short ids, oldest first. */
+static int
+restic_post(struct it_env *e)
+{
+	json_t		*j;
+	json_error_t	 je;
+	const char	*a, *b;
+	int		 r = -1;
+
+	if (sh(e, "cd \"$0\"; rm -rf data; cp -a ../ransomed data; "
+	    "restic -q --no-cache -r \"$0/repo\" --password-file pw backup "
+	    "--host it \"$0/data\"; "
+	    "restic --no-cache -r \"$0/repo\" --password-file pw snapshots "
+	    "--json", rs_dir, NULL) != 0)
+		return -1;
+	if ((j = json_loads(e->out, 0, &je)) == NULL ||
+	    json_array_size(j) != 2 ||
+	    (a = json_string_value(json_object_get(json_array_get(j, 0),
+	    "short_id"))) == NULL ||
+	    (b = json_string_value(json_object_get(json_array_get(j, 1),
+	    "short_id"))) == NULL)
+		(void)fprintf(stderr, "restic snapshots: %s\n", e->out);
+	else {
+		pfmt(c_restic.pre, sizeof(c_restic.pre), "%s", a);
+		pfmt(c_restic.post, sizeof(c_restic.post), "%s", b);
+		r = 0;
+	}
+	json_decref(j);
+	if (r != 0)
+		return r;
+	/* cordon reads the repository through a read-only bind mount. */
+	rs_mounted = 1;
+	return sh(e, "mkdir \"$0/ro\"; mount --bind -o ro \"$0/repo\" "
+	    "\"$0/ro\"; if touch \"$0/ro/locks/x\" 2>/dev/null; then "
+	    "echo 'the bind mount is writable' >&2; exit 1; fi", rs_dir,
+	    NULL);
+}
+
+static int
+restic_down(struct it_env *e)
+{
+	if (!rs_mounted)
+		return 0;
+	if (sh(e, "if mountpoint -q \"$0/ro\"; then umount \"$0/ro\" || "
+	    "umount -l \"$0/ro\"; fi", rs_dir, NULL) != 0)
+		return -1;
+	rs_mounted = 0;
+	return 0;
+}
+
+static int
+keygen(struct it_env *e, const char *path)
+{
+	(void)unlink(path);
+	return sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	    path, NULL);
+}
+
+static int	group_teardown(void **);
+
+static int
+group_setup_in(void **state)
+{
+	struct it_env	*e;
+	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	static const char sudoers[] = IT_AGENT_USER
+	    " ALL=(ALL) NOPASSWD: ALL\n";
+	int		 n;
+
+	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
+		return -1;
+	e = *state;
+	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	pfmt(bt_dir, sizeof(bt_dir), "%s/bt", e->dir);
+	pfmt(rs_dir, sizeof(rs_dir), "%s/rs", e->dir);
+	pfmt(c_btrfs.root, sizeof(c_btrfs.root), "%s/mnt/data", bt_dir);
+	pfmt(c_restic.root, sizeof(c_restic.root), "%s/data", rs_dir);
+	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	sshd_up = 1;
+	{
+		const char *argv[] = { script, sshd_dir, port, NULL };
+
+		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
+			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
+			return -1;
+		}
+	}
+	users_made = 1;
+	if (getpwnam(IT_AGENT_USER) == NULL &&
+	    sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+		return -1;
+	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
+		return -1;
+	(void)it_gpath(e, "agent_key", key);
+	if (keygen(e, key) != 0 || sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
+	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
+	    IT_AGENT_USER, key) != 0)
+		return -1;
+	/* The stores: pre snapshots, the incident, ransom, post. */
+	if (files_make(e) != 0 || sh(e, "mkdir -p \"$0\" \"$1\"", bt_dir,
+	    rs_dir) != 0)
+		return -1;
+	btrfs_pre(e);
+	if (restic_pre(e) != 0)
+		return -1;
+	nap();
+	inc_time = time(NULL);
+	nap();
+	btrfs_post(e);
+	if (restic_post(e) != 0)
+		return -1;
+	n = snprintf(targets, sizeof(targets),
+	    "{ name = \"snap-btrfs\"; type = \"snapshot\"; backend = "
+	    "\"btrfs\"; host = \"127.0.0.1\"; port = %d; user = \""
+	    IT_AGENT_USER "\"; key_file = \"%s\"; known_hosts = "
+	    "\"%s/known_hosts\"; timeout = 60; root = \"%s\"; "
+	    "snapshots_dir = \"%s/mnt/snaps\"; },\n"
+	    "{ name = \"snap-restic\"; type = \"snapshot\"; backend = "
+	    "\"restic\"; host = \"127.0.0.1\"; port = %d; user = \""
+	    IT_AGENT_USER "\"; key_file = \"%s\"; known_hosts = "
+	    "\"%s/known_hosts\"; timeout = 60; root = \"%s\"; "
+	    "repository = \"%s/ro\"; restic_password_file = \"%s/pw\"; }",
+	    IT_SSH_PORT, key, sshd_dir, c_btrfs.root, bt_dir, IT_SSH_PORT,
+	    key, sshd_dir, c_restic.root, rs_dir, rs_dir);
+	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
+}
+
+/* cmocka does not run the group teardown when setup fails: do it here. */
+static int
+group_setup(void **state)
+{
+	if (group_setup_in(state) == 0)
+		return 0;
+	(void)group_teardown(state);
+	return -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct it_env	*e = *state;
+	char		 script[IT_PATH_MAX];
+	int		 r = 0;
+
+	if (e == NULL)
+		return 0;
+	if (btrfs_down(e) != 0)
+		r = -1;
+	if (restic_down(e) != 0)
+		r = -1;
+	if (sshd_up) {
+		const char *argv[] = { script, sshd_dir, NULL };
+
+		pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
+			r = -1;
+		sshd_up = 0;
+	}
+	if (users_made) {
+		if (getpwnam(IT_AGENT_USER) != NULL)
+			(void)sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
+			    IT_AGENT_USER, NULL);
+		(void)unlink(IT_SUDOERS);
+		users_made = 0;
+	}
+	if (it_group_teardown(state) != 0)
+		r = -1;
+	return r;
+}
+
+/* Both live trees back to the ransomed state, staging copies gone. */
+static int
+test_setup(void **state)
+{
+	struct it_env	*e = *state;
+	struct it_conf	 c = { .targets_extra = targets };
+
+	char		 src[IT_PATH_MAX];
+
+	pfmt(src, sizeof(src), "%s/ransomed", e->dir);
+	if (bt == BT_READY && sh(e, "find \"$0\" -mindepth 1 -delete; "
+	    "cp -a \"$1/.\" \"$0/\"", c_btrfs.root, src) != 0)
+		return -1;
+	if (sh(e, "rm -rf \"$0\"; cp -a \"$1\" \"$0\"", c_restic.root,
+	    src) != 0)
+		return -1;
+	return it_test_setup(e, &c);
+}
+
+static int
+test_teardown(void **state)
+{
+	return it_test_teardown(*state);
+}
+
+/* Skips (no loop support) or fails (broken) unless btrfs is ready. */
+static void
+need(const struct be_case *k)
+{
+	if (k != &c_btrfs || bt == BT_READY)
+		return;
+	if (bt == BT_SKIP) {
+		(void)fprintf(stderr, "skipped: %s\n", bt_why);
+		skip();
+	}
+	fail_msg("btrfs is unusable here: %s", bt_why);
+}
+
+/* Runs one step with args on target; the action id (0 if none). */
+static int64_t
+step(struct it_env *e, const char *inc, const char *verb,
+    const char *target, const char *args, int approval)
+{
+	char	rb[IT_PATH_MAX], text[4096];
+	int64_t	ids[4];
+	size_t	n = 0;
+	int	r;
+
+	pfmt(text, sizeof(text),
+	    "name = \"it-snap2\";\n"
+	    "params = ( { name = \"accounts\"; type = \"list\"; "
+	    "required = true; } );\n"
+	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
+	    "  foreach = \"${accounts}\";\n"
+	    "  args = { %s };\n"
+	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
+	    verb, target, args, approval ? "required" : "none");
+	(void)it_tpath(e, "rb.runbook", rb);
+	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
+	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
+	if (r == 3)
+		return 0;		/* refused: the reason is in e->err */
+	if (r != 0 && r != 1)
+		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
+	return n == 1 ? ids[0] : 0;
+}
+
+static const char *
+msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
+{
+	json_t		*a = it_action(e, id);
+	const char	*m = json_string_value(json_object_get(a, "message"));
+
+	pfmt(buf, len, "%s", a == NULL ? "?" : m ? m : "");
+	json_decref(a);
+	return buf;
+}
+
+static void
+wait_state(struct it_env *e, int64_t id, const char *want)
+{
+	char	m[512];
+
+	if (it_wait_action(e, id, want, 90) != 0)
+		fail_msg("A%lld is not %s: %s", (long long)id, want,
+		    msg_of(e, id, m, sizeof(m)));
+}
+
+/* Fails unless the action failed with a message holding needle. */
+static void
+failed_with(struct it_env *e, int64_t id, const char *needle)
+{
+	char	m[512];
+
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	if (strstr(msg_of(e, id, m, sizeof(m)), needle) == NULL)
+		fail_msg("A%lld failed with '%s', want '%s'", (long long)id,
+		    m, needle);
+}
+
+/* An incident whose occurred_from is inc_time. */
+static void
+incident(struct it_env *e, char inc[32])
+{
+	char	ts[32], set[64];
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	fmt_time(inc_time, ts);
+	pfmt(set, sizeof(set), "occurred_from=%s", ts);
+	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
+	    NULL) != 0)
+		fail_msg("incident update: %s", e->err);
+}
+
+/* SHA-256 of the file at path, or fails the test. */
+static void
+sha_of(const char *path, char out[HASH_HEX_LEN + 1])
+{
+	char	*t;
+	size_t	 n;
+
+	if (it_read_file(path, &t, &n) != 0)
+		fail_msg("cannot read '%s'", path);
+	sha256_hex(t, n, out);
+	free(t);
+}
+
+/* ROOT/rel has the same SHA-256 as DIR/from/want_rel. */
+static void
+same_sha(struct it_env *e, const struct be_case *k, const char *rel,
+    const char *from, const char *want_rel)
+{
+	char	p[IT_PATH_MAX], q[IT_PATH_MAX];
+	char	hp[HASH_HEX_LEN + 1], hq[HASH_HEX_LEN + 1];
+
+	pfmt(p, sizeof(p), "%s/%s", k->root, rel);
+	pfmt(q, sizeof(q), "%s/%s/%s", e->dir, from, want_rel);
+	sha_of(p, hp);
+	sha_of(q, hq);
+	if (strcmp(hp, hq) != 0)
+		fail_msg("%s: '%s' sha256 %s, '%s' has %s", k->name, p, hp, q,
+		    hq);
+}
+
+static int64_t
+undo(struct it_env *e, int64_t id, int approve)
+{
+	char		 ref[32];
+	const char	*p;
+	long long	 uid = 0;
+
+	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
+		fail_msg("undo: %s", e->err);
+	assert_non_null(p = strstr(e->out, "queued as A"));
+	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
+	if (approve) {
+		pfmt(ref, sizeof(ref), "A%lld", uid);
+		(void)it_cordon(e, IT_LEAD, "approve", ref, NULL);
+	}
+	wait_state(e, uid, "succeeded");
+	return uid;
+}
+
+/* snapshot.list marks exactly the pre-incident snapshots. */
+static void
+t_list(struct it_env *e, const struct be_case *k, const char *inc)
+{
+	json_t		*a, *s, *x;
+	size_t		 i, npre = 0, npost = 0;
+	int64_t		 id;
+
+	id = step(e, inc, "snapshot.list", k->target, "", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_non_null(a);
+	s = json_object_get(json_object_get(a, "before"), "snapshots");
+	assert_int_equal(json_array_size(s), k == &c_btrfs ? 3 : 2);
+	json_array_foreach(s, i, x) {
+		const char *sid = json_string_value(json_object_get(x, "id"));
+
+		assert_non_null(sid);
+		if (strcmp(sid, k->pre) == 0 || strcmp(sid, "rw") == 0) {
+			assert_true(json_is_true(json_object_get(x,
+			    "predates")));
+			npre++;
+		} else if (strcmp(sid, k->post) == 0) {
+			assert_true(json_is_false(json_object_get(x,
+			    "predates")));
+			npost++;
+		} else
+			fail_msg("unexpected snapshot '%s'", sid);
+		if (k == &c_btrfs)
+			assert_true(json_boolean_value(json_object_get(x,
+			    "readonly")) == (strcmp(sid, "rw") != 0));
+	}
+	assert_int_equal(npost, 1);
+	assert_int_equal(npre, k == &c_btrfs ? 2 : 1);
+	json_decref(a);
+}
+
+static void
+file_is(const struct be_case *k, const char *rel, const char *want)
+{
+	char	p[IT_PATH_MAX], *t;
+	size_t	n;
+
+	pfmt(p, sizeof(p), "%s/%s", k->root, rel);
+	if (it_read_file(p, &t, &n) != 0)
+		fail_msg("cannot read '%s'", p);
+	if (n != strlen(want) || memcmp(t, want, n) != 0)
+		fail_msg("'%s' holds '%s', want '%s'", p, t, want);
+	free(t);
+}
+
+static void
+t_list_refusals(struct it_env *e, const struct be_case *k)
+{
+	char	inc[32], args[512];
+	int64_t	id;
+
+	need(k);
+	incident(e, inc);
+	t_list(e, k, inc);
+	/* The post-incident snapshot, by id. */
+	pfmt(args, sizeof(args), "path = \"" IT_FILE1_RB "\"; snapshot = "
+	    "\"%s\"; isolated = \"yes\";", k->post);
+	failed_with(e, step(e, inc, "snapshot.restore", k->target, args, 0),
+	    "not before the incident");
+	if (k == &c_btrfs)
+		failed_with(e, step(e, inc, "snapshot.restore", k->target,
+		    "path = \"sub\"; snapshot = \"rw\"; isolated = \"yes\";",
+		    0), "writable");
+	else
+		failed_with(e, step(e, inc, "snapshot.restore", k->target,
+		    "path = \"sub/*\"; isolated = \"yes\";", 0), "pattern");
+	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	    "path = \"nothere\"; isolated = \"yes\";", 0), "not in snapshot");
+	/* Not isolated and no waiver: the run is refused. */
+	assert_int_equal(step(e, inc, "snapshot.restore", k->target,
+	    "path = \"" IT_FILE1_RB "\";", 0), 0);
+	assert_int_equal(e->status, 3);
+	assert_non_null(strstr(e->err, "not known to be isolated"));
+	/* Escapes. */
+	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	    "path = \"sub/../../../../etc/passwd\"; isolated = \"yes\";", 0),
+	    "'..'");
+	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	    "path = \"..\"; isolated = \"yes\";", 0), "'..'");
+	id = step(e, inc, "snapshot.restore", k->target,
+	    "path = \"/etc/passwd\"; isolated = \"yes\";", 0);
+	failed_with(e, id, "relative path");
+	/* A symlink planted in the live tree leads nowhere. */
+	assert_int_equal(sh(e, "ln -s /etc \"$0/link\"", k->root, NULL), 0);
+	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	    "path = \"link/passwd\"; isolated = \"yes\";", 0), "symlink");
+	assert_int_equal(sh(e, "rm -f \"$0/link\"", k->root, NULL), 0);
+	file_is(k, IT_FILE1, IT_RANSOM);
+	same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
+}
+
+static void
+t_staging(struct it_env *e, const struct be_case *k)
+{
+	char		 inc[32], rel[IT_PATH_MAX];
+	int64_t		 id;
+	json_t		*a;
+
+	need(k);
+	incident(e, inc);
+	id = step(e, inc, "snapshot.restore", k->target, "path = \""
+	    IT_FILE1_RB "\"; waive_isolation_reason = \"lab host, no "
+	    "network\";", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "before"), "snapshot")), k->pre);
+	assert_true(json_is_true(json_object_get(json_object_get(a,
+	    "observed"), "equal")));
+	json_decref(a);
+	pfmt(rel, sizeof(rel), IT_FILE1 ".cordon-restore-A%lld",
+	    (long long)id);
+	file_is(k, rel, IT_ORIG1);
+	same_sha(e, k, rel, "orig", IT_FILE1);
+	file_is(k, IT_FILE1, IT_RANSOM);
+	/* A directory, staged whole, from the snapshot named by id. */
+	pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
+	    "isolated = \"yes\";", k->pre);
+	id = step(e, inc, "snapshot.restore", k->target, rel, 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
+	file_is(k, rel, "two");
+	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/big.bin",
+	    (long long)id);
+	same_sha(e, k, rel, "orig", IT_BIG);
+	same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
+	/* Undo removes the staging copy. */
+	(void)undo(e, id, 0);
+	pfmt(rel, sizeof(rel), "%s/sub.cordon-restore-A%lld", k->root,
+	    (long long)id);
+	assert_int_not_equal(access(rel, F_OK), 0);
+}
+
+static void
+t_in_place_undo(struct it_env *e, const struct be_case *k)
+{
+	static const char *const paths[] = { "sub", IT_FILE1_RB };
+	char		 inc[32], ref[32], args[256], p[IT_PATH_MAX];
+	int64_t		 id;
+	size_t		 i;
+
+	need(k);
+	incident(e, inc);
+	for (i = 0; i < 2; i++) {
+		pfmt(args, sizeof(args), "path = \"%s\"; mode = \"in_place\"; "
+		    "isolated = \"yes\";", paths[i]);
+		id = step(e, inc, "snapshot.restore", k->target, args, 1);
+		assert_true(id > 0);
+		pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+		if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)
+			fail_msg("approve: %s", e->err);
+		wait_state(e, id, "succeeded");
+		if (i == 0) {
+			file_is(k, "sub/f2", "two");
+			same_sha(e, k, IT_BIG, "orig", IT_BIG);
+		} else {
+			file_is(k, IT_FILE1, IT_ORIG1);
+			same_sha(e, k, IT_FILE1, "orig", IT_FILE1);
+		}
+		(void)undo(e, id, 1);
+		if (i == 0) {
+			file_is(k, "sub/f2", IT_RANSOM);
+			same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
+		} else
+			file_is(k, IT_FILE1, IT_RANSOM);
+		pfmt(p, sizeof(p), "%s/%s.cordon-pre-A%lld", k->root,
+		    i == 0 ? "sub" : IT_FILE1, (long long)id);
+		assert_int_not_equal(access(p, F_OK), 0);
+		/* Exactly the ransomed tree: same bytes, nothing left over. */
+		pfmt(p, sizeof(p), "%s/ransomed", e->dir);
+		if (sh(e, "diff -r -- \"$1\" \"$0\"", k->root, p) != 0)
+			fail_msg("%s: live tree is not the ransomed one after "
+			    "undo: %s", k->name, e->out);
+	}
+}
+
+static void
+test_btrfs_list_refusals(void **state)
+{
+	t_list_refusals(*state, &c_btrfs);
+}
+
+static void
+test_btrfs_staging(void **state)
+{
+	t_staging(*state, &c_btrfs);
+}
+
+static void
+test_btrfs_in_place_undo(void **state)
+{
+	t_in_place_undo(*state, &c_btrfs);
+}
+
+static void
+test_restic_list_refusals(void **state)
+{
+	t_list_refusals(*state, &c_restic);
+}
+
+static void
+test_restic_staging(void **state)
+{
+	t_staging(*state, &c_restic);
+}
+
+static void
+test_restic_in_place_undo(void **state)
+{
+	t_in_place_undo(*state, &c_restic);
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_btrfs_list_refusals),
+		T(test_btrfs_staging),
+		T(test_btrfs_in_place_undo),
+		T(test_restic_list_refusals),
+		T(test_restic_staging),
+		T(test_restic_in_place_undo),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
