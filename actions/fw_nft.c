@@ -149,15 +149,6 @@ host_unicast(const struct nft_net *h)
 	return !(memcmp(h->a, zero, 15) == 0 && h->a[15] == 1);
 }
 
-static int
-file_private(const char *path)
-{
-	struct stat	st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0;
-}
-
 /* The allow list of t into *ret (caller frees); err says which entry. */
 static int
 allow_parse(const struct target *t, struct nft_net **ret, size_t *ret_n,
@@ -209,35 +200,15 @@ ttl_parse(const struct target *t, int64_t *ret, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-int_in(const struct target *t, const char *k, long lo, long hi, char *err,
-    size_t errlen)
-{
-	json_t	*v = json_object_get(t->opts, k);
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo ||
-	    json_integer_value(v) > hi) {
-		(void)snprintf(err, errlen, "'%s' must be an integer %ld..%ld",
-		    k, lo, hi);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int
 fw_nft_target_check(const struct target *t, char *err, size_t errlen)
 {
-	static const char	*req[] = { "host", "user", "known_hosts" };
-	struct nft_net		*al = NULL;
-	struct secret		*pw = NULL;
-	struct stat		 st;
-	const char		*key, *h, *kf, *pf, *why;
-	json_t			*v;
-	int64_t			 ttl;
-	size_t			 i, nal;
-	int			 r;
+	struct nft_net	*al = NULL;
+	const char	*key;
+	json_t		*v;
+	int64_t		 ttl;
+	size_t		 i, nal;
+	int		 r;
 
 	json_object_foreach(t->opts, key, v) {
 		for (i = 0; i < ARRAY_SIZE(nft_keys); i++)
@@ -249,57 +220,8 @@ fw_nft_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(req); i++)
-		if (ssh_opt_str(t, req[i]) == NULL) {
-			(void)snprintf(err, errlen, "missing '%s'", req[i]);
-			return -EINVAL;
-		}
-	h = ssh_opt_str(t, "host");
-	if (*h == '\0' || strlen(h) > 253 || strspn(h, "abcdefghijklmnopqrstu"
-	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") != strlen(h)) {
-		(void)snprintf(err, errlen, "'host' must be a host name or "
-		    "address");
-		return -EINVAL;
-	}
-	if (!ssh_account_ok(ssh_opt_str(t, "user"))) {
-		(void)snprintf(err, errlen, "'user' must be a POSIX user name");
-		return -EINVAL;
-	}
-	if ((r = int_in(t, "port", 1, 65535, err, errlen)) != 0 ||
-	    (r = int_in(t, "timeout", 1, SSH_TIMEOUT_MAX, err, errlen)) != 0)
-		return r;
-	if ((v = json_object_get(t->opts, "sudo")) && !json_is_boolean(v)) {
-		(void)snprintf(err, errlen, "'sudo' must be true or false");
-		return -EINVAL;
-	}
-	if (stat(ssh_opt_str(t, "known_hosts"), &st) != 0 ||
-	    !S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		(void)snprintf(err, errlen, "known_hosts '%s': not a file, or "
-		    "writable by group or others", ssh_opt_str(t,
-		    "known_hosts"));
-		return -EPERM;
-	}
-	kf = ssh_opt_str(t, "key_file");
-	pf = ssh_opt_str(t, "password_file");
-	if ((kf == NULL) == (pf == NULL)) {
-		(void)snprintf(err, errlen, "needs exactly one of 'key_file' "
-		    "or 'password_file'");
-		return -EINVAL;
-	}
-	if (kf && !file_private(kf)) {
-		(void)snprintf(err, errlen, "key_file '%s': not a file, or "
-		    "readable by group or others (chmod 600)", kf);
-		return -EPERM;
-	}
-	if (pf) {
-		if ((r = secret_read_file(pf, &pw, &why)) != 0) {
-			(void)snprintf(err, errlen, "password_file '%s': %s",
-			    pf, why);
-			return r;
-		}
-		secret_free(pw);
-	}
-	if ((r = ttl_parse(t, &ttl, err, errlen)) != 0 ||
+	if ((r = ssh_conn_check(t, 0, err, errlen)) != 0 ||
+	    (r = ttl_parse(t, &ttl, err, errlen)) != 0 ||
 	    (r = allow_parse(t, &al, &nal, err, errlen)) != 0)
 		return r;
 	free(al);

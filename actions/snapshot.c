@@ -258,10 +258,9 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 {
 	const struct snap_be	*be;
 	const char		*key, *s;
-	struct stat		 st;
 	json_t			*v;
 	size_t			 i;
-	long			 x;
+	int			 r;
 
 	if ((be = be_of(t)) == NULL) {
 		(void)snprintf(err, errlen, "'backend' must be \"dir\", "
@@ -294,48 +293,9 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 			    be->required[i]);
 			return -EINVAL;
 		}
-	for (i = 0; i < 3; i++) {
-		static const char *const need[] = { "host", "user",
-		    "known_hosts" };
-
-		if (ssh_opt_str(t, need[i]) == NULL) {
-			(void)snprintf(err, errlen, "missing '%s'", need[i]);
-			return -EINVAL;
-		}
-	}
-	s = ssh_opt_str(t, "host");
-	if (*s == '\0' || strlen(s) > 253 || strspn(s, "abcdefghijklmnopqrstu"
-	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") != strlen(s)) {
-		(void)snprintf(err, errlen, "'host' must be a host name or "
-		    "address");
-		return -EINVAL;
-	}
-	if (!ssh_account_ok(ssh_opt_str(t, "user"))) {
-		(void)snprintf(err, errlen, "'user' must be a POSIX user name");
-		return -EINVAL;
-	}
-	if ((x = ssh_opt_int(t, "port", 22)) < 1 || x > 65535 ||
-	    (x = ssh_opt_int(t, "timeout", SSH_TIMEOUT_DEFAULT)) < 1 ||
-	    x > SSH_TIMEOUT_MAX) {
-		(void)snprintf(err, errlen, "'port' or 'timeout' out of "
-		    "range");
-		return -EINVAL;
-	}
 	/* Key login only: the restic password file lives on the host. */
-	s = ssh_opt_str(t, "key_file");
-	if (s == NULL || stat(s, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		(void)snprintf(err, errlen, "'key_file' must name a private "
-		    "key file readable by its owner only");
-		return -EPERM;
-	}
-	s = ssh_opt_str(t, "known_hosts");
-	if (stat(s, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		(void)snprintf(err, errlen, "known_hosts '%s': not a file, "
-		    "or writable by group or others", s);
-		return -EPERM;
-	}
+	if ((r = ssh_conn_check(t, 1, err, errlen)) != 0)
+		return r;
 	for (i = 0; be->keys[i]; i++) {
 		s = ssh_opt_str(t, be->keys[i]);
 		if (strcmp(be->keys[i], "repository") != 0 && !abs_ok(s)) {

@@ -1412,47 +1412,8 @@ static const char *const ssh_keys[] = {
 	"timeout", "chpasswd",
 };
 
-static int
-int_in(const struct target *t, const char *k, long min, long max,
-    char *err, size_t errlen)
-{
-	json_t	*v = json_object_get(t->opts, k);
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max) {
-		(void)snprintf(err, errlen, "'%s' must be an integer from %ld "
-		    "to %ld", k, min, max);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /* An owner-only file, as ssh wants its keys; why on failure. */
-static int
-file_private(const char *path, const char **why)
-{
-	struct stat	st;
-	int		fd, r = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		*why = "cannot open";
-		return -errno;
-	}
-	if (fstat(fd, &st) != 0) {
-		*why = "cannot stat";
-		r = -errno;
-	} else if (!S_ISREG(st.st_mode)) {
-		*why = "not a regular file";
-		r = -EPERM;
-	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		*why = "readable or writable by group or others (chmod 600)";
-		r = -EPERM;
-	}
-	(void)close(fd);
-	return r;
-}
 
 static int
 alphabet_ok(const char *s)
@@ -1471,13 +1432,10 @@ alphabet_ok(const char *s)
 static int
 ssh_target_check(const struct target *t, char *err, size_t errlen)
 {
-	static const char	*req[] = { "host", "user", "known_hosts" };
-	struct stat		 st;
-	ssh_key			 k = NULL;
-	const char		*key, *h, *kf, *pf, *why, *s;
-	json_t			*v;
-	size_t			 i;
-	int			 r;
+	const char	*key;
+	json_t		*v;
+	size_t		 i;
+	int		 r;
 
 	json_object_foreach(t->opts, key, v) {
 		for (i = 0; i < ARRAY_SIZE(ssh_keys); i++)
@@ -1489,32 +1447,10 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(req); i++)
-		if (ssh_opt_str(t, req[i]) == NULL) {
-			(void)snprintf(err, errlen, "missing '%s'", req[i]);
-			return -EINVAL;
-		}
-	h = ssh_opt_str(t, "host");
-	if (*h == '\0' || strlen(h) > 253 || strspn(h, "abcdefghijklmnopqrstu"
-	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") != strlen(h)) {
-		(void)snprintf(err, errlen, "'host' must be a host name or "
-		    "address");
-		return -EINVAL;
-	}
-	if (!ssh_account_ok(ssh_opt_str(t, "user"))) {
-		(void)snprintf(err, errlen, "'user' must be a POSIX user name");
-		return -EINVAL;
-	}
-	if ((r = int_in(t, "port", 1, 65535, err, errlen)) != 0 ||
-	    (r = int_in(t, "timeout", 1, SSH_TIMEOUT_MAX, err,
-	    errlen)) != 0 ||
-	    (r = int_in(t, "password_length", SSH_PW_LEN_MIN, SSH_PW_LEN_MAX,
-	    err, errlen)) != 0)
+	if ((r = ssh_conn_check(t, 0, err, errlen)) != 0 ||
+	    (r = ssh_opt_int_in(t, "password_length", SSH_PW_LEN_MIN,
+	    SSH_PW_LEN_MAX, err, errlen)) != 0)
 		return r;
-	if ((v = json_object_get(t->opts, "sudo")) && !json_is_boolean(v)) {
-		(void)snprintf(err, errlen, "'sudo' must be true or false");
-		return -EINVAL;
-	}
 	if ((v = json_object_get(t->opts, "password_alphabet")) &&
 	    (!json_is_string(v) || !alphabet_ok(json_string_value(v)))) {
 		(void)snprintf(err, errlen, "'password_alphabet' must be 2 to "
@@ -1527,48 +1463,6 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "'chpasswd' must be an absolute "
 		    "path");
 		return -EINVAL;
-	}
-	/* Pinned host keys: a file others could add keys to pins nothing. */
-	s = ssh_opt_str(t, "known_hosts");
-	if (stat(s, &st) != 0 || !S_ISREG(st.st_mode)) {
-		(void)snprintf(err, errlen, "known_hosts '%s': not a readable "
-		    "file", s);
-		return -EINVAL;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		(void)snprintf(err, errlen, "known_hosts '%s': writable by "
-		    "group or others", s);
-		return -EPERM;
-	}
-	kf = ssh_opt_str(t, "key_file");
-	pf = ssh_opt_str(t, "password_file");
-	if ((kf == NULL) == (pf == NULL)) {
-		(void)snprintf(err, errlen, "needs exactly one of 'key_file' "
-		    "or 'password_file'");
-		return -EINVAL;
-	}
-	if (kf) {
-		if ((r = file_private(kf, &why)) != 0) {
-			(void)snprintf(err, errlen, "key_file '%s': %s", kf,
-			    why);
-			return r;
-		}
-		if (ssh_pki_import_privkey_file(kf, NULL, NULL, NULL, &k) !=
-		    SSH_OK) {
-			(void)snprintf(err, errlen, "key_file '%s': not an "
-			    "unencrypted private key", kf);
-			return -EINVAL;
-		}
-		ssh_key_free(k);
-	} else {
-		struct secret *pw = NULL;
-
-		if ((r = secret_read_file(pf, &pw, &why)) != 0) {
-			(void)snprintf(err, errlen, "password_file '%s': %s",
-			    pf, why);
-			return r;
-		}
-		secret_free(pw);
 	}
 	return 0;
 }

@@ -3,6 +3,8 @@
  * (ssh_conn.h).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include "../agent/esc.h"
 #include "../agent/log.h"
+#include "../agent/secret.h"
 #include "ssh_conn.h"
 
 #define SSH_READ_SLICE_MS	20
@@ -411,4 +414,129 @@ out:
 	}
 	free(cmd);
 	return r;
+}
+
+int
+ssh_opt_int_in(const struct target *t, const char *k, long min, long max,
+    char *err, size_t errlen)
+{
+	json_t	*v = json_object_get(t->opts, k);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		(void)snprintf(err, errlen, "'%s' must be an integer from %ld "
+		    "to %ld", k, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+file_private(const char *path, const char **why)
+{
+	struct stat	st;
+	int		fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		*why = "cannot open";
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0) {
+		*why = "cannot stat";
+		r = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		r = -EPERM;
+	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		*why = "readable or writable by group or others (chmod 600)";
+		r = -EPERM;
+	}
+	(void)close(fd);
+	return r;
+}
+
+int
+ssh_conn_check(const struct target *t, int key_only, char *err,
+    size_t errlen)
+{
+	static const char	*req[] = { "host", "user", "known_hosts" };
+	struct secret		*pw = NULL;
+	struct stat		 st;
+	ssh_key			 k = NULL;
+	const char		*h, *kf, *pf, *why, *s;
+	json_t			*v;
+	size_t			 i;
+	int			 r;
+
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		if (ssh_opt_str(t, req[i]) == NULL) {
+			(void)snprintf(err, errlen, "missing '%s'", req[i]);
+			return -EINVAL;
+		}
+	h = ssh_opt_str(t, "host");
+	if (*h == '\0' || strlen(h) > 253 || strspn(h, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_") != strlen(h)) {
+		(void)snprintf(err, errlen, "'host' must be a host name or "
+		    "address");
+		return -EINVAL;
+	}
+	if (!ssh_account_ok(ssh_opt_str(t, "user"))) {
+		(void)snprintf(err, errlen, "'user' must be a POSIX user name");
+		return -EINVAL;
+	}
+	if ((r = ssh_opt_int_in(t, "port", 1, 65535, err, errlen)) != 0 ||
+	    (r = ssh_opt_int_in(t, "timeout", 1, SSH_TIMEOUT_MAX, err,
+	    errlen)) != 0)
+		return r;
+	if ((v = json_object_get(t->opts, "sudo")) && !json_is_boolean(v)) {
+		(void)snprintf(err, errlen, "'sudo' must be true or false");
+		return -EINVAL;
+	}
+	/* Pinned host keys: a file others could add keys to pins nothing. */
+	s = ssh_opt_str(t, "known_hosts");
+	if (stat(s, &st) != 0 || !S_ISREG(st.st_mode)) {
+		(void)snprintf(err, errlen, "known_hosts '%s': not a readable "
+		    "file", s);
+		return -EINVAL;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		(void)snprintf(err, errlen, "known_hosts '%s': writable by "
+		    "group or others", s);
+		return -EPERM;
+	}
+	kf = ssh_opt_str(t, "key_file");
+	pf = ssh_opt_str(t, "password_file");
+	if (key_only && (kf == NULL || pf != NULL)) {
+		(void)snprintf(err, errlen, "needs 'key_file' (and no "
+		    "'password_file')");
+		return -EINVAL;
+	}
+	if ((kf == NULL) == (pf == NULL)) {
+		(void)snprintf(err, errlen, "needs exactly one of 'key_file' "
+		    "or 'password_file'");
+		return -EINVAL;
+	}
+	if (kf) {
+		if ((r = file_private(kf, &why)) != 0) {
+			(void)snprintf(err, errlen, "key_file '%s': %s", kf,
+			    why);
+			return r;
+		}
+		if (ssh_pki_import_privkey_file(kf, NULL, NULL, NULL, &k) !=
+		    SSH_OK) {
+			(void)snprintf(err, errlen, "key_file '%s': not an "
+			    "unencrypted private key", kf);
+			return -EINVAL;
+		}
+		ssh_key_free(k);
+		return 0;
+	}
+	if ((r = secret_read_file(pf, &pw, &why)) != 0) {
+		(void)snprintf(err, errlen, "password_file '%s': %s", pf, why);
+		return r;
+	}
+	secret_free(pw);
+	return 0;
 }

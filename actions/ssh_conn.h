@@ -82,6 +82,18 @@ int	ssh_session_new(const struct target *, const char *user, ssh_key key,
 void	ssh_session_end(ssh_session);
 
 /* The driver's connection: a session as the target's login user. */
+/*
+ * The connection settings every target reached over SSH shares: host,
+ * user, port, timeout, sudo, known_hosts (a file nobody else may write:
+ * it pins the host key), and exactly one of key_file (0600, an
+ * unencrypted private key) or password_file (0600) -- key_file only when
+ * key_only.  err has no prefix.  Unknown keys are the caller's to refuse.
+ */
+int	ssh_conn_check(const struct target *, int key_only, char *err,
+	    size_t errlen);
+/* An optional integer setting must lie in [min, max]. */
+int	ssh_opt_int_in(const struct target *, const char *, long min,
+	    long max, char *err, size_t errlen);
 int	ssh_conn_open(const struct target *, struct sconn **ret, char *err,
 	    size_t errlen) WARN_UNUSED;
 void	ssh_conn_close(struct sconn *);

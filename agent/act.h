@@ -21,6 +21,7 @@
 #define CORDON_ACT_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -79,6 +80,7 @@ struct act {
 	char			*requested_by;
 	int64_t			 requested_uid;
 	enum act_state		 state;
+	time_t			 state_since;	/* when it entered state */
 	int			 approval_required;
 	int			 approvals_needed;
 	char			 plan_hash[65];

@@ -377,14 +377,26 @@ settle(struct agent *ag, struct act *a, int nochange)
 	    "observed", a->observed));
 }
 
-/* Atomic verbs with a planned change let the server do the re-check. */
+/*
+ * Check runs again right before apply, except where that would only
+ * repeat what was just done: atomic verbs with a planned change (the
+ * server compares and swaps), and actions that needed no approval and
+ * were checked when queued moments ago -- a second round of connections
+ * to every host would double a fan-out's cost for no new knowledge.
+ */
+#define FRESH_CHECK_S	30
+
 static int
 needs_check(const struct act *a)
 {
 	const struct verb	*vb = driver_verb(a->verb, NULL);
 
-	return vb == NULL || !vb->atomic || a->before == NULL ||
-	    a->change == NULL;
+	if (vb == NULL || a->before == NULL || a->change == NULL)
+		return 1;
+	if (vb->atomic)
+		return 0;
+	return a->approval_required || a->undo_of != 0 ||
+	    a->state_since == 0 || time(NULL) - a->state_since > FRESH_CHECK_S;
 }
 
 static int
@@ -437,7 +449,7 @@ decide(struct agent *ag, struct act *a, int checked, int broken)
 		    "approval_expired", NULL);
 	r = queue_transition(ag->store, a, ST_RUNNING, EXEC_ACTOR, "running",
 	    json_pack("{s:s?,s:s,s:b}", "change", a->change, "plan_hash",
-	    a->plan_hash, "atomic", !checked));
+	    a->plan_hash, "rechecked", checked));
 	return r == 0 ? 1 : r;
 }
 

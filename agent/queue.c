@@ -111,7 +111,8 @@ queue_load(struct store *s, const struct config *cfg, int64_t id,
 	st = store_q(s, "SELECT run_id, incident, customer, step, target, "
 	    "verb, params, restore, undo_of, state, before, change, "
 	    "plan_hash, approval_required, approvals_needed, requested_by, "
-	    "requested_uid, observed, message FROM actions WHERE id=?",
+	    "requested_uid, observed, message, updated_at FROM actions "
+	    "WHERE id=?",
 	    "i", id);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		(void)sqlite3_reset(st);
@@ -144,6 +145,9 @@ queue_load(struct store *s, const struct config *cfg, int64_t id,
 	if (sqlite3_column_text(st, 18))
 		(void)snprintf(a->msg, sizeof(a->msg), "%s",
 		    (const char *)sqlite3_column_text(st, 18));
+	if (sqlite3_column_text(st, 19) == NULL || parse_time(
+	    (const char *)sqlite3_column_text(st, 19), &a->state_since) != 0)
+		a->state_since = 0;
 	(void)sqlite3_reset(st);
 	if (a->params == NULL)
 		a->params = json_object();
