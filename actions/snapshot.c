@@ -475,24 +475,10 @@ out:
 	return r;
 }
 
-typedef int (*one_fn)(struct sconn *, struct act *);
-
-static int
-each(void *conn, struct act **v, size_t n, one_fn fn)
-{
-	size_t	i;
-	int	r;
-
-	for (i = 0; i < n; i++)
-		if ((r = fn(conn, v[i])) < 0)
-			return r;
-	return 0;
-}
-
 static int
 list_check(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, list_one);
+	return ssh_each(conn, v, n, list_one);
 }
 
 static int
@@ -731,7 +717,7 @@ restore_check_one(struct sconn *c, struct act *a)
 static int
 restore_check(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, restore_check_one);
+	return ssh_each(conn, v, n, restore_check_one);
 }
 
 /* The manifest of path on the host into *ret (caller frees). */
@@ -876,7 +862,7 @@ restore_apply_one(struct sconn *c, struct act *a)
 static int
 restore_apply(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, restore_apply_one);
+	return ssh_each(conn, v, n, restore_apply_one);
 }
 
 static int
@@ -966,7 +952,7 @@ out:
 static int
 restore_verify(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, restore_verify_one);
+	return ssh_each(conn, v, n, restore_verify_one);
 }
 
 static int
@@ -995,25 +981,7 @@ restore_undo_one(struct sconn *c, struct act *a)
 static int
 restore_undo(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, restore_undo_one);
-}
-
-static int
-snapshot_open(const struct target *t, void **ret, char *err, size_t errlen)
-{
-	struct sconn	*c = NULL;
-	int		 r;
-
-	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0)
-		return r;
-	*ret = c;
-	return 0;
-}
-
-static void
-snapshot_close(void *p)
-{
-	ssh_conn_close(p);
+	return ssh_each(conn, v, n, restore_undo_one);
 }
 
 static const struct verb snapshot_verbs[] = {
@@ -1042,6 +1010,6 @@ const struct driver snapshot_driver = {
 	.name = "snapshot",
 	.verbs = snapshot_verbs,
 	.target_check = snapshot_target_check,
-	.open = snapshot_open,
-	.close = snapshot_close,
+	.open = ssh_conn_vopen,
+	.close = ssh_conn_vclose,
 };

@@ -57,20 +57,6 @@
 #define SSH_KILL_WAIT_S		5
 #define SSH_ERRLINE		160
 
-typedef int (*one_fn)(struct sconn *, struct act *);
-
-static int
-each(void *conn, struct act **v, size_t n, one_fn fn)
-{
-	size_t	i;
-	int	r;
-
-	for (i = 0; i < n; i++)
-		if ((r = fn(conn, v[i])) < 0)
-			return r;
-	return 0;
-}
-
 /* -EIO/-ETIMEDOUT break the batch; anything else fails this act. */
 static int
 run_fail(struct act *a, const char *what, int r)
@@ -310,7 +296,7 @@ pw_check_one(struct sconn *c, struct act *a)
 static int
 pw_check(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, pw_check_one);
+	return ssh_each(conn, v, n, pw_check_one);
 }
 
 static int
@@ -389,7 +375,7 @@ out:
 static int
 pw_apply(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, pw_apply_one);
+	return ssh_each(conn, v, n, pw_apply_one);
 }
 
 static int
@@ -422,7 +408,7 @@ pw_verify_one(struct sconn *c, struct act *a)
 static int
 pw_verify(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, pw_verify_one);
+	return ssh_each(conn, v, n, pw_verify_one);
 }
 
 /* ---- lock_account ----------------------------------------------------- */
@@ -488,7 +474,7 @@ lock_check_one(struct sconn *c, struct act *a)
 static int
 lock_check(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, lock_check_one);
+	return ssh_each(conn, v, n, lock_check_one);
 }
 
 /* Writes the wanted state; also the undo (a->restore set). */
@@ -527,7 +513,7 @@ lock_apply_one(struct sconn *c, struct act *a)
 static int
 lock_apply(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, lock_apply_one);
+	return ssh_each(conn, v, n, lock_apply_one);
 }
 
 static int
@@ -554,7 +540,7 @@ lock_verify_one(struct sconn *c, struct act *a)
 static int
 lock_verify(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, lock_verify_one);
+	return ssh_each(conn, v, n, lock_verify_one);
 }
 
 /* ---- end_sessions ----------------------------------------------------- */
@@ -610,7 +596,7 @@ es_check_one(struct sconn *c, struct act *a)
 static int
 es_check(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, es_check_one);
+	return ssh_each(conn, v, n, es_check_one);
 }
 
 static int
@@ -653,7 +639,7 @@ es_apply_one(struct sconn *c, struct act *a)
 static int
 es_apply(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, es_apply_one);
+	return ssh_each(conn, v, n, es_apply_one);
 }
 
 static int
@@ -686,7 +672,7 @@ es_verify_one(struct sconn *c, struct act *a)
 static int
 es_verify(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, es_verify_one);
+	return ssh_each(conn, v, n, es_verify_one);
 }
 
 /* ---- rotate_authorized_keys ------------------------------------------- */
@@ -1134,7 +1120,7 @@ out:
 static int
 ak_check(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, ak_check_one);
+	return ssh_each(conn, v, n, ak_check_one);
 }
 
 /* The lines of f whose key is in keep, each ending in a newline. */
@@ -1301,7 +1287,7 @@ out:
 static int
 ak_apply(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, ak_apply_one);
+	return ssh_each(conn, v, n, ak_apply_one);
 }
 
 /* The new key from the vault logs in again. */
@@ -1401,7 +1387,7 @@ out:
 static int
 ak_verify(void *conn, struct act **v, size_t n)
 {
-	return each(conn, v, n, ak_verify_one);
+	return ssh_each(conn, v, n, ak_verify_one);
 }
 
 /* ---- target ----------------------------------------------------------- */
@@ -1467,24 +1453,6 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-ssh_open(const struct target *t, void **ret, char *err, size_t errlen)
-{
-	struct sconn	*c = NULL;
-	int		 r;
-
-	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0)
-		return r;
-	*ret = c;
-	return 0;
-}
-
-static void
-ssh_close(void *p)
-{
-	ssh_conn_close(p);
-}
-
 static const struct verb ssh_verbs[] = {
 	{
 		.name = "rotate_password",
@@ -1529,7 +1497,7 @@ const struct driver ssh_driver = {
 	.name = "ssh",
 	.verbs = ssh_verbs,
 	.target_check = ssh_target_check,
-	.open = ssh_open,
-	.close = ssh_close,
+	.open = ssh_conn_vopen,
+	.close = ssh_conn_vclose,
 	.parallel = 1,
 };

@@ -540,3 +540,33 @@ ssh_conn_check(const struct target *t, int key_only, char *err,
 	secret_free(pw);
 	return 0;
 }
+
+int
+ssh_conn_vopen(const struct target *t, void **ret, char *err, size_t errlen)
+{
+	struct sconn	*c = NULL;
+	int		 r;
+
+	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0)
+		return r;
+	*ret = c;
+	return 0;
+}
+
+void
+ssh_conn_vclose(void *p)
+{
+	ssh_conn_close(p);
+}
+
+int
+ssh_each(void *conn, struct act **v, size_t n, ssh_one_fn fn)
+{
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < n; i++)
+		if ((r = fn(conn, v[i])) < 0)
+			return r;
+	return 0;
+}

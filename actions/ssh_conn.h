@@ -97,6 +97,17 @@ int	ssh_opt_int_in(const struct target *, const char *, long min,
 int	ssh_conn_open(const struct target *, struct sconn **ret, char *err,
 	    size_t errlen) WARN_UNUSED;
 void	ssh_conn_close(struct sconn *);
+/* The driver vtable's open and close for any target reached over SSH. */
+int	ssh_conn_vopen(const struct target *, void **ret, char *err,
+	    size_t errlen);
+void	ssh_conn_vclose(void *);
+/*
+ * Runs fn on each act of a batch, one after another on the batch's one
+ * session; a negative return (the session broke) ends the batch.
+ */
+struct act;
+typedef int (*ssh_one_fn)(struct sconn *, struct act *);
+int	ssh_each(void *conn, struct act **, size_t, ssh_one_fn);
 
 /*
  * Runs argv (NULL-terminated, at most SSH_ARGV_MAX words) as who on one
