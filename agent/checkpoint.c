@@ -208,54 +208,6 @@ out:
 	return r;
 }
 
-/* Writes data to path atomically (tmp, fsync, rename) with mode. */
-static int
-write_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-	char		 tmp[4096];
-	const char	*p = data;
-	ssize_t		 w;
-	int		 fd, n, r;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, mode)) < 0)
-		return -errno;
-	while (len > 0) {
-		if ((w = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	if (rename(tmp, path) != 0) {
-		r = -errno;
-		(void)unlink(tmp);
-		return r;
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		(void)close(fd);
-	(void)unlink(tmp);
-	return r;
-}
-
 int
 checkpoint_pubkey_pem(EVP_PKEY *k, char **ret, size_t *ret_len)
 {
@@ -329,7 +281,7 @@ key_create(const char *keypath, EVP_PKEY **ret)
 	if (PEM_write_bio_PKCS8PrivateKey(b, k, NULL, NULL, 0, NULL,
 	    NULL) != 1 || (n = BIO_get_mem_data(b, &p)) <= 0)
 		goto out;
-	if ((r = write_atomic(keypath, p, (size_t)n, 0600)) != 0)
+	if ((r = write_file_atomic(keypath, p, (size_t)n, 0600)) != 0)
 		goto out;
 	*ret = k;
 	k = NULL;
@@ -395,7 +347,7 @@ checkpoint_key_open(const char *dir, const char *customer, EVP_PKEY **ret,
 	free(pem);
 	pem = NULL;
 	if ((r = checkpoint_pubkey_pem(k, &pem, &len)) != 0 ||
-	    (r = write_atomic(pubp, pem, len, 0644)) != 0) {
+	    (r = write_file_atomic(pubp, pem, len, 0644)) != 0) {
 		*ret_why = "cannot write the public key";
 		goto out;
 	}

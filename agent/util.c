@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,4 +269,52 @@ read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 		*ret_len = b.len;
 	*ret = buf_steal(&b);
 	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len,
+    unsigned int mode)
+{
+	char		 tmp[4096];
+	const char	*p = data;
+	ssize_t		 w;
+	int		 fd, n, r;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, mode)) < 0)
+		return -errno;
+	while (len > 0) {
+		if ((w = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = -errno;
+		goto fail;
+	}
+	if (rename(tmp, path) != 0) {
+		r = -errno;
+		(void)unlink(tmp);
+		return r;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		(void)close(fd);
+	(void)unlink(tmp);
+	return r;
 }

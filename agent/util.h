@@ -56,4 +56,11 @@ double	now_mono(void);
 int	read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	    WARN_UNUSED;
 
+/*
+ * Writes path whole or not at all: PATH.tmp (created, never followed),
+ * written, given mode, fsync'd, renamed over path.  0 or -errno.
+ */
+int	write_file_atomic(const char *path, const void *, size_t,
+	    unsigned int mode) WARN_UNUSED;
+
 #endif

@@ -73,49 +73,14 @@ vault_put(int64_t action, const char *label, const void *data, size_t len,
     char fp[24])
 {
 	struct secret	 s = { (char *)data, len };
-	char		 tmp[4096], dst[4096];
-	const char	*p = data;
-	ssize_t		 w;
-	int		 fd, r;
+	char		 dst[4096];
+	int		 r;
 
-	if ((r = path_of(action, label, ".tmp", tmp, sizeof(tmp))) != 0 ||
-	    (r = path_of(action, label, "", dst, sizeof(dst))) != 0)
+	if ((r = path_of(action, label, "", dst, sizeof(dst))) != 0 ||
+	    (r = write_file_atomic(dst, data, len, 0600)) != 0)
 		return r;
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) < 0)
-		return -errno;
-	while (len > 0) {
-		if ((w = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	if (rename(tmp, dst) != 0) {
-		r = -errno;
-		(void)unlink(tmp);
-		return r;
-	}
 	secret_fp(&s, fp);
 	return 0;
-fail:
-	if (fd >= 0)
-		(void)close(fd);
-	(void)unlink(tmp);
-	return r;
 }
 
 int
