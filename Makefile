@@ -2,7 +2,8 @@
 #   make            build build/cordon
 #   make check      install missing deps, build, run unit + integration tests
 #   make check-asan the same suite built with -fsanitize=address,undefined
-#   make demo       a containment runbook end to end on a throwaway slapd
+#   make demo       the compromised-account runbook end to end (slapd, sshd,
+#                   nftables in namespaces, an HTTP firewall, snapshots)
 #   make bench      scripts/bench-ldap.sh (10,000 accounts vs ldapmodify)
 
 CC	?= cc

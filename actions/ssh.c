@@ -571,24 +571,24 @@ es_check_one(struct sconn *c, struct act *a)
 {
 	struct pwent	 pw;
 	const char	*acct;
-	long		 np = 0;
 	int		 r;
 
 	if ((acct = account_of(c, a)) == NULL)
 		return 1;
-	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
-	    (r = proc_count(c, a, acct, &np)) != 0)
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0)
 		return r;
+	/*
+	 * The count is not part of the plan: it changes between queueing
+	 * and apply (the rotation steps before this one log in as acct),
+	 * and a changed plan would send an approved action back for a
+	 * second approval.  What the lead approves is "nothing of acct
+	 * keeps running", so the action always applies, even on none now:
+	 * a session may open before it runs.
+	 */
 	json_decref(a->before);
-	a->before = json_pack("{s:s,s:I}", "account", acct, "processes",
-	    (json_int_t)np);
-	if (np == 0) {
-		set_change(a, NULL);
-		a->outcome = ACT_NOCHANGE;
-		return 0;
-	}
+	a->before = json_pack("{s:s}", "account", acct);
 	set_change(a, xasprintf("end every session and process of '%s' on "
-	    "%s (%ld now; irreversible)", acct, c->host, np));
+	    "%s (irreversible)", acct, c->host));
 	a->outcome = ACT_OK;
 	return 0;
 }

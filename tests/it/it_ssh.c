@@ -724,7 +724,7 @@ test_ssh_end_sessions(void **state)
 		fail_msg("the session opened before is still there");
 	}
 	assert_int_equal(procs_of(e, IT_ACCT), 0);
-	/* Nothing left to end: no change, and no undo exists. */
+	/* Nothing left: it still runs (a session may open any time). */
 	id = run_verb(e, "ssh.end_sessions", "web1", NULL, IT_ACCT);
 	wait_state(e, id, "succeeded");
 }
