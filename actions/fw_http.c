@@ -428,7 +428,8 @@ out:
 		curl_easy_cleanup(e);
 	curl_slist_free_all(hd);
 	wipe_free(lb);
-	explicit_bzero(body.p, body.len);
+	if (body.p)
+		explicit_bzero(body.p, body.len);
 	buf_free(&body);
 	free(url);
 	return r;
