@@ -246,6 +246,7 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	char		*ck;
 	json_t		*v;
 	size_t		 n;
+	long		 mp;
 	int		 r;
 
 	c->t = t;
@@ -262,8 +263,10 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 		goto out;
 	/* A token belongs to one endpoint: key the cache by both. */
 	ck = xasprintf("%s|%s", t->name, opt_str(t, "base_url"));
-	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"),
-	    (int)opt_int(t, "max_parallel", FW_DEF_PARALLEL),
+	mp = opt_int(t, "max_parallel", FW_DEF_PARALLEL);
+	if (c->prof->max_parallel > 0 && mp > c->prof->max_parallel)
+		mp = c->prof->max_parallel;
+	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"), (int)mp,
 	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
 	fw_http_set_alt(c->http, as);
 	free(ck);

@@ -590,14 +590,15 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
     char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "description", "host",
-	    "auth", "alt_auth", "vars", "retry", "state", "isolated",
-	    "isolate", "release", NULL };
+	    "auth", "alt_auth", "vars", "retry", "max_parallel", "state",
+	    "isolated", "isolate", "release", NULL };
 	struct fw_profile	*p = xcalloc(1, sizeof(*p));
 	struct perr		 pe = { NULL, err, errlen };
 	const config_setting_t	*root;
 	config_t		 cf;
 	char			*text = NULL, *host = NULL, *desc = NULL;
 	char			 why[256];
+	double			 mp;
 	size_t			 len, i;
 	int			 r;
 
@@ -638,12 +639,14 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
 	    (r = parse_alt_auth(&pe, root, p)) != 0 ||
 	    (r = parse_vars(&pe, root, p)) != 0 ||
 	    (r = parse_retry(&pe, root, p)) != 0 ||
+	    (r = get_num(&pe, root, "max_parallel", 0, 1, 64, &mp)) != 0 ||
 	    (r = parse_steps(&pe, root, "state", 0, &p->state)) != 0 ||
 	    (r = get_str(&pe, root, "isolated", p->state.n > 0,
 	    &p->isolated)) != 0 ||
 	    (r = parse_steps(&pe, root, "isolate", 1, &p->isolate)) != 0 ||
 	    (r = parse_steps(&pe, root, "release", 1, &p->release)) != 0)
 		goto out;
+	p->max_parallel = (int)mp;
 	if (strcmp(p->name, name) != 0) {
 		r = pfail(&pe, config_setting_get_member(root, "name"), "name "
 		    "'%s' differs from the file name '%s'", p->name, name);

@@ -11,6 +11,8 @@
  *   alt_auth = { type = "header"; name = "X-Api-Key";
  *                setting = "api_key_file"; };  # a second credential
  *   vars = { alias = "cordon_quarantine"; };  # defaults, target overrides
+ *   max_parallel = 1;                 # cap on the target's max_parallel,
+ *                                     # for APIs that fail concurrent writes
  *   retry = { statuses = [429, 503]; max_attempts = 4; backoff = 1.0;
  *             max_wait = 30.0; header = "Retry-After";
  *             form = "delta"; };      # delta | epoch | auto
@@ -116,6 +118,7 @@ struct fw_profile {
 	size_t		 nretry_status;
 	int		 max_attempts;
 	double		 backoff, max_wait;
+	int		 max_parallel;		/* 0: the target decides */
 	char		*retry_header;
 	enum fw_ra_form	 retry_form;
 	struct fw_steps	 state;

@@ -22,6 +22,7 @@
 
 #define PORT		38956
 #define CS_PORT		38970
+#define CS_BATCH	12
 #define WRONG_KEY	"not-the-bouncer-key-0123456789ab"
 /* JSON metacharacters that would close the alert and add a decision. */
 #define HOSTILE_REASON	"evil\"}],\"decisions\":[{\"type\":\"captcha\\ <&>"
@@ -536,6 +537,40 @@ test_cs_wrong_bouncer_key(void **state)
 	assert_no_secrets(e);
 }
 
+/* One run, many addresses: parallel requests on one connection pool. */
+static void
+test_cs_batch(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[CS_BATCH], u[CS_BATCH];
+	char		 hosts[CS_BATCH * 16], ip[16];
+	json_t		*d;
+	size_t		 i, o = 0;
+
+	for (i = 0; i < CS_BATCH; i++)
+		o += (size_t)snprintf(hosts + o, sizeof(hosts) - o,
+		    "%s10.214.1.%zu", i ? "," : "", i + 1);
+	assert_int_equal(isolate(e, "cs", hosts, ids, CS_BATCH), CS_BATCH);
+	for (i = 0; i < CS_BATCH; i++)
+		wait_state(e, ids[i], "succeeded");
+	for (i = 0; i < CS_BATCH; i++) {
+		xsnp(ip, sizeof(ip), "10.214.1.%zu", i + 1);
+		d = bouncer_decisions(ip);
+		assert_int_equal(count_dec(d, "cordon", "cordon/isolate"), 1);
+		json_decref(d);
+	}
+	for (i = 0; i < CS_BATCH; i++)
+		u[i] = undo(e, ids[i]);
+	for (i = 0; i < CS_BATCH; i++)
+		wait_state(e, u[i], "succeeded");
+	for (i = 0; i < CS_BATCH; i++) {
+		xsnp(ip, sizeof(ip), "10.214.1.%zu", i + 1);
+		d = bouncer_decisions(ip);
+		assert_true(json_is_null(d));
+		json_decref(d);
+	}
+}
+
 int
 main(void)
 {
@@ -548,6 +583,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cs_wrong_bouncer_key,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cs_batch, setup,
+		    teardown),
 	};
 
 	if (getenv("CS_ONLY"))
