@@ -21,11 +21,13 @@
 #include "../../actions/fw_profile.h"
 
 #define HEAD	"name = \"t\";\nhost = \"ip\";\n"
-#define STEPS	"isolate = ( { method = \"POST\"; url = \"${base_url|raw}/a\"; } );\n" \
-		"release = ( { method = \"POST\"; url = \"${base_url|raw}/b\"; } );\n"
-#define LOGIN	"auth = { type = \"login\"; token_url = \"${base_url|raw}/l\";\n" \
-		"  body = \"{\\\"u\\\":\\\"${key|json}\\\",\\\"p\\\":\\\"${secret|json}\\\"}\";\n" \
-		"  token = \"$.token\"; };\n"
+#define STEPS	"isolate = ( { method = \"POST\";\n" \
+		"  url = \"${base_url|raw}/a\"; } );\n" \
+		"release = ( { method = \"POST\"; url = \"${base_url|raw}/b\"; " \
+		"} );\n"
+#define LOGIN	"auth = { type = \"login\";\n" \
+		"  token_url = \"${base_url|raw}/l\"; body = \"${key|json}:" \
+		"${secret|json}\"; token = \"$.token\"; };\n"
 
 static char	dir[64];
 
@@ -102,6 +104,8 @@ test_crowdsec_profile_loads(void **state)
 	assert_int_equal(p->alt_auth, FW_AUTH_HEADER);
 	assert_string_equal(p->alt_header, "X-Api-Key");
 	assert_string_equal(p->alt_setting, "bouncer_key_file");
+	/* SQLite-backed LAPIs fail concurrent alert writes. */
+	assert_int_equal(p->max_parallel, 1);
 	/* Read-back as a bouncer; writes as the machine. */
 	assert_int_equal(p->state.n, 1);
 	assert_int_equal(p->state.v[0]->auth, FW_SAUTH_ALT);
@@ -132,22 +136,24 @@ test_bad_auth_refused(void **state)
 	refused(HEAD LOGIN "isolate = ( { method = \"POST\"; auth = \"alt\";\n"
 	    "  url = \"${base_url|raw}/a\"; } );\n"
 	    "release = ( { method = \"POST\"; url = \"${base_url|raw}/b\"; "
-	    "} );\n", "t.profile:6: auth = \"alt\" needs an 'alt_auth'");
+	    "} );\n", "t.profile:5: auth = \"alt\" needs an 'alt_auth'");
 	refused(HEAD LOGIN "isolate = ( { method = \"POST\"; auth = \"key\";\n"
 	    "  url = \"${base_url|raw}/a\"; } );\n"
 	    "release = ( { method = \"POST\"; url = \"${base_url|raw}/b\"; "
-	    "} );\n", "t.profile:6: step auth must be profile, alt or none");
+	    "} );\n", "t.profile:5: step auth must be profile, alt or none");
 	refused(HEAD LOGIN "alt_auth = { type = \"header\"; name = \"X-K\";\n"
 	    "  setting = \"key_file\"; };\n" STEPS,
-	    "t.profile:7: alt_auth setting must be a new name");
+	    "t.profile:6: alt_auth setting must be a new name");
 	refused(HEAD LOGIN "alt_auth = { type = \"basic\"; "
 	    "setting = \"x_file\"; };\n" STEPS,
-	    "t.profile:6: alt_auth type must be header or bearer");
+	    "t.profile:5: alt_auth type must be header or bearer");
 	refused(HEAD LOGIN "alt_auth = { type = \"header\"; "
 	    "setting = \"x_file\"; colour = 1; };\n" STEPS,
-	    "t.profile:6: unknown key 'colour' in alt_auth");
+	    "t.profile:5: unknown key 'colour' in alt_auth");
 	refused(HEAD LOGIN "vars = { now = \"x\"; };\n" STEPS,
-	    "t.profile:6: var 'now' is reserved");
+	    "t.profile:5: var 'now' is reserved");
+	refused(HEAD LOGIN "max_parallel = 0;\n" STEPS,
+	    "t.profile:5: 'max_parallel' must be between 1 and 64");
 }
 
 static void
