@@ -17,7 +17,11 @@
  * already in the quarantine is never released by cordon's undo.  apply
  * runs isolate (or, for an undo, release); verify reads the state back.
  * A profile without state steps cannot prove anything: check plans the
- * change and verify records that nothing could be read back.
+ * change and verify records that nothing could be read back.  What the
+ * isolate steps capture (an alert or decision id) is kept in the act's
+ * before, so the undo's release steps can delete exactly that object.
+ * A profile with alt_auth adds one target setting naming the file of its
+ * second credential (crowdsec: bouncer_key_file).
  *
  * A whole batch of acts on one target runs through one curl multi handle
  * (fw_http.h): bounded parallel requests, connections reused.
