@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -28,6 +33,7 @@
 #define HOSTILE_REASON	"evil\"}],\"decisions\":[{\"type\":\"captcha\\ <&>"
 
 static char		cs_dir[IT_PATH_MAX];
+static pid_t		cs_child;	/* a LAPI this program restarted */
 static char		targets[4096];
 static struct it_conf	csconf;
 
@@ -144,6 +150,93 @@ bouncer_decisions(const char *ip)
 	return j;
 }
 
+/*
+ * Requests in the LAPI's access log ("POST /v1/alerts HTTP/2.0 401 ...")
+ * with this method and path that got this status, whatever the HTTP
+ * version.
+ */
+static int
+lapi_log_count(const char *req, int status)
+{
+	char	path[IT_PATH_MAX], want[16], *t, *line, *nl, *p, *q;
+	size_t	len;
+	int	n = 0;
+
+	xsnp(path, sizeof(path), "%s/lapi.log", cs_dir);
+	xsnp(want, sizeof(want), " %d ", status);
+	assert_int_equal(it_read_file(path, &t, &len), 0);
+	for (line = t; line && *line; line = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if ((p = strstr(line, req)) == NULL ||
+		    strncmp(p + strlen(req), " HTTP/", 6) != 0 ||
+		    (q = strchr(p + strlen(req) + 1, ' ')) == NULL)
+			continue;
+		if (strncmp(q, want, strlen(want)) == 0)
+			n++;
+	}
+	free(t);
+	return n;
+}
+
+/*
+ * Stops the LAPI and starts it again on the same config and database.
+ * CrowdSec signs its JWTs with a key made at start, so every token cordon
+ * holds is refused from now on (401 "signature is invalid").
+ */
+static void
+lapi_restart(struct it_env *e)
+{
+	char		conf[IT_PATH_MAX], log[IT_PATH_MAX], pidf[IT_PATH_MAX];
+	char		pid[32], url[128], ca[IT_PATH_MAX];
+	pid_t		p;
+	CURL		*c;
+	long		status = 0;
+	int		i, fd, nul;
+
+	assert_int_equal(cs_script(e, "crowdsec-stop.sh", 0), 0);
+	if (cs_child > 0) {
+		assert_int_equal(waitpid(cs_child, NULL, 0), cs_child);
+		cs_child = 0;
+	}
+	xsnp(conf, sizeof(conf), "%s/config.yaml", cs_dir);
+	xsnp(log, sizeof(log), "%s/lapi.log", cs_dir);
+	xsnp(pidf, sizeof(pidf), "%s/crowdsec.pid", cs_dir);
+	xsnp(ca, sizeof(ca), "%s/tls/ca.pem", cs_dir);
+	assert_true((p = fork()) >= 0);
+	if (p == 0) {
+		if ((fd = open(log, O_WRONLY | O_APPEND)) < 0 ||
+		    (nul = open("/dev/null", O_RDONLY)) < 0 ||
+		    dup2(nul, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execlp("crowdsec", "crowdsec", "-c", conf, "-no-cs",
+		    (char *)NULL);
+		_exit(127);
+	}
+	cs_child = p;
+	xsnp(pid, sizeof(pid), "%ld\n", (long)p);
+	assert_int_equal(it_write_file(pidf, pid, strlen(pid), 0644), 0);
+	/* Up when an unauthenticated request is refused (403). */
+	xsnp(url, sizeof(url), "https://127.0.0.1:%d/v1/decisions", CS_PORT);
+	for (i = 0; i < 200 && status != 403; i++) {
+		struct timespec ts = { 0, 100000000 };
+
+		assert_int_equal(waitpid(p, NULL, WNOHANG), 0);
+		assert_non_null(c = curl_easy_init());
+		(void)curl_easy_setopt(c, CURLOPT_URL, url);
+		(void)curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+		(void)curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		(void)curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
+		if (curl_easy_perform(c) == CURLE_OK)
+			(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
+			    &status);
+		curl_easy_cleanup(c);
+		if (status != 403)
+			(void)nanosleep(&ts, NULL);
+	}
+	assert_int_equal(status, 403);
+}
+
 /* Decisions in l (an array or null) with this origin and scenario. */
 static int
 count_dec(const json_t *l, const char *origin, const char *scenario)
@@ -249,6 +342,8 @@ group_teardown(void **state)
 	int		 r = 0;
 
 	if (e && cs_dir[0] && cs_script(e, "crowdsec-stop.sh", 0) != 0)
+		r = -1;
+	if (cs_child > 0 && waitpid(cs_child, NULL, 0) != cs_child)
 		r = -1;
 	curl_global_cleanup();
 	if (it_group_teardown(state) != 0)
@@ -571,6 +666,36 @@ test_cs_batch(void **state)
 	}
 }
 
+static void
+test_cs_login_refresh(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[2], id;
+	int		 logins, refused;
+	json_t		*d;
+
+	logins = lapi_log_count("POST /v1/watchers/login", 200);
+	assert_int_equal(isolate(e, "cs", "10.214.2.1,10.214.2.2", ids, 2), 2);
+	wait_state(e, ids[0], "succeeded");
+	wait_state(e, ids[1], "succeeded");
+	/* One login serves the batch. */
+	assert_int_equal(lapi_log_count("POST /v1/watchers/login", 200),
+	    logins + 1);
+
+	/* The token cordon cached dies with the LAPI's signing key: one 401,
+	 * one fresh login, and the isolation goes through. */
+	lapi_restart(e);
+	refused = lapi_log_count("POST /v1/alerts", 401);
+	assert_int_equal(isolate(e, "cs", "10.214.2.3", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(lapi_log_count("POST /v1/alerts", 401), refused + 1);
+	assert_int_equal(lapi_log_count("POST /v1/watchers/login", 200),
+	    logins + 2);
+	d = bouncer_decisions("10.214.2.3");
+	assert_int_equal(count_dec(d, "cordon", "cordon/isolate"), 1);
+	json_decref(d);
+}
+
 int
 main(void)
 {
@@ -584,6 +709,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cs_wrong_bouncer_key,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cs_batch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cs_login_refresh, setup,
 		    teardown),
 	};
 
