@@ -16,8 +16,9 @@
  *
  * TLS: peers are always verified (CA from ca_file, else the system's),
  * only https is spoken and redirects are not followed.  Secrets go into
- * request headers only; they are wiped when freed and never appear in a
- * job's message.  Library code: nothing here logs.
+ * request headers, and into the body of a token or login request only;
+ * they are wiped when freed and never appear in a job's message.  Library
+ * code: nothing here logs.
  *
  * Ownership: fw_http_new() takes key and secret (either may be NULL) and
  * frees them with the handle; the profile must outlive it.  fw_job_new()
