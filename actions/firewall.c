@@ -17,7 +17,11 @@
  * already in the quarantine is never released by cordon's undo.  apply
  * runs isolate (or, for an undo, release); verify reads the state back.
  * A profile without state steps cannot prove anything: check plans the
- * change and verify records that nothing could be read back.
+ * change and verify records that nothing could be read back.  What the
+ * isolate steps capture (an alert or decision id) is kept in the act's
+ * before, so the undo's release steps can delete exactly that object.
+ * A profile with alt_auth adds one target setting naming the file of its
+ * second credential (crowdsec: bouncer_key_file).
  *
  * A whole batch of acts on one target runs through one curl multi handle
  * (fw_http.h): bounded parallel requests, connections reused.
@@ -31,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../agent/driver.h"
 #include "../agent/secret.h"
@@ -91,6 +96,7 @@ auth_needs(const struct fw_profile *p)
 	switch (p->auth) {
 	case FW_AUTH_BASIC:
 	case FW_AUTH_OAUTH2:
+	case FW_AUTH_LOGIN:
 		return 3;
 	case FW_AUTH_HEADER:
 	case FW_AUTH_BEARER:
@@ -102,10 +108,11 @@ auth_needs(const struct fw_profile *p)
 
 static int
 read_secrets(const struct target *t, const struct fw_profile *p,
-    struct secret **ret_key, struct secret **ret_sec, char *err,
-    size_t errlen)
+    struct secret **ret_key, struct secret **ret_sec, struct secret **ret_alt,
+    char *err, size_t errlen)
 {
-	struct secret	*k = NULL, *s = NULL;
+	struct secret	*k = NULL, *s = NULL, *a = NULL;
+	const char	*as = p->alt_setting;
 	const char	*why;
 	int		 need = auth_needs(p), r;
 
@@ -132,8 +139,23 @@ read_secrets(const struct target *t, const struct fw_profile *p,
 		secret_free(k);
 		return r;
 	}
+	/* alt_auth's credential: the file the target names in its setting. */
+	if (p->alt_auth != FW_AUTH_NONE && (opt_str(t, as) == NULL ||
+	    (r = secret_read_file(opt_str(t, as), &a, &why)) != 0)) {
+		if (opt_str(t, as) == NULL) {
+			(void)snprintf(err, errlen, "provider '%s' needs '%s'",
+			    p->name, as);
+			r = -EINVAL;
+		} else
+			(void)snprintf(err, errlen, "%s '%s': %s", as,
+			    opt_str(t, as), why);
+		secret_free(k);
+		secret_free(s);
+		return r;
+	}
 	*ret_key = k;
 	*ret_sec = s;
+	*ret_alt = a;
 	return 0;
 }
 
@@ -144,7 +166,7 @@ fw_target_check(const struct target *t, char *err, size_t errlen)
 	    "base_url", "ca_file", "key_file", "secret_file", "profile_dir",
 	    "max_parallel", "timeout" };
 	struct fw_profile	*p = NULL;
-	struct secret		*k = NULL, *s = NULL;
+	struct secret		*k = NULL, *s = NULL, *as = NULL;
 	const char		*key, *bu;
 	json_t			*v;
 	size_t			 i;
@@ -163,7 +185,8 @@ fw_target_check(const struct target *t, char *err, size_t errlen)
 		for (i = 0; i < ARRAY_SIZE(known); i++)
 			if (strcmp(known[i], key) == 0)
 				break;
-		if (i < ARRAY_SIZE(known))
+		if (i < ARRAY_SIZE(known) || (p->alt_setting &&
+		    strcmp(p->alt_setting, key) == 0))
 			continue;
 		if (json_object_get(p->vars, key) == NULL) {
 			(void)snprintf(err, errlen, "unknown setting '%s' "
@@ -195,10 +218,11 @@ fw_target_check(const struct target *t, char *err, size_t errlen)
 		r = -EINVAL;
 		goto out;
 	}
-	r = read_secrets(t, p, &k, &s, err, errlen);
+	r = read_secrets(t, p, &k, &s, &as, err, errlen);
 out:
 	secret_free(k);
 	secret_free(s);
+	secret_free(as);
 	fw_profile_free(p);
 	return r;
 }
@@ -221,11 +245,12 @@ static int
 fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 {
 	struct fwconn	*c = xcalloc(1, sizeof(*c));
-	struct secret	*k = NULL, *s = NULL;
+	struct secret	*k = NULL, *s = NULL, *as = NULL;
 	const char	*key, *bu;
 	char		*ck;
 	json_t		*v;
 	size_t		 n;
+	long		 mp;
 	int		 r;
 
 	c->t = t;
@@ -238,13 +263,16 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	}
 	if ((r = fw_profile_load(profile_dir(t), opt_str(t, "provider"),
 	    &c->prof, err, errlen)) != 0 ||
-	    (r = read_secrets(t, c->prof, &k, &s, err, errlen)) != 0)
+	    (r = read_secrets(t, c->prof, &k, &s, &as, err, errlen)) != 0)
 		goto out;
 	/* A token belongs to one endpoint: key the cache by both. */
 	ck = xasprintf("%s|%s", t->name, opt_str(t, "base_url"));
-	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"),
-	    (int)opt_int(t, "max_parallel", FW_DEF_PARALLEL),
+	mp = opt_int(t, "max_parallel", FW_DEF_PARALLEL);
+	if (c->prof->max_parallel > 0 && mp > c->prof->max_parallel)
+		mp = c->prof->max_parallel;
+	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"), (int)mp,
 	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
+	fw_http_set_alt(c->http, as);
 	free(ck);
 	c->vars = json_deep_copy(c->prof->vars);
 	json_object_foreach(c->prof->vars, key, v)
@@ -302,12 +330,25 @@ host_of(const struct fwconn *c, struct act *a)
 	return h;
 }
 
+/* Now as RFC 3339 UTC ("2026-11-26T09:32:45Z") in tb (32 bytes). */
+static const char *
+now_rfc3339(char *tb)
+{
+	struct tm	tm;
+	time_t		t = time(NULL);
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(tb, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(tb, 32, "1970-01-01T00:00:00Z");
+	return tb;
+}
+
 static json_t *
 act_vars(const struct fwconn *c, const struct act *a, const char *host)
 {
-	json_t		*v = json_deep_copy(c->vars);
-	const char	*reason = act_param(a, "reason");
-	char		*r;
+	json_t		*v = json_deep_copy(c->vars), *cv;
+	const char	*reason = act_param(a, "reason"), *k;
+	char		*r, tb[32];
 
 	(void)json_object_set_new(v, "host", json_string(host));
 	if (reason == NULL || *reason == '\0')
@@ -320,6 +361,11 @@ act_vars(const struct fwconn *c, const struct act *a, const char *host)
 	    json_string(a->incident ? a->incident : ""));
 	(void)json_object_set_new(v, "action", json_sprintf("A%lld",
 	    (long long)a->id));
+	(void)json_object_set_new(v, "now", json_string(now_rfc3339(tb)));
+	/* An undo's release names what its isolation created (an id). */
+	json_object_foreach(json_object_get(a->restore, "captured"), k, cv)
+		if (json_is_string(cv) && json_object_get(v, k) == NULL)
+			(void)json_object_set(v, k, cv);
 	return v;
 }
 
@@ -473,6 +519,10 @@ fw_apply(void *conn, struct act **v, size_t n)
 				(void)json_object_set(cap, sl->v[s]->cap_name[k],
 				    json_object_get(jobs[i]->vars,
 				    sl->v[s]->cap_name[k]));
+		/* Kept with the state to restore: an undo may need them (the
+		 * id of the decision or rule this isolation created). */
+		if (a->before && json_object_size(cap) > 0)
+			(void)json_object_set(a->before, "captured", cap);
 		json_decref(a->observed);
 		a->observed = json_pack("{s:i,s:i,s:o}", "status",
 		    (int)jobs[i]->status, "requests", jobs[i]->requests,

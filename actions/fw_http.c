@@ -12,12 +12,16 @@
 
 #include <curl/curl.h>
 
+#include "../agent/cli.h"
 #include "../agent/esc.h"
 #include "../agent/log.h"
 #include "fw_expr.h"
 #include "fw_http.h"
 
 #define FW_CONNECT_TIMEOUT_S	10
+/* product/version (RFC 9110 10.1.5): CrowdSec's LAPI refuses a login
+ * whose User-Agent is not exactly "name/version". */
+#define FW_USER_AGENT		"cordon/" CORDON_VERSION
 
 struct fw_http {
 	const struct fw_profile	*prof;
@@ -26,7 +30,8 @@ struct fw_http {
 	int			 max_parallel;
 	long			 timeout_s;
 	struct secret		*key, *secret;
-	char			*token;		/* OAuth2 access token */
+	struct secret		*alt;		/* alt_auth's credential */
+	char			*token;		/* OAuth2 / login token */
 	size_t			 token_len;
 	double			 token_exp;	/* now_mono() deadline */
 	char			 token_err[FW_MSG_MAX];
@@ -170,8 +175,16 @@ fw_http_free(struct fw_http *h)
 		(void)curl_multi_cleanup(h->multi);
 	secret_free(h->key);
 	secret_free(h->secret);
+	secret_free(h->alt);
 	free(h->ca_file);
 	free(h);
+}
+
+void
+fw_http_set_alt(struct fw_http *h, struct secret *alt)
+{
+	secret_free(h->alt);
+	h->alt = alt;
 }
 
 struct fw_job *
@@ -267,7 +280,7 @@ easy_base(struct fw_http *h, CURL *e, const char *url, char *errbuf)
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
 	    (long)FW_CONNECT_TIMEOUT_S) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "cordon") != CURLE_OK)
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, FW_USER_AGENT) != CURLE_OK)
 		return -EINVAL;
 	if (h->ca_file &&
 	    curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file) != CURLE_OK)
@@ -275,18 +288,56 @@ easy_base(struct fw_http *h, CURL *e, const char *url, char *errbuf)
 	return 0;
 }
 
+/* Wipes the credential copies in a vars object built by login_body(). */
+static void
+vars_scrub_free(json_t *v)
+{
+	static const char *const k[] = { "key", "secret" };
+	json_t	*s;
+	size_t	 i;
+
+	for (i = 0; v && i < 2; i++)
+		if (json_is_string(s = json_object_get(v, k[i])))
+			explicit_bzero((char *)json_string_value(s),
+			    json_string_length(s));
+	json_decref(v);
+}
+
+/* The login request's body: the profile's template with key and secret. */
+static int
+login_body(struct fw_http *h, const json_t *vars, char **ret)
+{
+	json_t	*v = json_deep_copy(vars);
+	char	 why[160];
+	int	 r;
+
+	(void)json_object_set_new(v, "key", json_string(h->key->s));
+	(void)json_object_set_new(v, "secret", json_string(h->secret->s));
+	if ((r = fw_expand(h->prof->login_body, v, ret, why,
+	    sizeof(why))) != 0)
+		(void)snprintf(h->token_err, sizeof(h->token_err), "login: "
+		    "body: %s", why);
+	vars_scrub_free(v);
+	return r;
+}
+
 /*
- * OAuth2 client credentials (RFC 6749 4.4): a blocking POST to the token
- * URL, once per handle until the token expires or a 401 drops it.
+ * OAuth2 client credentials (RFC 6749 4.4), or a login (auth type login:
+ * a JSON body holding key and secret, the token at a path of the answer):
+ * a blocking POST to the token URL, once per handle until the token
+ * expires or a 401 drops it.
  */
 static int
 token_fetch(struct fw_http *h, const json_t *vars)
 {
 	struct fw_job	 t;
 	struct buf	 body;
+	struct curl_slist *hd = NULL;
 	CURL		*e = NULL;
 	json_t		*doc = NULL, *at, *ex;
-	char		*url = NULL, why[160];
+	char		*url = NULL, *lb = NULL, why[160];
+	const char	*what = h->prof->auth == FW_AUTH_LOGIN ? "login" :
+			    "oauth2";
 	long		 status = 0;
 	CURLcode	 rc;
 	int		 r = -EACCES;
@@ -294,16 +345,22 @@ token_fetch(struct fw_http *h, const json_t *vars)
 	memset(&t, 0, sizeof(t));
 	buf_init(&body, 2 * SECRET_MAX * 3 + 64);
 	if (h->key == NULL || h->secret == NULL) {
-		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2: "
-		    "no client id or secret");
+		(void)snprintf(h->token_err, sizeof(h->token_err), "%s: "
+		    "no client id or secret", what);
 		goto out;
 	}
 	if (fw_expand(h->prof->token_url, vars, &url, why, sizeof(why)) != 0) {
-		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2: "
-		    "token_url: %s", why);
+		(void)snprintf(h->token_err, sizeof(h->token_err), "%s: "
+		    "token_url: %s", what, why);
 		goto out;
 	}
-	if (buf_adds(&body, "grant_type=client_credentials&client_id=") ||
+	if (h->prof->auth == FW_AUTH_LOGIN) {
+		if (login_body(h, vars, &lb) != 0)
+			goto out;
+		if ((hd = curl_slist_append(NULL, "Content-Type: "
+		    "application/json")) == NULL)
+			fatalx("%s: out of memory", __func__);
+	} else if (buf_adds(&body, "grant_type=client_credentials&client_id=") ||
 	    esc_url(&body, h->key->s) ||
 	    buf_adds(&body, "&client_secret=") ||
 	    esc_url(&body, h->secret->s)) {
@@ -313,31 +370,35 @@ token_fetch(struct fw_http *h, const json_t *vars)
 	}
 	if ((e = curl_easy_init()) == NULL ||
 	    easy_base(h, e, url, t.errbuf) != 0 ||
-	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.p) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, lb ? lb : body.p) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t) != CURLE_OK) {
-		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2: "
-		    "cannot set up the request");
+		(void)snprintf(h->token_err, sizeof(h->token_err), "%s: "
+		    "cannot set up the request", what);
 		goto out;
 	}
 	if ((rc = curl_easy_perform(e)) != CURLE_OK) {
-		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2 "
-		    "token request: %.160s", t.errbuf[0] ? t.errbuf :
+		(void)snprintf(h->token_err, sizeof(h->token_err), "%s "
+		    "token request: %.160s", what, t.errbuf[0] ? t.errbuf :
 		    curl_easy_strerror(rc));
 		r = -EIO;
 		goto out;
 	}
 	(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	doc = t.resp ? json_loads(t.resp, 0, NULL) : NULL;
-	at = json_object_get(doc, "access_token");
+	at = h->prof->auth == FW_AUTH_LOGIN ? fw_path_first(doc,
+	    h->prof->token_path) : json_object_get(doc, "access_token");
 	ex = json_object_get(doc, "expires_in");
 	if (status < 200 || status > 299 || !json_is_string(at) ||
 	    json_string_length(at) == 0 ||
 	    json_string_length(at) >= SECRET_MAX ||
 	    strlen(json_string_value(at)) != json_string_length(at) ||
 	    strpbrk(json_string_value(at), "\r\n")) {
-		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2 "
-		    "token request: HTTP %ld without an access_token", status);
+		(void)snprintf(h->token_err, sizeof(h->token_err), "%s "
+		    "token request: HTTP %ld without %s", what, status,
+		    lb ? h->prof->token_path : "an access_token");
 		goto out;
 	}
 	token_drop(h);
@@ -352,7 +413,9 @@ token_fetch(struct fw_http *h, const json_t *vars)
 out:
 	if (doc) {
 		/* The answer held the token: scrub jansson's copy too. */
-		at = json_object_get(doc, "access_token");
+		at = h->prof->auth == FW_AUTH_LOGIN ? fw_path_first(doc,
+		    h->prof->token_path) : json_object_get(doc,
+		    "access_token");
 		if (json_is_string(at))
 			explicit_bzero((char *)json_string_value(at),
 			    json_string_length(at));
@@ -363,7 +426,10 @@ out:
 	free(t.resp);
 	if (e)
 		curl_easy_cleanup(e);
-	explicit_bzero(body.p, body.len);
+	curl_slist_free_all(hd);
+	wipe_free(lb);
+	if (body.p)
+		explicit_bzero(body.p, body.len);
 	buf_free(&body);
 	free(url);
 	return r;
@@ -381,6 +447,27 @@ has_header(const struct fw_step *st, const char *name)
 	return 0;
 }
 
+/* The credential the job's current step presents (polls: their step's). */
+static enum fw_auth
+step_auth(const struct fw_profile *p, const struct fw_job *j)
+{
+	switch (j->steps->v[j->si]->auth) {
+	case FW_SAUTH_ALT:
+		return p->alt_auth;
+	case FW_SAUTH_NONE:
+		return FW_AUTH_NONE;
+	default:
+		return p->auth;
+	}
+}
+
+/* Auth types whose credential is a token fetched first. */
+static int
+is_token(enum fw_auth a)
+{
+	return a == FW_AUTH_OAUTH2 || a == FW_AUTH_LOGIN;
+}
+
 /* Builds and queues the job's current request; on error the job fails. */
 static void
 job_start(struct fw_http *h, struct fw_job *j)
@@ -391,10 +478,12 @@ job_start(struct fw_http *h, struct fw_job *j)
 	CURL			*e = NULL;
 	char			*url = NULL, *hv = NULL, *auth = NULL;
 	char			 why[FW_MSG_MAX];
+	enum fw_auth		 au = step_auth(p, j);
+	int			 alt = j->steps->v[j->si]->auth == FW_SAUTH_ALT;
 	size_t			 i;
 
 	job_req_free(j);
-	if (p->auth == FW_AUTH_OAUTH2 && (h->token == NULL ||
+	if (is_token(au) && (h->token == NULL ||
 	    now_mono() >= h->token_exp)) {
 		if (h->token_err[0] || token_fetch(h, j->vars) != 0) {
 			job_fail(j, "%s", h->token_err);
@@ -432,17 +521,20 @@ job_start(struct fw_http *h, struct fw_job *j)
 	if ((nl = curl_slist_append(l, "Expect:")) == NULL)
 		goto oom;
 	l = nl;
-	if (p->auth == FW_AUTH_HEADER || p->auth == FW_AUTH_BEARER ||
-	    p->auth == FW_AUTH_OAUTH2) {
-		const char *v = p->auth == FW_AUTH_OAUTH2 ? h->token :
+	if (au == FW_AUTH_HEADER || au == FW_AUTH_BEARER || is_token(au)) {
+		const char *v = is_token(au) ? h->token : alt ?
+		    (h->alt ? h->alt->s : NULL) :
 		    h->secret ? h->secret->s : NULL;
+		const char *hn = alt ? p->alt_header : p->auth_header;
+		const char *hp = alt ? p->alt_prefix : p->auth_prefix;
 
 		if (v == NULL) {
-			job_fail(j, "no credential for auth");
+			job_fail(j, "no credential for %sauth", alt ? "alt_" :
+			    "");
 			goto out;
 		}
-		auth = p->auth == FW_AUTH_HEADER ? xasprintf("%s: %s%s",
-		    p->auth_header, p->auth_prefix ? p->auth_prefix : "", v) :
+		auth = au == FW_AUTH_HEADER ? xasprintf("%s: %s%s", hn,
+		    hp ? hp : "", v) :
 		    xasprintf("Authorization: Bearer %s", v);
 		nl = curl_slist_append(l, auth);
 		wipe_free(auth);
@@ -463,7 +555,7 @@ job_start(struct fw_http *h, struct fw_job *j)
 		job_fail(j, "cannot set up the request");
 		goto out;
 	}
-	if (p->auth == FW_AUTH_BASIC && (h->key == NULL || h->secret == NULL ||
+	if (au == FW_AUTH_BASIC && (h->key == NULL || h->secret == NULL ||
 	    curl_easy_setopt(e, CURLOPT_USERNAME, h->key->s) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PASSWORD, h->secret->s) !=
 	    CURLE_OK)) {
@@ -610,7 +702,7 @@ job_done(struct fw_http *h, struct fw_job *j, CURLcode rc)
 		return;
 	}
 	(void)curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
-	if (j->status == 401 && p->auth == FW_AUTH_OAUTH2 && !j->refreshed) {
+	if (j->status == 401 && is_token(step_auth(p, j)) && !j->refreshed) {
 		j->refreshed = 1;
 		j->attempt--;
 		token_drop(h);

@@ -10,12 +10,15 @@
  * judged (status set, then fail/success conditions), its captures added
  * to the job's variables, and -- if it has a poll -- polled at its
  * interval until done, failed or past its deadline.  A 401 under OAuth2
- * drops the token and retries once with a fresh one.
+ * drops the token and retries once with a fresh one; auth type login
+ * fetches and refreshes its token the same way.  A step with
+ * auth = "alt" presents the profile's second credential instead.
  *
  * TLS: peers are always verified (CA from ca_file, else the system's),
  * only https is spoken and redirects are not followed.  Secrets go into
- * request headers only; they are wiped when freed and never appear in a
- * job's message.  Library code: nothing here logs.
+ * request headers, and into the body of a token or login request only;
+ * they are wiped when freed and never appear in a job's message.  Library
+ * code: nothing here logs.
  *
  * Ownership: fw_http_new() takes key and secret (either may be NULL) and
  * frees them with the handle; the profile must outlive it.  fw_job_new()
@@ -68,6 +71,8 @@ struct fw_http	*fw_http_new(const struct fw_profile *, const char *cache_key,
 		    const char *ca_file, int max_parallel, long timeout_s,
 		    struct secret *key, struct secret *secret);
 void		 fw_http_free(struct fw_http *);
+/* The profile's alt_auth credential (taken; NULL accepted). */
+void		 fw_http_set_alt(struct fw_http *, struct secret *alt);
 
 struct fw_job	*fw_job_new(const struct fw_steps *, json_t *vars);
 void		 fw_job_free(struct fw_job *);

@@ -12,7 +12,8 @@
 #include "fw_expr.h"
 #include "fw_profile.h"
 
-static const char *const noraw[] = { "host", "reason", NULL };
+static const char *const noraw[] = { "host", "reason", "key", "secret",
+    NULL };
 
 struct perr {
 	const char	*file;
@@ -202,7 +203,7 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 {
 	static const char *const skeys[] = { "method", "url", "headers",
 	    "body", "status", "success", "fail", "capture", "poll",
-	    "comment", NULL };
+	    "auth", "comment", NULL };
 	static const char *const pkeys[] = { "method", "url", "headers",
 	    "body", "status", "done", "fail", "interval", "deadline",
 	    "comment", NULL };
@@ -210,6 +211,7 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 	    "PATCH", "DELETE", NULL };
 	struct fw_step		*st = xcalloc(1, sizeof(*st));
 	const config_setting_t	*c, *e;
+	char			*auth = NULL;
 	size_t			 i;
 	int			 j, n, r;
 
@@ -230,8 +232,20 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 	    (r = get_strs(pe, g, is_poll ? "done" : "success", 1, st->success,
 	    FW_MAX_CONDS, &st->nsuccess)) != 0 ||
 	    (r = get_strs(pe, g, "fail", 1, st->fail, FW_MAX_CONDS,
-	    &st->nfail)) != 0)
+	    &st->nfail)) != 0 ||
+	    (r = get_str(pe, g, "auth", 0, &auth)) != 0)
 		goto out;
+	if (auth == NULL || strcmp(auth, "profile") == 0)
+		st->auth = FW_SAUTH_PROFILE;
+	else if (strcmp(auth, "alt") == 0)
+		st->auth = FW_SAUTH_ALT;
+	else if (strcmp(auth, "none") == 0)
+		st->auth = FW_SAUTH_NONE;
+	else {
+		r = pfail(pe, config_setting_get_member(g, "auth"), "step auth "
+		    "must be profile, alt or none");
+		goto out;
+	}
 	for (i = 0; methods[i]; i++)
 		if (strcmp(methods[i], st->method) == 0)
 			break;
@@ -292,6 +306,7 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 	st = NULL;
 	r = 0;
 out:
+	free(auth);
 	step_free(st);
 	return r;
 }
@@ -323,7 +338,7 @@ parse_auth(struct perr *pe, const config_setting_t *root,
     struct fw_profile *p)
 {
 	static const char *const keys[] = { "type", "name", "prefix",
-	    "token_url", NULL };
+	    "token_url", "body", "token", NULL };
 	const config_setting_t	*a = config_setting_get_member(root, "auth");
 	char			*type = NULL;
 	int			 r;
@@ -336,7 +351,9 @@ parse_auth(struct perr *pe, const config_setting_t *root,
 	    (r = get_str(pe, a, "type", 1, &type)) != 0 ||
 	    (r = get_str(pe, a, "name", 0, &p->auth_header)) != 0 ||
 	    (r = get_str(pe, a, "prefix", 0, &p->auth_prefix)) != 0 ||
-	    (r = get_tmpl(pe, a, "token_url", 0, &p->token_url)) != 0)
+	    (r = get_tmpl(pe, a, "token_url", 0, &p->token_url)) != 0 ||
+	    (r = get_tmpl(pe, a, "body", 0, &p->login_body)) != 0 ||
+	    (r = get_str(pe, a, "token", 0, &p->token_path)) != 0)
 		goto out;
 	if (strcmp(type, "none") == 0)
 		p->auth = FW_AUTH_NONE;
@@ -348,10 +365,23 @@ parse_auth(struct perr *pe, const config_setting_t *root,
 		p->auth = FW_AUTH_BEARER;
 	else if (strcmp(type, "oauth2_client_credentials") == 0)
 		p->auth = FW_AUTH_OAUTH2;
+	else if (strcmp(type, "login") == 0)
+		p->auth = FW_AUTH_LOGIN;
 	else {
 		r = pfail(pe, config_setting_get_member(a, "type"), "auth type "
-		    "'%s' is not none, basic, header, bearer or "
+		    "'%s' is not none, basic, header, bearer, login or "
 		    "oauth2_client_credentials", type);
+		goto out;
+	}
+	if (p->auth == FW_AUTH_LOGIN && (p->token_url == NULL ||
+	    p->login_body == NULL || p->token_path == NULL ||
+	    fw_path_check(p->token_path) != 0)) {
+		r = pfail(pe, a, "auth type login needs 'token_url', 'body' and "
+		    "'token' (a path like \"$.token\")");
+		goto out;
+	}
+	if (p->auth != FW_AUTH_LOGIN && (p->login_body || p->token_path)) {
+		r = pfail(pe, a, "'body' and 'token' belong to auth type login");
 		goto out;
 	}
 	if (p->auth == FW_AUTH_HEADER && p->auth_header == NULL)
@@ -360,6 +390,72 @@ parse_auth(struct perr *pe, const config_setting_t *root,
 		r = pfail(pe, a, "oauth2_client_credentials needs 'token_url'");
 	else if (p->auth_header && strpbrk(p->auth_header, ": \r\n"))
 		r = pfail(pe, a, "bad header name '%s'", p->auth_header);
+out:
+	free(type);
+	return r;
+}
+
+/*
+ * A second credential some steps present instead of auth (auth = "alt"):
+ * a header or Bearer token whose secret is in the file named by the
+ * target setting `setting` (e.g. a read-only key next to a login).
+ */
+static int
+parse_alt_auth(struct perr *pe, const config_setting_t *root,
+    struct fw_profile *p)
+{
+	static const char *const keys[] = { "type", "name", "prefix",
+	    "setting", NULL };
+	static const char *const taken[] = { "name", "type", "provider",
+	    "base_url", "ca_file", "key_file", "secret_file", "profile_dir",
+	    NULL };
+	const config_setting_t	*a = config_setting_get_member(root,
+	    "alt_auth");
+	char			*type = NULL;
+	size_t			 i, n;
+	int			 r;
+
+	p->alt_auth = FW_AUTH_NONE;
+	if (a == NULL)
+		return 0;
+	if (!config_setting_is_group(a))
+		return pfail(pe, a, "'alt_auth' must be a group");
+	if ((r = only_keys(pe, a, keys, "alt_auth")) != 0 ||
+	    (r = get_str(pe, a, "type", 1, &type)) != 0 ||
+	    (r = get_str(pe, a, "name", 0, &p->alt_header)) != 0 ||
+	    (r = get_str(pe, a, "prefix", 0, &p->alt_prefix)) != 0 ||
+	    (r = get_str(pe, a, "setting", 1, &p->alt_setting)) != 0)
+		goto out;
+	if (strcmp(type, "header") == 0)
+		p->alt_auth = FW_AUTH_HEADER;
+	else if (strcmp(type, "bearer") == 0)
+		p->alt_auth = FW_AUTH_BEARER;
+	else {
+		r = pfail(pe, config_setting_get_member(a, "type"), "alt_auth "
+		    "type must be header or bearer");
+		goto out;
+	}
+	if (p->alt_auth == FW_AUTH_HEADER && (p->alt_header == NULL ||
+	    strpbrk(p->alt_header, ": \r\n") || *p->alt_header == '\0')) {
+		r = pfail(pe, a, "alt_auth type header needs a header 'name'");
+		goto out;
+	}
+	n = strlen(p->alt_setting);
+	for (i = 0; i < n; i++)
+		if (!((p->alt_setting[i] >= 'a' && p->alt_setting[i] <= 'z') ||
+		    (p->alt_setting[i] >= '0' && p->alt_setting[i] <= '9') ||
+		    p->alt_setting[i] == '_'))
+			break;
+	for (r = 0; taken[r]; r++)
+		if (strcmp(taken[r], p->alt_setting) == 0)
+			break;
+	if (i < n || n < 6 || strcmp(p->alt_setting + n - 5, "_file") != 0 ||
+	    taken[r] != NULL) {
+		r = pfail(pe, config_setting_get_member(a, "setting"),
+		    "alt_auth setting must be a new name like \"api_key_file\"");
+		goto out;
+	}
+	r = 0;
 out:
 	free(type);
 	return r;
@@ -435,10 +531,28 @@ parse_vars(struct perr *pe, const config_setting_t *root,
 		if ((v = config_setting_get_string(e)) == NULL)
 			return pfail(pe, e, "var '%s' must be a string", n);
 		if (strcmp(n, "host") == 0 || strcmp(n, "reason") == 0 ||
-		    strcmp(n, "base_url") == 0)
+		    strcmp(n, "base_url") == 0 || strcmp(n, "now") == 0 ||
+		    strcmp(n, "key") == 0 || strcmp(n, "secret") == 0 ||
+		    (p->alt_setting && strcmp(n, p->alt_setting) == 0))
 			return pfail(pe, e, "var '%s' is reserved", n);
 		(void)json_object_set_new(p->vars, n, json_string(v));
 	}
+	return 0;
+}
+
+/* A step may only ask for alt_auth when the profile defines one. */
+static int
+alt_used_ok(struct perr *pe, const config_setting_t *root,
+    const struct fw_profile *p, const char *key, const struct fw_steps *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i]->auth == FW_SAUTH_ALT &&
+		    p->alt_auth == FW_AUTH_NONE)
+			return pfail(pe, config_setting_get_elem(
+			    config_setting_get_member(root, key), (unsigned)i),
+			    "auth = \"alt\" needs an 'alt_auth' group");
 	return 0;
 }
 
@@ -454,6 +568,11 @@ fw_profile_free(struct fw_profile *p)
 	free(p->auth_header);
 	free(p->auth_prefix);
 	free(p->token_url);
+	free(p->login_body);
+	free(p->token_path);
+	free(p->alt_header);
+	free(p->alt_prefix);
+	free(p->alt_setting);
 	json_decref(p->vars);
 	free(p->retry_header);
 	free(p->isolated);
@@ -471,14 +590,15 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
     char *err, size_t errlen)
 {
 	static const char *const keys[] = { "name", "description", "host",
-	    "auth", "vars", "retry", "state", "isolated", "isolate",
-	    "release", NULL };
+	    "auth", "alt_auth", "vars", "retry", "max_parallel", "state",
+	    "isolated", "isolate", "release", NULL };
 	struct fw_profile	*p = xcalloc(1, sizeof(*p));
 	struct perr		 pe = { NULL, err, errlen };
 	const config_setting_t	*root;
 	config_t		 cf;
 	char			*text = NULL, *host = NULL, *desc = NULL;
 	char			 why[256];
+	double			 mp;
 	size_t			 len, i;
 	int			 r;
 
@@ -516,14 +636,17 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
 	    (r = get_str(&pe, root, "description", 0, &desc)) != 0 ||
 	    (r = get_str(&pe, root, "host", 1, &host)) != 0 ||
 	    (r = parse_auth(&pe, root, p)) != 0 ||
+	    (r = parse_alt_auth(&pe, root, p)) != 0 ||
 	    (r = parse_vars(&pe, root, p)) != 0 ||
 	    (r = parse_retry(&pe, root, p)) != 0 ||
+	    (r = get_num(&pe, root, "max_parallel", 0, 1, 64, &mp)) != 0 ||
 	    (r = parse_steps(&pe, root, "state", 0, &p->state)) != 0 ||
 	    (r = get_str(&pe, root, "isolated", p->state.n > 0,
 	    &p->isolated)) != 0 ||
 	    (r = parse_steps(&pe, root, "isolate", 1, &p->isolate)) != 0 ||
 	    (r = parse_steps(&pe, root, "release", 1, &p->release)) != 0)
 		goto out;
+	p->max_parallel = (int)mp;
 	if (strcmp(p->name, name) != 0) {
 		r = pfail(&pe, config_setting_get_member(root, "name"), "name "
 		    "'%s' differs from the file name '%s'", p->name, name);
@@ -538,6 +661,10 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
 		    "host must be \"ip\" or \"id\"");
 		goto out;
 	}
+	if ((r = alt_used_ok(&pe, root, p, "state", &p->state)) != 0 ||
+	    (r = alt_used_ok(&pe, root, p, "isolate", &p->isolate)) != 0 ||
+	    (r = alt_used_ok(&pe, root, p, "release", &p->release)) != 0)
+		goto out;
 	if (p->isolated && p->state.n == 0) {
 		r = pfail(&pe, config_setting_get_member(root, "isolated"),
 		    "'isolated' needs 'state' steps to judge");

@@ -4,9 +4,15 @@
  *
  *   name = "opnsense";
  *   host = "ip";                      # "ip" | "id": what `host` must be
- *   auth = { type = "basic"; };       # basic|header|bearer|
+ *   auth = { type = "basic"; };       # basic|header|bearer|login|
  *                                     # oauth2_client_credentials|none
+ *   # login: POST body (${key|json}, ${secret|json}) to token_url, the
+ *   # token at the path "token" is sent as a Bearer token (JWT logins).
+ *   alt_auth = { type = "header"; name = "X-Api-Key";
+ *                setting = "api_key_file"; };  # a second credential
  *   vars = { alias = "cordon_quarantine"; };  # defaults, target overrides
+ *   max_parallel = 1;                 # cap on the target's max_parallel,
+ *                                     # for APIs that fail concurrent writes
  *   retry = { statuses = [429, 503]; max_attempts = 4; backoff = 1.0;
  *             max_wait = 30.0; header = "Retry-After";
  *             form = "delta"; };      # delta | epoch | auto
@@ -22,11 +28,15 @@
  *     status = [ 200 ];               # accepted statuses (default 2xx)
  *     success = [ "$.status == \"done\"" ];   # all must hold
  *     capture = { action_id = "$.resources[0].id"; };
+ *     auth = "alt";                   # profile (default) | alt | none
  *     poll = { STEP fields; interval = 1.0; deadline = 60.0;
  *              done = [ COND... ]; fail = [ COND... ]; }; }
  *
  * Every placeholder names its escaping: ${name|json|xml|url|form|raw};
- * raw is refused for the runbook's values (host, reason).  Unknown keys,
+ * raw is refused for the runbook's values (host, reason) and the
+ * credentials (key, secret).  Besides the vars, templates see host,
+ * reason, incident, action, now (RFC 3339 UTC) and base_url; an undo's
+ * release steps also see what the isolation captured.  Unknown keys,
  * a missing field, a bad condition or placeholder are refused as
  * "file:line: message" at load, so a broken profile never reaches a run.
  *
@@ -55,7 +65,11 @@ enum fw_auth {
 	FW_AUTH_HEADER,		/* NAME: PREFIX secret_file */
 	FW_AUTH_BEARER,		/* Authorization: Bearer secret_file */
 	FW_AUTH_OAUTH2,		/* client credentials: key_file, secret_file */
+	FW_AUTH_LOGIN,		/* key_file, secret_file -> Bearer token */
 };
+
+/* Which credential a step presents. */
+enum fw_step_auth { FW_SAUTH_PROFILE, FW_SAUTH_ALT, FW_SAUTH_NONE };
 
 enum fw_host { FW_HOST_IP, FW_HOST_ID };
 enum fw_ra_form { FW_RA_DELTA, FW_RA_EPOCH, FW_RA_AUTO };
@@ -76,6 +90,7 @@ struct fw_step {
 	char		*cap_name[FW_MAX_CAPTURES];
 	char		*cap_path[FW_MAX_CAPTURES];
 	size_t		 ncap;
+	enum fw_step_auth auth;
 	struct fw_step	*poll;			/* NULL: synchronous */
 	double		 interval, deadline;	/* poll only, seconds */
 };
@@ -92,12 +107,18 @@ struct fw_profile {
 	enum fw_auth	 auth;
 	char		*auth_header;		/* header: its name */
 	char		*auth_prefix;		/* header: "ApiToken " */
-	char		*token_url;		/* oauth2: template */
+	char		*token_url;		/* oauth2, login: template */
+	char		*login_body;		/* login: template */
+	char		*token_path;		/* login: "$.token" */
+	enum fw_auth	 alt_auth;		/* NONE, HEADER or BEARER */
+	char		*alt_header, *alt_prefix;
+	char		*alt_setting;		/* target setting: its file */
 	json_t		*vars;			/* {"alias": "..."}: strings */
 	long		 retry_status[FW_MAX_STATUS];
 	size_t		 nretry_status;
 	int		 max_attempts;
 	double		 backoff, max_wait;
+	int		 max_parallel;		/* 0: the target decides */
 	char		*retry_header;
 	enum fw_ra_form	 retry_form;
 	struct fw_steps	 state;

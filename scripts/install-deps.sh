@@ -14,7 +14,8 @@ openssl iproute2
 python3 nftables netcat-openbsd curl
 iputils-ping conntrack
 btrfs-progs restic rsync
-pssh ansible"
+pssh ansible
+crowdsec"
 
 missing=""
 for p in $PKGS; do
@@ -39,6 +40,21 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	created_policy=1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# crowdsec's postinst registers with the online Central API; offline that
+# fails and leaves dpkg half-configured, breaking every later apt call.  A
+# credentials file present beforehand makes it skip the registration (an
+# existing one is kept), and dpkg --configure -a mends a machine already
+# left broken by an earlier attempt.
+case " $missing " in
+*" crowdsec "*)
+	if [ ! -e /etc/crowdsec/online_api_credentials.yaml ]; then
+		mkdir -p /etc/crowdsec
+		echo '# no CAPI: cordon runs its own local LAPI only' \
+		    >/etc/crowdsec/online_api_credentials.yaml
+	fi
+	dpkg --configure -a
+	;;
+esac
 apt-get -o DPkg::Lock::Timeout=600 update -q
 # shellcheck disable=SC2086
 apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
