@@ -13,7 +13,12 @@
  * byte by tests/unit/test_ssh_win.c.  Whether real PowerShell behaves as
  * the fake does is not proven here.
  *
- * The user cordon-t-win is made by group setup and removed by teardown.
+ * administrators_authorized_keys is, on the fake host, the real
+ * authorized_keys of cordon-t-wadm (the fake writes it through sudo -u),
+ * so the make-before-break proof and the old key's end are real logins.
+ *
+ * The users cordon-t-win and cordon-t-wadm and the sudoers file are made
+ * by group setup and removed by teardown.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -33,6 +38,8 @@
 #define IT_SLAPD_PORT	38951
 #define IT_SSH_PORT	22290
 #define IT_WIN_USER	"cordon-t-win"
+#define IT_ADM_USER	"cordon-t-wadm"
+#define IT_SUDOERS	"/etc/sudoers.d/cordon-t-win"
 /* Allowed by Windows; every character PowerShell could misread. */
 #define IT_HOSTILE	"O'Brien \xe2\x80\x98x\xe2\x80\x99 $(y)`"
 #define IT_SID		"S-1-5-21-1-2-3-1001"
@@ -87,7 +94,8 @@ static int
 state_reset(void)
 {
 	char	path[IT_PATH_MAX + 32], text[1024];
-	char	*names[] = { "password-0", "password-1", "scripts.log" };
+	char	*names[] = { "password-0", "password-1", "scripts.log",
+	    "acl.json" };
 	size_t	i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -97,7 +105,9 @@ state_reset(void)
 	pfmt(text, sizeof(text), "{\"%s\": {\"enabled\": true, \"sid\": "
 	    "\"" IT_SID "\", \"pwlastset\": \"" IT_PWSET0 "\"}, "
 	    "\"Administrator\": {\"enabled\": true, \"sid\": "
-	    "\"S-1-5-21-1-2-3-500\", \"pwlastset\": \"\"}}",
+	    "\"S-1-5-21-1-2-3-500\", \"pwlastset\": \"\"}, "
+	    "\"" IT_ADM_USER "\": {\"enabled\": true, \"admin\": true, "
+	    "\"sid\": \"S-1-5-21-1-2-3-1002\", \"pwlastset\": \"\"}}",
 	    "O'Brien \xe2\x80\x98x\xe2\x80\x99 $(y)`");
 	pfmt(path, sizeof(path), "%s/accounts.json", state_dir);
 	return win_file(path, text, 0644);
@@ -149,10 +159,23 @@ group_setup(void **state)
 
 		if (getpwnam(IT_WIN_USER) != NULL)
 			(void)it_runv(e, IT_ROOT, NULL, del, 30);
-		if (sh_ok(e, add) != 0 || (pw = getpwnam(IT_WIN_USER)) ==
-		    NULL)
+		const char *del2[] = { "userdel", "-r", IT_ADM_USER, NULL };
+		const char *add2[] = { "useradd", "-m", "-s", "/bin/sh",
+		    IT_ADM_USER, NULL };
+		static const char sudoers[] = IT_WIN_USER " ALL=("
+		    IT_ADM_USER ") NOPASSWD: ALL\n";
+
+		if (getpwnam(IT_ADM_USER) != NULL)
+			(void)it_runv(e, IT_ROOT, NULL, del2, 30);
+		if (sh_ok(e, add) != 0 || sh_ok(e, add2) != 0 ||
+		    it_write_file(IT_SUDOERS, sudoers, strlen(sudoers),
+		    0440) != 0 || (pw = getpwnam(IT_WIN_USER)) == NULL)
 			return -1;
 	}
+	(void)it_gpath(e, "old_key", key);
+	(void)unlink(key);
+	if (sh_ok(e, kg) != 0)
+		return -1;
 	(void)it_gpath(e, "agent_key", key);
 	pfmt(pub, sizeof(pub), "%s.pub", key);
 	(void)unlink(key);
@@ -196,16 +219,77 @@ group_teardown(void **state)
 		if (sh_ok(e, argv) != 0)
 			r = -1;
 	}
-	if (user_made && getpwnam(IT_WIN_USER) != NULL) {
-		const char *argv[] = { "userdel", "-f", "-r", IT_WIN_USER,
-		    NULL };
+	if (user_made) {
+		const char *const users[] = { IT_WIN_USER, IT_ADM_USER };
+		size_t i;
 
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			(void)fprintf(stderr, "userdel: %s\n", e->err);
+		for (i = 0; i < 2; i++) {
+			const char *argv[] = { "userdel", "-f", "-r",
+			    users[i], NULL };
+
+			if (getpwnam(users[i]) != NULL &&
+			    it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
+				(void)fprintf(stderr, "userdel: %s\n", e->err);
+		}
+		(void)unlink(IT_SUDOERS);
 	}
 	if (it_group_teardown(state) != 0)
 		r = -1;
 	return r;
+}
+
+/* The admin keys file (cordon-t-wadm's authorized_keys) := text. */
+static int
+adm_keys_set(const char *text)
+{
+	struct passwd	*pw = getpwnam(IT_ADM_USER);
+	char		 d[IT_PATH_MAX], f[IT_PATH_MAX + 32];
+
+	if (pw == NULL)
+		return -1;
+	pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
+	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
+	    it_write_file(f, text, strlen(text), 0600) != 0 ||
+	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
+		return -1;
+	return 0;
+}
+
+/* A comment line, then the public keys of the named group key files. */
+static void
+keys_text(struct it_env *e, const char *const *names, char *out, size_t len)
+{
+	char	base[IT_PATH_MAX], path[IT_PATH_MAX + 8], *t = NULL;
+	size_t	n = 0, used;
+
+	pfmt(out, len, "# managed by hand\n");
+	for (; *names; names++) {
+		pfmt(path, sizeof(path), "%s.pub", it_gpath(e, *names, base));
+		assert_int_equal(it_read_file(path, &t, &n), 0);
+		used = strlen(out);
+		pfmt(out + used, len - used, "%s", t);
+		free(t);
+	}
+}
+
+/* OpenSSH's ssh as user with key: 0 logged in. */
+static int
+login_key(struct it_env *e, const char *user, const char *key)
+{
+	char		 port[16], dest[64], khopt[IT_PATH_MAX + 32];
+	const char	*argv[] = { "ssh", "-F", "/dev/null", "-p", port, "-i",
+	    key, "-o", khopt, "-o", "GlobalKnownHostsFile=/dev/null", "-o",
+	    "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",
+	    "PasswordAuthentication=no", "-o", "ConnectTimeout=5", dest,
+	    "true", NULL };
+
+	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
+	pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
+	    sshd_dir);
+	return it_runv(e, IT_ROOT, NULL, argv, 20);
 }
 
 static int
@@ -428,6 +512,63 @@ test_sshwin_config_refused(void **state)
 	assert_true(it_err_has(e, "'sudo' cannot be used"));
 }
 
+static void
+test_sshwin_admin_keys(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *const old[] = { "old_key", NULL };
+	static const char *const own[] = { "old_key", "agent_key", NULL };
+	char		 text[4096], key[IT_PATH_MAX], name[64];
+	char		 vk[IT_PATH_MAX], f[IT_PATH_MAX + 32], aid[32];
+	char		*now = NULL;
+	long long	 uid = 0;
+	const char	*p;
+	size_t		 n = 0;
+	json_t		*a;
+	int64_t		 id;
+
+	keys_text(e, old, text, sizeof(text));
+	assert_int_equal(adm_keys_set(text), 0);
+	(void)it_gpath(e, "old_key", key);
+	assert_int_equal(login_key(e, IT_ADM_USER, key), 0);
+	id = run_verb(e, "ssh.rotate_authorized_keys", IT_ADM_USER,
+	    "succeeded");
+	/* Make-before-break, for real: the old key is out, the new in. */
+	assert_int_not_equal(login_key(e, IT_ADM_USER, key), 0);
+	pfmt(name, sizeof(name), "vault/A%lld-private_key", (long long)id);
+	assert_int_equal(login_key(e, IT_ADM_USER, it_tpath(e, name, vk)), 0);
+	a = it_action(e, id);
+	assert_true(json_is_true(json_object_get(json_object_get(a,
+	    "observed"), "acl_exact")));
+	json_decref(a);
+	pfmt(f, sizeof(f), "%s/acl.json", state_dir);
+	assert_int_equal(access(f, F_OK), 0);
+
+	/* Undo: the exact previous bytes; the old key works again. */
+	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	if (it_cordon(e, IT_OP, "undo", aid, NULL) != 0)
+		fail_msg("undo: %s", e->err);
+	assert_non_null(p = strstr(e->out, "queued as A"));
+	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
+	assert_int_equal(it_wait_action(e, uid, "succeeded", 30), 0);
+	pfmt(f, sizeof(f), "/home/%s/.ssh/authorized_keys", IT_ADM_USER);
+	assert_int_equal(it_read_file(f, &now, &n), 0);
+	assert_string_equal(now, text);
+	free(now);
+	assert_int_equal(login_key(e, IT_ADM_USER, key), 0);
+	assert_int_not_equal(login_key(e, IT_ADM_USER, vk), 0);
+
+	/* The file is shared: cordon will not drop its own login key. */
+	keys_text(e, own, text, sizeof(text));
+	assert_int_equal(adm_keys_set(text), 0);
+	id = run_verb(e, "ssh.rotate_authorized_keys", IT_ADM_USER, "failed");
+	a = it_action(e, id);
+	assert_non_null(strstr(json_string_value(json_object_get(a,
+	    "message")), "cordon's own login key"));
+	json_decref(a);
+	assert_int_equal(login_key(e, IT_ADM_USER, key), 0);
+}
+
 int
 main(void)
 {
@@ -435,6 +576,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sshwin_rotate_password,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_sshwin_lock_and_undo,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_sshwin_admin_keys,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_sshwin_refusals,
 		    test_setup, test_teardown),
