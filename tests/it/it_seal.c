@@ -6,7 +6,9 @@
  * OpenSSH's own ssh and sshpass.  Also: the wrong role and an unknown
  * recipient are refused and journaled, the journal names recipient and
  * certificate but never holds the secret, and a bad certificate in the
- * config is a file:line error.
+ * config is a file:line error.  One more test runs a Linux lock_account
+ * and its undo: the ssh driver's verbs now pass through ssh_win.c's
+ * dispatch by os, and this proves the Unix path, undo included.
  *
  * Users: cordon-t-sagent is cordon's login (key, sudo NOPASSWD through
  * /etc/sudoers.d/cordon-t-sagent), cordon-t-seal1 the account rotated;
@@ -251,6 +253,8 @@ acct_reset(struct it_env *e)
 {
 	char		 in[256], f[IT_PATH_MAX];
 	const char	*pw[] = { "chpasswd", NULL };
+	const char	*ul[] = { "usermod", "-U", IT_ACCT, NULL };
+	const char	*ce[] = { "chage", "-E", "-1", IT_ACCT, NULL };
 	int		 r;
 
 	pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
@@ -258,7 +262,10 @@ acct_reset(struct it_env *e)
 		return -1;
 	r = run_stdin(pw, f);
 	(void)unlink(f);
-	return r == 0 ? 0 : -1;
+	if (r != 0)
+		return -1;
+	(void)it_runv(e, IT_ROOT, NULL, ul, 10);
+	return sh_ok(e, ce);
 }
 
 /* Inserts text after the first mark in the config file. */
@@ -327,9 +334,9 @@ test_teardown(void **state)
 	return it_test_teardown(*state);
 }
 
-/* rotate_password on web1 for IT_ACCT, approval none; the action id. */
+/* verb on web1 for IT_ACCT, approval none; the action id. */
 static int64_t
-rotate(struct it_env *e)
+run_verb(struct it_env *e, const char *verb)
 {
 	char	rb[IT_PATH_MAX], inc[32], text[1024];
 	int64_t	ids[4];
@@ -340,10 +347,11 @@ rotate(struct it_env *e)
 	    "name = \"it-seal\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"ssh.rotate_password\"; "
+	    "steps = ( { name = \"s\"; verb = \"%s\"; "
 	    "target = \"web1\";\n  foreach = \"${accounts}\";\n"
 	    "  args = { account = \"${item}\"; };\n"
-	    "  approval = \"none\"; on_failure = \"continue\"; } );\n");
+	    "  approval = \"none\"; on_failure = \"continue\"; } );\n",
+	    verb);
 	assert_int_equal(it_write_file(it_tpath(e, "rb.runbook", rb), text,
 	    strlen(text), 0644), 0);
 	assert_int_equal(it_incident_open(e, inc), 0);
@@ -354,6 +362,12 @@ rotate(struct it_env *e)
 	if (it_wait_action(e, ids[0], "succeeded", 30) != 0)
 		fail_msg("A%lld did not succeed", (long long)ids[0]);
 	return ids[0];
+}
+
+static int64_t
+rotate(struct it_env *e)
+{
+	return run_verb(e, "ssh.rotate_password");
 }
 
 /* Logs in with OpenSSH's ssh and sshpass: 0 logged in. */
@@ -573,6 +587,28 @@ test_seal_config_checked(void **state)
 		fail_msg("check-config: %s", e->err);
 }
 
+static void
+test_seal_linux_lock_undo_dispatch(void **state)
+{
+	struct it_env	*e = *state;
+	char		 old[IT_PATH_MAX], aid[32];
+	long long	 uid = 0;
+	const char	*p;
+	int64_t		 id;
+
+	(void)gp(e, "old.pw", old);
+	assert_int_equal(login_pw(e, old), 0);
+	id = run_verb(e, "ssh.lock_account");
+	assert_int_not_equal(login_pw(e, old), 0);
+	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	if (it_cordon(e, IT_OP, "undo", aid, NULL) != 0)
+		fail_msg("undo: %s", e->err);
+	assert_non_null(p = strstr(e->out, "queued as A"));
+	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
+	assert_int_equal(it_wait_action(e, uid, "succeeded", 30), 0);
+	assert_int_equal(login_pw(e, old), 0);
+}
+
 int
 main(void)
 {
@@ -584,6 +620,9 @@ main(void)
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_seal_config_checked,
 		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_seal_linux_lock_undo_dispatch, test_setup,
+		    test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
