@@ -135,7 +135,8 @@ ssh_keep_parse(struct act *a, enum ssh_keep_mode *ret, json_t **ret_list)
 
 	*ret_list = NULL;
 	if (s == NULL || strcmp(s, "new") == 0 || strcmp(s, "none") == 0) {
-		*ret = s && strcmp(s, "none") == 0 ? SSH_KEEP_NONE : SSH_KEEP_NEW;
+		*ret = s && strcmp(s, "none") == 0 ? SSH_KEEP_NONE :
+		    SSH_KEEP_NEW;
 		*ret_list = l;
 		return 0;
 	}

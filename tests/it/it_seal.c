@@ -448,7 +448,8 @@ test_seal_rotated_password_opens_and_logs_in(void **state)
 {
 	struct it_env	*e = *state;
 	char		 aid[32], vf[IT_PATH_MAX], env[IT_PATH_MAX];
-	char		 opened[IT_PATH_MAX], key[IT_PATH_MAX], cert[IT_PATH_MAX];
+	char		 opened[IT_PATH_MAX], key[IT_PATH_MAX];
+	char		 cert[IT_PATH_MAX];
 	char		 old[IT_PATH_MAX], fp[65], name[64], okey[IT_PATH_MAX];
 	char		 ocert[IT_PATH_MAX], *pw = NULL, *got = NULL;
 	char		*pem = NULL;

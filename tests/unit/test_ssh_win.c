@@ -371,7 +371,7 @@ test_ssh_win_hostile_values_stay_one_literal(void **state)
 		"\xe2\x80\x98left\xe2\x80\x99right",	/* U+2018 U+2019 */
 		"\xe2\x80\x9alow\xe2\x80\x9brev",	/* U+201A U+201B */
 		"\xe2\x80\x99'\xe2\x80\x98",		/* mixed quotes */
-		"\xe2\x80\x9c" "dq" "\xe2\x80\x9d",	/* U+201C/D: not single */
+		"\xe2\x80\x9c" "dq" "\xe2\x80\x9d",	/* U+201C/D: double */
 		"| & < > ^ %PATH% !x!",
 		"emoji \xf0\x9f\x94\x92",
 	};
