@@ -41,13 +41,7 @@
 
 #include "../agent/driver.h"
 #include "../agent/util.h"
-
-/* cmd.exe's command line limit is 8191 characters. */
-#define SSH_WIN_CMD_MAX		8000
-#define SSH_WIN_SCRIPT_MAX	2800		/* UTF-16 units */
-#define SSH_WIN_ACCOUNT_MAX	20		/* a SAM account name */
-#define SSH_WIN_AK_PATH \
-	"C:\\ProgramData\\ssh\\administrators_authorized_keys"
+#include "ssh_win_ps.h"
 
 /* The verbs of the ssh driver, for Unix and Windows targets alike. */
 extern const struct verb	ssh_os_verbs[];
@@ -59,45 +53,5 @@ extern const struct verb	ssh_os_verbs[];
 int	ssh_win_os(const struct target *, char *err, size_t errlen);
 /* Validates a Windows target's settings; err has no prefix. */
 int	ssh_win_target_check(const struct target *, char *err, size_t errlen);
-
-/*
- * A local account name Windows accepts: 1 to 20 characters, no control
- * characters, none of " / \ [ ] : ; | = , + * ? < >, not only dots and
- * spaces, valid UTF-8.  Other characters (', $, `, spaces, Unicode
- * quotes) are allowed and must go through ssh_win_quote.
- */
-int	ssh_win_account_ok(const char *);
-
-/* Appends s as a PowerShell single-quoted literal; -EINVAL: NUL/UTF-8. */
-int	ssh_win_quote(struct buf *, const char *s, size_t len) WARN_UNUSED;
-
-/*
- * The scripts, as UTF-8 text (caller frees *ret).  acct is quoted with
- * ssh_win_quote; -EINVAL if it cannot be.
- *   user_read:     prints enabled=, sid=, pwlastset= lines; exit 2 if no
- *                  such account.
- *   set_password:  reads one line from stdin into a SecureString and
- *                  sets it.
- *   set_enabled:   Enable-LocalUser (enable) or Disable-LocalUser.
- *   ak_read:       admin= (acct in Administrators), exists=, b64= (the
- *                  file), protected= and one ace=SID TYPE per rule.
- *   ak_write:      stdin is the base64 of the new file: temp file, ACL,
- *                  replace, ACL again.
- *   ak_remove:     deletes the file.
- */
-int	ssh_win_script_user_read(const char *acct, char **ret) WARN_UNUSED;
-int	ssh_win_script_set_password(const char *acct, char **ret) WARN_UNUSED;
-int	ssh_win_script_set_enabled(const char *acct, int enable, char **ret)
-	    WARN_UNUSED;
-int	ssh_win_script_ak_read(const char *acct, char **ret) WARN_UNUSED;
-int	ssh_win_script_ak_write(char **ret) WARN_UNUSED;
-int	ssh_win_script_ak_remove(char **ret) WARN_UNUSED;
-
-/*
- * The command line for script: "powershell -NoProfile -NonInteractive
- * -EncodedCommand " + base64(UTF-16LE(script)).  -EINVAL for invalid
- * UTF-8 or NUL, -E2BIG past SSH_WIN_CMD_MAX.
- */
-int	ssh_win_cmdline(const char *script, char **ret) WARN_UNUSED;
 
 #endif
