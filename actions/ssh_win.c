@@ -3,10 +3,10 @@
  * PowerShell scripts passed as -EncodedCommand (ssh_win.h).
  *
  * The scripts are fixed text (ssh_win_ps.c); the only runbook value in
- * them is the account name, as a single-quoted literal.  Their output is key=value
- * lines of our own making (never a value echoed back), and errors are
- * caught in the script and written as one plain line to stderr, so
- * PowerShell's CLIXML error stream never reaches a message.
+ * them is the account name, as a single-quoted literal.  Their output is
+ * key=value lines of our own making (never a value echoed back), and
+ * errors are caught in the script and written as one plain line to
+ * stderr, so PowerShell's CLIXML error stream never reaches a message.
  *
  * Per-act helpers return 0, 1 when they failed the act (act_fail), or
  * -errno when the session broke, as in ssh.c.
