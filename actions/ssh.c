@@ -45,6 +45,7 @@
 #include "../agent/log.h"
 #include "../agent/vault.h"
 #include "ssh_conn.h"
+#include "ssh_win.h"
 
 #define SSH_PW_LEN_DEFAULT	24
 #define SSH_PW_LEN_MIN		12
@@ -1395,7 +1396,7 @@ ak_verify(void *conn, struct act **v, size_t n)
 static const char *const ssh_keys[] = {
 	"name", "type", "host", "port", "user", "key_file", "password_file",
 	"known_hosts", "sudo", "password_length", "password_alphabet",
-	"timeout", "chpasswd",
+	"timeout", "chpasswd", "os",
 };
 
 
@@ -1423,6 +1424,8 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 	size_t		 i;
 	int		 r;
 
+	if ((r = ssh_win_os(t, err, errlen)) != 0)	/* os = "windows" */
+		return r < 0 ? r : ssh_win_target_check(t, err, errlen);
 	json_object_foreach(t->opts, key, v) {
 		for (i = 0; i < ARRAY_SIZE(ssh_keys); i++)
 			if (strcmp(key, ssh_keys[i]) == 0)
@@ -1453,7 +1456,8 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct verb ssh_verbs[] = {
+/* The Unix verbs; the driver runs them through ssh_win.c's dispatch. */
+const struct verb ssh_verbs[] = {
 	{
 		.name = "rotate_password",
 		.summary = "set a new random password (chpasswd on stdin)",
@@ -1495,7 +1499,7 @@ static const struct verb ssh_verbs[] = {
 
 const struct driver ssh_driver = {
 	.name = "ssh",
-	.verbs = ssh_verbs,
+	.verbs = ssh_os_verbs,		/* ssh_win.c: by the target's os */
 	.target_check = ssh_target_check,
 	.open = ssh_conn_vopen,
 	.close = ssh_conn_vclose,

@@ -87,6 +87,7 @@ json_t	*h_reject(struct agent *, const struct caller *, json_t *);
 json_t	*h_journal_show(struct agent *, const struct caller *, json_t *);
 json_t	*h_journal_export(struct agent *, const struct caller *, json_t *);
 json_t	*h_secret_show(struct agent *, const struct caller *, json_t *);
+json_t	*h_secret_seal(struct agent *, const struct caller *, json_t *);
 
 /* executor */
 int	exec_reconcile(struct agent *);	/* at start: running -> unknown */

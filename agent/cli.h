@@ -30,6 +30,7 @@ int	cmd_undo(int, char **);
 int	cmd_journal(int, char **);
 int	cmd_check_config(int, char **);
 int	cmd_secret(int, char **);
+int	cmd_secret_seal(int, char **);
 int	cmd_register(int, char **);
 
 extern const struct cmd	cmds[];

@@ -52,8 +52,10 @@ const struct cmd cmds[] = {
 	    "[--customer C]]\n"
 	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...]]",
 	    "read, export and verify the hash-chained journal" },
-	{ "secret", cmd_secret, "secret show ACTION [LABEL]",
-	    "print a secret an action put in the vault (journaled)" },
+	{ "secret", cmd_secret, "secret show ACTION [LABEL]\n"
+	    "       cordon secret seal ACTION [LABEL] --to NAME [-o FILE]",
+	    "print a secret an action put in the vault, or seal it to a "
+	    "recipient (journaled)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

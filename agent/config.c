@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "driver.h"
+#include "seal.h"
 #include "util.h"
 
 struct perr {
@@ -280,6 +281,44 @@ parse_secret_role(struct perr *pe, const config_setting_t *cs,
 	return 0;
 }
 
+/* recipients = { dpo = "/etc/cordon/dpo-cert.pem"; }: certificates. */
+static int
+parse_recipients(struct perr *pe, const config_setting_t *cs,
+    struct customer *c)
+{
+	const config_setting_t	*g = config_setting_get_member(cs,
+	    "recipients");
+	char			 err[CONFIG_ERR_MAX];
+	int			 i, n;
+
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return fail(pe, g, "'recipients' must be a group of name = "
+		    "\"certificate file\"");
+	n = config_setting_length(g);
+	c->recipients = xcalloc((size_t)n, sizeof(*c->recipients));
+	for (i = 0; i < n; i++) {
+		config_setting_t	*e = config_setting_get_elem(g,
+		    (unsigned)i);
+		struct recipient	*rc = &c->recipients[c->nrecipients];
+		const char		*v = config_setting_get_string(e);
+
+		if (v == NULL || v[0] != '/')
+			return fail(pe, e, "recipient '%s' must be the "
+			    "absolute path of a PEM certificate",
+			    config_setting_name(e));
+		if (seal_cert_check(v, NULL, err, sizeof(err)) != 0)
+			return fail(pe, e, "recipient '%s': %s",
+			    config_setting_name(e), err);
+		rc->name = xstrdup(config_setting_name(e));
+		rc->cert = xstrdup(v);
+		rc->line = config_setting_source_line(e);
+		c->nrecipients++;
+	}
+	return 0;
+}
+
 static int
 parse_tgroups(struct perr *pe, const config_setting_t *cs, struct customer *c)
 {
@@ -342,6 +381,7 @@ parse_customer(struct perr *pe, const config_setting_t *cs,
 	    (r = get_int(pe, cs, "two_leads_above", 0, 0, INT32_MAX,
 	    &c->two_leads_above)) != 0 ||
 	    (r = parse_secret_role(pe, cs, c)) != 0 ||
+	    (r = parse_recipients(pe, cs, c)) != 0 ||
 	    (r = parse_roles(pe, cs, c)) != 0 ||
 	    (r = parse_targets(pe, cs, c)) != 0 ||
 	    (r = parse_tgroups(pe, cs, c)) != 0)
@@ -471,6 +511,11 @@ config_free(struct config *c)
 			free(cu->tgroups[j].name);
 			free(cu->tgroups[j].members);
 		}
+		for (j = 0; j < cu->nrecipients; j++) {
+			free(cu->recipients[j].name);
+			free(cu->recipients[j].cert);
+		}
+		free(cu->recipients);
 		free(cu->tgroups);
 		free(cu->targets);
 		free(cu->roles);
@@ -506,6 +551,17 @@ config_target(const struct customer *c, const char *name)
 	for (i = 0; i < c->ntargets; i++)
 		if (strcmp(c->targets[i].name, name) == 0)
 			return &c->targets[i];
+	return NULL;
+}
+
+const struct recipient *
+config_recipient(const struct customer *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nrecipients; i++)
+		if (strcmp(c->recipients[i].name, name) == 0)
+			return &c->recipients[i];
 	return NULL;
 }
 

@@ -51,6 +51,13 @@ struct target_group {
 	int		  line;
 };
 
+/* Who a secret may be sealed to (cordon secret seal --to NAME). */
+struct recipient {
+	char		*name;
+	char		*cert;		/* PEM certificate, checked at load */
+	int		 line;
+};
+
 struct customer {
 	char		 *name;
 	struct target_group *tgroups;
@@ -63,6 +70,8 @@ struct customer {
 	size_t		  nprotected;
 	int64_t		  two_leads_above; /* run size needing two leads; 0 off */
 	enum role	  secret_role;	/* least role that sees vault secrets */
+	struct recipient *recipients;
+	size_t		  nrecipients;
 };
 
 struct config {
@@ -94,6 +103,9 @@ struct target	*config_target(const struct customer *, const char *);
  */
 int		 config_targets(const struct customer *, const char *,
 		    struct target ***ret, size_t *ret_n);
+/* The customer's recipient by name, or NULL. */
+const struct recipient *config_recipient(const struct customer *,
+		    const char *);
 /* Highest role uid holds for the customer (by user name or group). */
 enum role	 config_role(const struct customer *, uid_t);
 const char	*role_name(enum role);

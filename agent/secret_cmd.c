@@ -11,7 +11,6 @@
  * enters a jansson string, which could not be wiped), and the client
  * writes it to stdout only.  Both sides wipe their copies.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,41 +24,30 @@
 #include "journal.h"
 #include "log.h"
 #include "queue.h"
+#include "secret_cmd.h"
 #include "vault.h"
 
 #define SECRET_HDR_MAX	(64 * 1024)
-#define SECRET_LABELS	8		/* labels one action may have */
 
-/*
- * The labels the vault holds for action id ("A<id>-<label>"), at most
- * SECRET_LABELS; the count, or -errno.
- */
-static int
-labels_of(int64_t id, char labels[SECRET_LABELS][VAULT_LABEL_MAX + 1])
+json_t *
+secret_only_label(int64_t id, char labels[VAULT_LABELS][VAULT_LABEL_MAX + 1],
+    const char **ret)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		 pfx[32];
-	size_t		 pl, nl;
-	int		 n = 0;
+	int	n;
 
-	if (vault_dir() == NULL)
-		return -ENOENT;
-	(void)snprintf(pfx, sizeof(pfx), "A%lld-", (long long)id);
-	pl = strlen(pfx);
-	if ((d = opendir(vault_dir())) == NULL)
-		return -errno;
-	while ((de = readdir(d)) != NULL && n < SECRET_LABELS) {
-		if (strncmp(de->d_name, pfx, pl) != 0)
-			continue;
-		nl = strlen(de->d_name + pl);
-		if (nl == 0 || nl > VAULT_LABEL_MAX ||
-		    strchr(de->d_name + pl, '.') != NULL)
-			continue;		/* a .tmp in progress */
-		memcpy(labels[n++], de->d_name + pl, nl + 1);
-	}
-	(void)closedir(d);
-	return n;
+	if ((n = vault_labels(id, labels)) < 0)
+		return reply_err(EXIT_FAILED, "cannot read the vault: %s",
+		    n == -ENOENT ? "no secrets_dir configured" :
+		    strerror(-n));
+	if (n == 0)
+		return reply_err(EXIT_FAILED, "A%lld has no secret",
+		    (long long)id);
+	if (n > 1)
+		return reply_err(EXIT_USAGE, "A%lld has %d secrets (%s, %s%s): "
+		    "name one", (long long)id, n, labels[0], labels[1],
+		    n > 2 ? ", ..." : "");
+	*ret = labels[0];
+	return NULL;
 }
 
 json_t *
@@ -69,12 +57,12 @@ h_secret_show(struct agent *ag, const struct caller *c, json_t *req)
 	    "action"));
 	const char	*label = json_string_value(json_object_get(req,
 	    "label"));
-	char		 labels[SECRET_LABELS][VAULT_LABEL_MAX + 1], fp[24];
+	char		 labels[VAULT_LABELS][VAULT_LABEL_MAX + 1], fp[24];
 	struct secret	*s = NULL;
 	struct act	*a = NULL;
 	json_t		*e = NULL, *hdr;
 	int64_t		 id;
-	int		 n, r;
+	int		 r;
 
 	if (aid == NULL || queue_parse_id(aid, &id) != 0)
 		return reply_err(EXIT_USAGE, "bad action id '%s'",
@@ -94,26 +82,9 @@ h_secret_show(struct agent *ag, const struct caller *c, json_t *req)
 		    a->customer->name, role_name(a->customer->secret_role));
 		goto out;
 	}
-	if (label == NULL) {
-		if ((n = labels_of(id, labels)) < 0) {
-			e = reply_err(EXIT_FAILED, "cannot read the vault: %s",
-			    n == -ENOENT ? "no secrets_dir configured" :
-			    strerror(-n));
-			goto out;
-		}
-		if (n == 0) {
-			e = reply_err(EXIT_FAILED, "A%lld has no secret",
-			    (long long)id);
-			goto out;
-		}
-		if (n > 1) {
-			e = reply_err(EXIT_USAGE, "A%lld has %d secrets "
-			    "(%s, %s%s): name one", (long long)id, n,
-			    labels[0], labels[1], n > 2 ? ", ..." : "");
-			goto out;
-		}
-		label = labels[0];
-	}
+	if (label == NULL &&
+	    (e = secret_only_label(id, labels, &label)) != NULL)
+		goto out;
 	if ((r = vault_get(id, label, &s)) != 0) {
 		e = reply_err(r == -EINVAL ? EXIT_USAGE : EXIT_FAILED,
 		    "A%lld has no readable secret '%s': %s", (long long)id,
@@ -219,6 +190,8 @@ cmd_secret(int argc, char **argv)
 	char		*buf = NULL;
 	int		 fd = -1, r;
 
+	if (argc >= 2 && strcmp(argv[1], "seal") == 0)
+		return cmd_secret_seal(argc, argv);	/* secret_seal.c */
 	if (argc < 3 || argc > 4 || strcmp(argv[1], "show") != 0 ||
 	    argv[2][0] == '-' || (argc == 4 && argv[3][0] == '-')) {
 		cmd_usage(cmd_find("secret"));

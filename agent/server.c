@@ -135,6 +135,7 @@ static const struct handler {
 	{ "journal_show",	h_journal_show },
 	{ "journal_export",	h_journal_export },
 	{ "secret_show",		h_secret_show },
+	{ "secret_seal",		h_secret_seal },
 };
 
 /*

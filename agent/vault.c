@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -93,6 +94,38 @@ vault_get(int64_t action, const char *label, struct secret **ret)
 	if ((r = path_of(action, label, "", path, sizeof(path))) != 0)
 		return r;
 	return secret_read_file(path, ret, &why);
+}
+
+/*
+ * The labels the vault holds for action id ("A<id>-<label>"), at most
+ * VAULT_LABELS; the count, or -errno.
+ */
+int
+vault_labels(int64_t id, char labels[VAULT_LABELS][VAULT_LABEL_MAX + 1])
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 pfx[32];
+	size_t		 pl, nl;
+	int		 n = 0;
+
+	if (vdir == NULL)
+		return -ENOENT;
+	(void)snprintf(pfx, sizeof(pfx), "A%lld-", (long long)id);
+	pl = strlen(pfx);
+	if ((d = opendir(vdir)) == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL && n < VAULT_LABELS) {
+		if (strncmp(de->d_name, pfx, pl) != 0)
+			continue;
+		nl = strlen(de->d_name + pl);
+		if (nl == 0 || nl > VAULT_LABEL_MAX ||
+		    strchr(de->d_name + pl, '.') != NULL)
+			continue;		/* a .tmp in progress */
+		memcpy(labels[n++], de->d_name + pl, nl + 1);
+	}
+	(void)closedir(d);
+	return n;
 }
 
 int

@@ -20,6 +20,7 @@
 #include "util.h"
 
 #define VAULT_LABEL_MAX 32
+#define VAULT_LABELS	8	/* labels one action may have */
 
 /* dir NULL: no vault (drivers that need one fail their action). */
 int	vault_init(const char *dir) WARN_UNUSED;
@@ -28,6 +29,12 @@ int	vault_put(int64_t action, const char *label, const void *data,
 	    size_t len, char fp[24]) WARN_UNUSED;
 int	vault_get(int64_t action, const char *label, struct secret **ret)
 	    WARN_UNUSED;
+/*
+ * The labels the vault holds for action id (files "A<id>-<label>"), at
+ * most VAULT_LABELS; the count, or -errno (-ENOENT: no vault).
+ */
+int	vault_labels(int64_t id,
+	    char labels[VAULT_LABELS][VAULT_LABEL_MAX + 1]) WARN_UNUSED;
 /* The vault directory, or NULL. */
 const char	*vault_dir(void);
 
