@@ -165,6 +165,69 @@ print_params(const json_t *params)
 	}
 }
 
+/* "3h05m left", "OVERDUE 2h10m" */
+static void
+fmt_left(json_int_t left, char *out, size_t len)
+{
+	json_int_t	a = left < 0 ? -left : left;
+
+	(void)snprintf(out, len, "%s%lldh%02lldm%s", left < 0 ? "OVERDUE " :
+	    "", (long long)(a / 3600), (long long)(a % 3600 / 60), left < 0 ?
+	    "" : " left");
+}
+
+/* The customer's deadline rules (config deadlines = [...]), one a line. */
+static void
+print_deadlines(const json_t *dl, const char *indent)
+{
+	const json_t	*d;
+	const char	*st;
+	size_t		 i;
+	char		 lb[48];
+
+	json_array_foreach(dl, i, d) {
+		st = jstr(d, "state");
+		if (strcmp(st, "open") == 0)
+			fmt_left(json_integer_value(json_object_get(d,
+			    "seconds_left")), lb, sizeof(lb));
+		else
+			(void)snprintf(lb, sizeof(lb), "%s",
+			    strcmp(st, "waiting") == 0 ? "waiting" :
+			    strcmp(st, "done") == 0 ? "done" : "n/a");
+		(void)printf("%s%-20s %-20s ", indent, jstr(d, "due") ?
+		    jstr(d, "due") : "-", lb);
+		put_safe(stdout, jstr(d, "name"));
+		if (strcmp(st, "waiting") == 0)
+			(void)printf(" (starts when its 'from' field is set)");
+		else if (strcmp(st, "open") == 0) {
+			(void)printf(" (set ");
+			put_safe(stdout, jstr(d, "done_when"));
+			(void)printf(")");
+		}
+		(void)putchar('\n');
+	}
+}
+
+/* Record fields the register does not define: rule-declared times. */
+static void
+print_rule_fields(const json_t *rec)
+{
+	const char	*k;
+	json_t		*v;
+	int		 first = 1;
+
+	json_object_foreach((json_t *)rec, k, v) {
+		if (register_field(k) != NULL || !json_is_string(v))
+			continue;
+		if (first)
+			(void)printf(" [deadline rule fields]\n");
+		first = 0;
+		(void)printf("  %-21s ", k);
+		put_safe(stdout, json_string_value(v));
+		(void)putchar('\n');
+	}
+}
+
 static void
 print_incident(const json_t *rep)
 {
@@ -206,6 +269,8 @@ print_incident(const json_t *rep)
 		}
 		(void)putchar('\n');
 	}
+	print_rule_fields(rec);
+	print_deadlines(json_object_get(rep, "deadlines"), "  ");
 	(void)printf(" [corrective measures: cordon's actions]\n");
 	json_array_foreach(json_object_get(rep, "measures"), i, m) {
 		(void)printf("  A%-5lld %s %-10s %-22s ", (long long)
@@ -249,6 +314,7 @@ incident_list(json_t *rep, int js)
 		    json_object_get(e, "actions")), lb);
 		put_safe(stdout, jstr(e, "title"));
 		(void)putchar('\n');
+		print_deadlines(json_object_get(e, "deadlines"), "    ");
 	}
 	return EXIT_OK;
 }
@@ -418,6 +484,8 @@ cmd_incident(int argc, char **argv)
 			    F_BOOL ? "true|false" : f->type == F_INT ?
 			    "integer" : f->type == F_ENUM ? f->choices :
 			    "text");
+		(void)printf("%-14s %-24s %s\n", "deadlines", "(per customer)",
+		    "time fields a customer's deadline rules declare");
 		return EXIT_OK;
 	}
 	if (strcmp(sub, "open") == 0) {

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "deadline.h"
+
 #define CONFIG_ERR_MAX 512
 
 enum role {
@@ -63,6 +65,7 @@ struct customer {
 	size_t		  nprotected;
 	int64_t		  two_leads_above; /* run size needing two leads; 0 off */
 	enum role	  secret_role;	/* least role that sees vault secrets */
+	struct deadlines  deadlines;	/* rule sets beyond GDPR Art. 33 */
 };
 
 struct config {

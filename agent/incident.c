@@ -9,10 +9,26 @@
 #include <time.h>
 
 #include "agent.h"
+#include "deadline.h"
 #include "journal.h"
 #include "register.h"
 
 #define TITLE_MAX 512
+
+/* The customer's configured deadlines for one incident (deadline.h). */
+static json_t *
+rule_deadlines(const struct customer *cu, const json_t *record,
+    const char *aware_at, const char *opened_at, time_t now)
+{
+	json_t	*rec = record ? json_copy((json_t *)record) : json_object();
+	json_t	*a;
+
+	(void)json_object_set_new(rec, "aware_at", json_string(aware_at));
+	(void)json_object_set_new(rec, "opened_at", json_string(opened_at));
+	a = deadlines_eval(&cu->deadlines, rec, now);
+	json_decref(rec);
+	return a;
+}
 
 struct customer *
 incident_customer(struct agent *ag, const char *id, json_t **ret_err)
@@ -119,26 +135,32 @@ h_incident_list(struct agent *ag, const struct caller *c, json_t *req)
 	(void)req;
 	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
 	    "opened_at, opened_by, (SELECT COUNT(*) FROM actions a WHERE "
-	    "a.incident = i.id) FROM incidents i ORDER BY year, num", "");
+	    "a.incident = i.id), record FROM incidents i ORDER BY year, num",
+	    "");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char	*cust = (const char *)sqlite3_column_text(st,
 		    1);
 		struct customer	*cu = config_customer(ag->cfg, cust);
 		const char	*aw = (const char *)sqlite3_column_text(st, 3);
 		json_int_t	 left = 0;
+		json_t		*rec;
 
 		if (cu == NULL || config_role(cu, c->uid) < ROLE_AUDITOR)
 			continue;
 		if (parse_time(aw, &at) == 0)
 			left = (json_int_t)(at + 72 * 3600 - now);
+		rec = store_col_json(st, 7);
 		(void)json_array_append_new(list, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
 		    "id", sqlite3_column_text(st, 0), "customer", cust,
 		    "title", sqlite3_column_text(st, 2), "aware_at", aw,
 		    "opened_at", sqlite3_column_text(st, 4),
 		    "opened_by", sqlite3_column_text(st, 5),
 		    "actions", (json_int_t)sqlite3_column_int64(st, 6),
-		    "authority_seconds_left", left));
+		    "authority_seconds_left", left, "deadlines",
+		    rule_deadlines(cu, rec, aw, (const char *)
+		    sqlite3_column_text(st, 4), now)));
+		json_decref(rec);
 	}
 	(void)sqlite3_reset(st);
 	(void)json_object_set_new(rep, "incidents", list);
@@ -224,6 +246,8 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 {
 	const char		*key;
 	const struct field	*f;
+	struct field		 rule_field = { NULL, F_TIME, NULL,
+	    "deadlines" };
 	struct inc		*i;
 	json_t			*e, *sets = json_object_get(req, "set");
 	json_t			*v, *nv, *changes = json_object(), *rec = NULL;
@@ -258,7 +282,13 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 			    "{s:s,s:s}", "old", i->aware_at, "new", ats));
 			continue;
 		}
-		if ((f = register_field(key)) == NULL) {
+		if ((f = register_field(key)) == NULL &&
+		    deadlines_has_field(&i->cu->deadlines, key)) {
+			/* A time field the customer's deadline rules add. */
+			rule_field.name = key;
+			f = &rule_field;
+		}
+		if (f == NULL) {
 			e = reply_err(EXIT_USAGE, "unknown field '%s' (see "
 			    "'cordon incident fields')", key);
 			goto fail;
@@ -396,8 +426,41 @@ h_incident_show(struct agent *ag, const struct caller *c, json_t *req)
 	(void)json_object_set_new(e, "measures", measures(ag, i->id));
 	(void)json_object_set_new(e, "warnings", register_warnings(i->record,
 	    i->aware, time(NULL)));
+	(void)json_object_set_new(e, "deadlines", rule_deadlines(i->cu,
+	    i->record, i->aware_at, i->opened_at, time(NULL)));
 	inc_free(i);
 	return e;
+}
+
+/* Rule deadlines of one incident that fall within the window, into list. */
+static int
+due_rules(const struct customer *cu, sqlite3_stmt *st, const json_t *rec,
+    time_t now, json_int_t hours, json_t *list)
+{
+	json_t	*dl, *d;
+	size_t	 k;
+	int	 overdue = 0;
+
+	dl = rule_deadlines(cu, rec, (const char *)sqlite3_column_text(st, 3),
+	    (const char *)sqlite3_column_text(st, 5), now);
+	json_array_foreach(dl, k, d) {
+		json_int_t left = json_integer_value(json_object_get(d,
+		    "seconds_left"));
+
+		if (strcmp(json_string_value(json_object_get(d, "state")),
+		    "open") != 0 || left > hours * 3600)
+			continue;
+		overdue |= left < 0;
+		(void)json_array_append_new(list, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:O,s:I,s:b,s:O}", "incident",
+		    sqlite3_column_text(st, 0), "customer", cu->name, "title",
+		    sqlite3_column_text(st, 2), "what", json_string_value(
+		    json_object_get(d, "name")), "due", json_object_get(d,
+		    "due"), "seconds_left", left, "overdue", left < 0,
+		    "done_when", json_object_get(d, "done_when")));
+	}
+	json_decref(dl);
+	return overdue;
 }
 
 json_t *
@@ -413,8 +476,8 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 	if (hours <= 0)
 		hours = 24;
 	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
-	    "record FROM incidents WHERE closed_at IS NULL ORDER BY aware_at",
-	    "");
+	    "record, opened_at FROM incidents WHERE closed_at IS NULL ORDER "
+	    "BY aware_at", "");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct customer *cu = config_customer(ag->cfg,
 		    (const char *)sqlite3_column_text(st, 1));
@@ -426,6 +489,7 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 		    &aware) != 0)
 			continue;
 		rec = store_col_json(st, 4);
+		overdue |= due_rules(cu, st, rec, now, hours, list);
 		d = json_object_get(rec, "authority_decision");
 		if ((rec && json_object_get(rec, "authority_notified_at") &&
 		    !json_is_null(json_object_get(rec,
@@ -438,12 +502,13 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 		fmt_time(aware + ART33_SECONDS, due);
 		overdue |= aware + ART33_SECONDS < now;
 		(void)json_array_append_new(list, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "incident",
+		    "{s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s}", "incident",
 		    sqlite3_column_text(st, 0), "customer", cu->name, "title",
 		    sqlite3_column_text(st, 2), "what", "notify the "
 		    "supervisory authority (GDPR Art. 33)", "due", due,
 		    "seconds_left", (json_int_t)(aware + ART33_SECONDS - now),
-		    "overdue", aware + ART33_SECONDS < now));
+		    "overdue", aware + ART33_SECONDS < now, "done_when",
+		    "authority_notified_at"));
 		json_decref(rec);
 	}
 	(void)sqlite3_reset(st);

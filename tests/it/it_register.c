@@ -2,16 +2,19 @@
  * it_register: the breach-register record through the real agent: field
  * updates journaled as old -> new, the Art. 33 clock and its refusal of a
  * late notification without reasons, the Art. 34 warning, `incident due`
- * exit codes, roles, and closing.
+ * exit codes, roles, and closing; deadline rules from config data
+ * (the shipped NIS2 and California sets) in list, show and due.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "../../agent/util.h"
 #include "harness.h"
 
 #define PORT	38929
@@ -137,6 +140,151 @@ test_register_close_needs_lead(void **state)
 	assert_int_equal(it_journal_count(e, "incident_closed", 0), 1);
 }
 
+/* The standard config plus deadlines = [ sets ], rules/ beside it. */
+static int
+setup_rules(void **state)
+{
+	static const char *const sets[] = { "nis2", "california" };
+	struct it_env	*e = *state;
+	char		 p[IT_PATH_MAX], src[IT_PATH_MAX], *text, *conf;
+	char		*at;
+	size_t		 len, i;
+
+	if (it_ldap_reset(e) != 0 || it_test_dir(e) != 0 ||
+	    it_config_write(e, e->conf, NULL) != 0 ||
+	    it_read_file(e->conf, &text, &len) != 0)
+		return -1;
+	if ((at = strstr(text, "name = \"acme\";")) == NULL) {
+		free(text);
+		return -1;
+	}
+	at += strlen("name = \"acme\";");
+	conf = xasprintf("%.*s deadlines = [ \"nis2\", \"california\" ];%s",
+	    (int)(at - text), text, at);
+	free(text);
+	i = it_write_file(e->conf, conf, strlen(conf), 0600) != 0;
+	free(conf);
+	if (i || mkdir(it_tpath(e, "rules", p), 0700) != 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(sets); i++) {
+		if (snprintf(src, sizeof(src), "%s/../config/rules/%s.conf",
+		    e->scripts, sets[i]) >= (int)sizeof(src) ||
+		    snprintf(p, sizeof(p), "%s/rules/%s.conf", e->tdir,
+		    sets[i]) >= (int)sizeof(p) ||
+		    it_read_file(src, &text, &len) != 0)
+			return -1;
+		if (it_write_file(p, text, len, 0600) != 0) {
+			free(text);
+			return -1;
+		}
+		free(text);
+	}
+	return it_agent_start(e, 0);
+}
+
+static const json_t *
+dl_named(const json_t *a, const char *part)
+{
+	const json_t	*d;
+	size_t		 i;
+
+	json_array_foreach(a, i, d)
+		if (strstr(json_string_value(json_object_get(d, "name")),
+		    part))
+			return d;
+	fail_msg("no deadline '%s'", part);
+	return NULL;
+}
+
+static void
+test_register_deadline_rules(void **state)
+{
+	struct it_env	*e = *state;
+	char		 id[32], old[32];
+	json_t		*j, *ent, *ch;
+	const json_t	*d;
+	size_t		 i;
+	int		 found = 0;
+
+	/* Fresh: the NIS2 early warning is due in 24 h, nothing overdue. */
+	assert_int_equal(it_incident_open(e, id), 0);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "due", "--hours",
+	    "25", "--json", NULL), 0);
+	assert_true(it_out_has(e, "NIS2 early warning"));
+	assert_false(it_out_has(e, "NIS2 incident notification"));
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "due", "--hours",
+	    "23", NULL), 0);
+	assert_false(it_out_has(e, id));
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "list", NULL), 0);
+	assert_true(it_out_has(e, "NIS2 early warning (24 h)"));
+	assert_true(it_out_has(e, "California: notify residents"));
+
+	/* Long past: every open rule is overdue and due exits 1. */
+	open_overdue(e, old);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "due", NULL), 1);
+	assert_true(it_out_has(e, "NIS2 early warning (24 h)  OVERDUE"));
+	assert_true(it_out_has(e, "California: notify residents (30 days)  "
+	    "OVERDUE"));
+	assert_true(it_out_has(e, "GDPR Art. 33)  OVERDUE"));
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", old,
+	    "--json", NULL), 0);
+	j = it_out_json(e);
+	assert_non_null(j);
+	d = dl_named(json_object_get(j, "deadlines"), "early warning");
+	assert_string_equal(json_string_value(json_object_get(d, "due")),
+	    "2026-01-06T08:00:00Z");
+	assert_true(json_is_true(json_object_get(d, "overdue")));
+	d = dl_named(json_object_get(j, "deadlines"), "final report");
+	assert_string_equal(json_string_value(json_object_get(d, "state")),
+	    "waiting");
+	d = dl_named(json_object_get(j, "deadlines"), "Attorney");
+	assert_string_equal(json_string_value(json_object_get(d, "state")),
+	    "not_applicable");
+	json_decref(j);
+
+	/* Rule-declared fields are set like any other, and journaled. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", old,
+	    "--set", "nis2_early_warning_at=2026-01-05T20:00:00Z", "--set",
+	    "nis2_notification_at=2026-01-31T10:00:00Z", "--set",
+	    "subjects_count=501", "--set",
+	    "subjects_notified_at=2026-02-01T09:00:00Z", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", old,
+	    "--set", "nis2_bogus_at=now", NULL), 2);
+	assert_true(it_err_has(e, "unknown field 'nis2_bogus_at'"));
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", old,
+	    "--json", NULL), 0);
+	j = it_out_json(e);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(dl_named(
+	    json_object_get(j, "deadlines"), "early warning"), "state")),
+	    "done");
+	/* Jan 31 + 1 calendar month = Feb 28 (UTC, clamped). */
+	assert_string_equal(json_string_value(json_object_get(dl_named(
+	    json_object_get(j, "deadlines"), "final report"), "due")),
+	    "2026-02-28T10:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(dl_named(
+	    json_object_get(j, "deadlines"), "Attorney"), "due")),
+	    "2026-02-16T09:00:00Z");
+	json_decref(j);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", old, NULL),
+	    0);
+	assert_true(it_out_has(e, "nis2_early_warning_at "
+	    "2026-01-05T20:00:00Z"));
+	assert_true(it_out_has(e, "OVERDUE"));
+	j = it_journal(e);
+	assert_non_null(j);
+	json_array_foreach(j, i, ent) {
+		ch = json_object_get(json_object_get(json_object_get(ent,
+		    "payload"), "changes"), "nis2_notification_at");
+		if (ch && json_is_null(json_object_get(ch, "old")) &&
+		    strcmp(json_string_value(json_object_get(ch, "new")),
+		    "2026-01-31T10:00:00Z") == 0)
+			found = 1;
+	}
+	json_decref(j);
+	assert_true(found);
+}
+
 int
 main(void)
 {
@@ -148,6 +296,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_register_close_needs_lead, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_register_deadline_rules, setup_rules, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,
