@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "csv.h"
 #include "register.h"
+#include "tz.h"
 #include "report.h"
 #include "runbook.h"
 
@@ -165,6 +166,41 @@ print_params(const json_t *params)
 	}
 }
 
+/*
+ * A time with an IANA zone ("2026-03-29T03:30[Europe/Berlin]") is turned
+ * here, in the single-threaded client, into the form with its offset that
+ * the agent accepts; *ret is what to send (caller frees), or NULL after
+ * the error was printed.
+ */
+static char *
+zone_resolve(const char *what, const char *in)
+{
+	char	given[TZ_GIVEN_MAX], err[256];
+	time_t	t;
+
+	if (strchr(in, '[') == NULL)
+		return xstrdup(in);
+	if (tz_time(in, TZ_RESOLVE, &t, given, err, sizeof(err)) != 0) {
+		(void)die(EXIT_USAGE, "%s: %s", what, err);
+		return NULL;
+	}
+	return xstrdup(given);
+}
+
+/* "  (given 2026-03-29T03:30:00+02:00[Europe/Berlin])" after a UTC time. */
+static void
+print_given(const json_t *rec, const char *key)
+{
+	const char	*g = json_string_value(json_object_get(json_object_get(
+	    rec, "given"), key));
+
+	if (g == NULL)
+		return;
+	(void)printf("  (given ");
+	put_safe(stdout, g);
+	(void)putchar(')');
+}
+
 /* "3h05m left", "OVERDUE 2h10m" */
 static void
 fmt_left(json_int_t left, char *out, size_t len)
@@ -224,6 +260,7 @@ print_rule_fields(const json_t *rec)
 		first = 0;
 		(void)printf("  %-21s ", k);
 		put_safe(stdout, json_string_value(v));
+		print_given(rec, k);
 		(void)putchar('\n');
 	}
 }
@@ -245,8 +282,9 @@ print_incident(const json_t *rep)
 	(void)printf("\n  customer          %s\n  opened            %s by ",
 	    jstr(inc, "customer"), jstr(inc, "opened_at"));
 	put_safe(stdout, jstr(inc, "opened_by"));
-	(void)printf("\n  aware at          %s\n  authority due     %s ",
-	    jstr(inc, "aware_at"), jstr(inc, "authority_due"));
+	(void)printf("\n  aware at          %s", jstr(inc, "aware_at"));
+	print_given(rec, "aware_at");
+	(void)printf("\n  authority due     %s ", jstr(inc, "authority_due"));
 	if (left < 0)
 		(void)printf("(past)\n");
 	else
@@ -263,6 +301,8 @@ print_incident(const json_t *rep)
 		(void)printf("  %-21s ", f->name);
 		if (json_is_string(v))
 			put_safe(stdout, json_string_value(v));
+		if (f->type == F_TIME)
+			print_given(rec, f->name);
 		else if ((s = json_dumps(v, JSON_ENCODE_ANY)) != NULL) {
 			(void)fputs(s, stdout);
 			free(s);
@@ -427,7 +467,7 @@ cmd_incident(int argc, char **argv)
 	const char		*sub, *id = NULL, *eq, *fmt = "md", *ofile = NULL;
 	json_t			*rep = NULL, *req, *sets = json_object();
 	double			 hours = 24;
-	char			*key;
+	char			*key, *zv = NULL;
 	int			 ch, js = 0, r;
 
 	if (argc < 2) {
@@ -459,8 +499,13 @@ cmd_incident(int argc, char **argv)
 				    "FIELD=VALUE");
 			}
 			key = xstrndup(optarg, (size_t)(eq - optarg));
-			(void)json_object_set_new(sets, key,
-			    json_string(eq + 1));
+			if ((zv = zone_resolve(key, eq + 1)) == NULL) {
+				free(key);
+				json_decref(sets);
+				return EXIT_USAGE;
+			}
+			(void)json_object_set_new(sets, key, json_string(zv));
+			free(zv);
 			free(key);
 			break;
 		default:
@@ -480,8 +525,8 @@ cmd_incident(int argc, char **argv)
 		json_decref(sets);
 		for (f = register_fields; f->name; f++)
 			(void)printf("%-14s %-24s %s\n", f->group, f->name,
-			    f->type == F_TIME ? "time (UTC)" : f->type ==
-			    F_BOOL ? "true|false" : f->type == F_INT ?
+			    f->type == F_TIME ? "time (Z, +hh:mm, [Zone])" :
+			    f->type == F_BOOL ? "true|false" : f->type == F_INT ?
 			    "integer" : f->type == F_ENUM ? f->choices :
 			    "text");
 		(void)printf("%-14s %-24s %s\n", "deadlines", "(per customer)",
@@ -494,8 +539,15 @@ cmd_incident(int argc, char **argv)
 			return die(EXIT_USAGE, "incident open needs "
 			    "--customer and --title");
 		}
+		if (aware && (zv = zone_resolve("--aware-at", aware)) ==
+		    NULL) {
+			json_decref(sets);
+			return EXIT_USAGE;
+		}
 		req = json_pack("{s:s,s:s,s:s,s:s?}", "cmd", "incident_open",
-		    "customer", cust, "title", title, "aware_at", aware);
+		    "customer", cust, "title", title, "aware_at", aware ? zv :
+		    NULL);
+		free(aware ? zv : NULL);
 	} else if (strcmp(sub, "list") == 0)
 		req = json_pack("{s:s}", "cmd", "incident_list");
 	else if (strcmp(sub, "due") == 0)

@@ -12,6 +12,7 @@
 #include "deadline.h"
 #include "journal.h"
 #include "register.h"
+#include "tz.h"
 
 #define TITLE_MAX 512
 
@@ -68,10 +69,11 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	    "aware_at"));
 	struct customer	*cu;
 	sqlite3_stmt	*st;
-	json_t		*e;
+	json_t		*e, *rec;
 	time_t		 now = time(NULL), at = now;
 	struct tm	 tm;
-	char		 id[32], ts[32], ats[32], due[32];
+	char		 id[32], ts[32], ats[32], due[32], err[256];
+	char		 given[TZ_GIVEN_MAX] = "";
 	int64_t		 num = 1;
 	int		 r;
 
@@ -85,10 +87,9 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 		return reply_err(EXIT_USAGE, "no customer '%s'", cust);
 	if ((e = require_role(ag, c, cu, ROLE_OPERATOR, NULL)) != NULL)
 		return e;
-	if (aware && parse_time(aware, &at) != 0)
-		return reply_err(EXIT_USAGE, "cannot parse --aware-at '%s' "
-		    "(use 2026-11-26T06:00:00Z or \"2026-11-26 06:00\")",
-		    aware);
+	if (aware && tz_time(aware, TZ_NO_RESOLVE, &at, given, err,
+	    sizeof(err)) != 0)
+		return reply_err(EXIT_USAGE, "--aware-at: %s", err);
 	if (at > now + 300)
 		return reply_err(EXIT_USAGE, "--aware-at is in the future");
 	(void)gmtime_r(&now, &tm);
@@ -104,16 +105,21 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	fmt_time(now, ts);
 	fmt_time(at, ats);
 	fmt_time(at + 72 * 3600, due);
+	/* The time as given (offset, zone) is kept beside the UTC one. */
+	rec = given[0] ? json_pack("{s:{s:s}}", "given", "aware_at", given) :
+	    json_object();
 	r = store_exec(ag->store, "INSERT INTO incidents(id, year, num, "
-	    "customer, title, aware_at, opened_at, opened_by) "
-	    "VALUES(?,?,?,?,?,?,?,?)", "siisssss", id,
+	    "customer, title, aware_at, opened_at, opened_by, record) "
+	    "VALUES(?,?,?,?,?,?,?,?,?)", "siisssssj", id,
 	    (int64_t)tm.tm_year + 1900, num, cu->name, title, ats, ts,
-	    c->actor);
+	    c->actor, rec);
 	if (r == 0)
 		r = journal_append(ag->store, c->actor, id, 0,
-		    "incident_opened", json_pack("{s:s,s:s,s:s,s:s}",
+		    "incident_opened", json_pack("{s:s,s:s,s:s,s:s*,s:s}",
 		    "customer", cu->name, "title", title, "aware_at", ats,
+		    "aware_at_given", given[0] ? given : NULL,
 		    "authority_due", due));
+	json_decref(rec);
 	if (r != 0 || store_commit(ag->store) != 0) {
 		store_rollback(ag->store);
 		return reply_err(EXIT_FAILED, "cannot record incident: %s",
@@ -241,6 +247,33 @@ inc_load(struct agent *ag, const struct caller *c, const char *id,
 	return i;
 }
 
+/*
+ * rec.given[key] keeps a time as it was given (offset, zone) beside the
+ * UTC value in rec[key]; the journaled change says both, old and new.
+ */
+static void
+keep_given(json_t *rec, json_t *change, const char *key, const char *given)
+{
+	json_t	*g = json_object_get(rec, "given");
+	json_t	*old = g ? json_object_get(g, key) : NULL;
+
+	if (old != NULL)
+		(void)json_object_set(change, "old_given", old);
+	if (given[0] != '\0')
+		(void)json_object_set_new(change, "new_given",
+		    json_string(given));
+	if (!json_is_object(g)) {
+		if (given[0] == '\0')
+			return;
+		g = json_object();
+		(void)json_object_set_new(rec, "given", g);
+	}
+	if (given[0] != '\0')
+		(void)json_object_set_new(g, key, json_string(given));
+	else
+		(void)json_object_del(g, key);
+}
+
 json_t *
 h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 {
@@ -251,7 +284,7 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 	struct inc		*i;
 	json_t			*e, *sets = json_object_get(req, "set");
 	json_t			*v, *nv, *changes = json_object(), *rec = NULL;
-	char			 err[256], ats[32];
+	char			 err[256], ats[32], given[TZ_GIVEN_MAX];
 	time_t			 t, aware;
 	int			 r;
 
@@ -271,15 +304,18 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 			goto fail;
 		}
 		if (strcmp(key, "aware_at") == 0) {
-			if (parse_time(json_string_value(v), &t) != 0) {
-				e = reply_err(EXIT_USAGE, "'aware_at' must be "
-				    "a time like 2026-11-26T06:00:00Z");
+			if (tz_time(json_string_value(v), TZ_NO_RESOLVE, &t,
+			    given, err, sizeof(err)) != 0) {
+				e = reply_err(EXIT_USAGE, "'aware_at': %s",
+				    err);
 				goto fail;
 			}
 			fmt_time(t, ats);
 			aware = t;
 			(void)json_object_set_new(changes, key, json_pack(
 			    "{s:s,s:s}", "old", i->aware_at, "new", ats));
+			keep_given(rec, json_object_get(changes, key), key,
+			    given);
 			continue;
 		}
 		if ((f = register_field(key)) == NULL &&
@@ -293,7 +329,17 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 			    "'cordon incident fields')", key);
 			goto fail;
 		}
-		if (register_value(f, json_string_value(v), &nv, err,
+		given[0] = '\0';
+		if (f->type == F_TIME && *json_string_value(v) != '\0') {
+			if (tz_time(json_string_value(v), TZ_NO_RESOLVE, &t,
+			    given, err, sizeof(err)) != 0) {
+				e = reply_err(EXIT_USAGE, "'%s': %s", key,
+				    err);
+				goto fail;
+			}
+			fmt_time(t, ats);
+			nv = json_string(ats);
+		} else if (register_value(f, json_string_value(v), &nv, err,
 		    sizeof(err)) != 0) {
 			e = reply_err(EXIT_USAGE, "%s", err);
 			goto fail;
@@ -301,6 +347,9 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 		(void)json_object_set_new(changes, key, json_pack("{s:O?,s:O}",
 		    "old", json_object_get(rec, key), "new", nv));
 		(void)json_object_set_new(rec, key, nv);
+		if (f->type == F_TIME)
+			keep_given(rec, json_object_get(changes, key), key,
+			    given);
 	}
 	/* Art. 33(1): a late notification must say why it is late. */
 	v = json_object_get(rec, "authority_notified_at");

@@ -140,6 +140,88 @@ test_register_close_needs_lead(void **state)
 	assert_int_equal(it_journal_count(e, "incident_closed", 0), 1);
 }
 
+/* Times given with offsets and IANA zones, across DST changes. */
+static void
+test_register_times_with_zones(void **state)
+{
+	struct it_env	*e = *state;
+	char		 id[32];
+	json_t		*j, *ent, *ch, *inc;
+	size_t		 i;
+	int		 y, n, found = 0;
+
+	/* Berlin is on CET (+01) until the 29th: 72 h run into CEST. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open", "--customer",
+	    "acme", "--title", "zoned", "--aware-at",
+	    "2026-03-27T12:00[Europe/Berlin]", NULL), 0);
+	assert_true(it_out_has(e, "authority due by 2026-03-30T11:00:00Z"));
+	assert_int_equal(sscanf(e->out, "INC-%4d-%4d", &y, &n), 2);
+	(void)snprintf(id, sizeof(id), "INC-%04d-%04d", y, n);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", id,
+	    "--json", NULL), 0);
+	j = it_out_json(e);
+	assert_non_null(j);
+	inc = json_object_get(j, "incident");
+	assert_string_equal(json_string_value(json_object_get(inc,
+	    "aware_at")), "2026-03-27T11:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(inc, "record"), "given"), "aware_at")),
+	    "2026-03-27T12:00:00+01:00[Europe/Berlin]");
+	json_decref(j);
+
+	/* A gap and a fold are refused, nothing recorded. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "detected_at=2026-03-29T02:30[Europe/Berlin]", NULL), 2);
+	assert_true(it_err_has(e, "does not exist in Europe/Berlin"));
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "contained_at=2026-10-25T02:30[Europe/Berlin]", NULL), 2);
+	assert_true(it_err_has(e, "+02:00 (the first) or +01:00 (the "
+	    "second)"));
+	assert_int_equal(it_journal_count(e, "incident_updated", 0), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "contained_at=2026-10-25T02:30+01:00[Europe/Berlin]",
+	    "--set", "detected_at=2026-03-27T03:30:00-07:00", "--set",
+	    "occurred_from=2026-03-26T22:00[Asia/Kolkata]", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", id, NULL),
+	    0);
+	assert_true(it_out_has(e, "2026-10-25T01:30:00Z  (given "
+	    "2026-10-25T02:30:00+01:00[Europe/Berlin])"));
+	assert_true(it_out_has(e, "2026-03-27T10:30:00Z  (given "
+	    "2026-03-27T03:30:00-07:00)"));
+	assert_true(it_out_has(e, "2026-03-26T16:30:00Z  (given "
+	    "2026-03-26T22:00:00+05:30[Asia/Kolkata])"));
+	assert_true(it_out_has(e, "aware at          2026-03-27T11:00:00Z  "
+	    "(given 2026-03-27T12:00:00+01:00[Europe/Berlin])"));
+
+	/* 13:30 CEST on the 30th is 11:30Z, past the 72 hours. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "authority_notified_at=2026-03-30T13:30[Europe/Berlin]",
+	    NULL), 3);
+	assert_true(it_err_has(e, "reasons_for_delay"));
+	/* 12:59 CEST is 10:59Z: in time although 73 wall-clock hours on. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "authority_notified_at=2026-03-30T12:59[Europe/Berlin]",
+	    NULL), 0);
+	j = it_journal(e);
+	assert_non_null(j);
+	json_array_foreach(j, i, ent) {
+		ch = json_object_get(json_object_get(json_object_get(ent,
+		    "payload"), "changes"), "authority_notified_at");
+		if (ch && strcmp(json_string_value(json_object_get(ch, "new")),
+		    "2026-03-30T10:59:00Z") == 0 && strcmp(json_string_value(
+		    json_object_get(ch, "new_given")),
+		    "2026-03-30T12:59:00+02:00[Europe/Berlin]") == 0)
+			found = 1;
+	}
+	json_decref(j);
+	assert_true(found);
+	/* A zone the tz database lacks. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "detected_at=2026-03-27T12:00[Europe/Atlantis]", NULL),
+	    2);
+	assert_true(it_err_has(e, "unknown time zone"));
+}
+
 /* The standard config plus deadlines = [ sets ], rules/ beside it. */
 static int
 setup_rules(void **state)
@@ -298,6 +380,8 @@ main(void)
 		    test_register_close_needs_lead, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_register_deadline_rules, setup_rules, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_register_times_with_zones, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,
