@@ -1263,7 +1263,8 @@ bundle_copy(int fd, int ofd, json_int_t len)
 
 /* `journal export --bundle DIR`: the agent sends, we write DIR/... */
 static int
-journal_fetch_bundle(const char *dir, const char *customer)
+journal_fetch_bundle(const char *dir, const char *customer,
+    const char *incident)
 {
 	json_t		*rep = NULL, *h = NULL, *jl;
 	const char	*name;
@@ -1277,9 +1278,9 @@ journal_fetch_bundle(const char *dir, const char *customer)
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
 		return die(EXIT_FAILED, "%s: %s", dir, strerror(errno));
-	if ((r = request_fd(json_pack("{s:s,s:b,s:s?}", "cmd",
-	    "journal_export", "bundle", 1, "customer", customer), &rep,
-	    &fd)) != 0)
+	if ((r = request_fd(json_pack("{s:s,s:b,s:s*,s:s*}", "cmd",
+	    "journal_export", "bundle", 1, "customer", customer, "incident",
+	    incident), &rep, &fd)) != 0)
 		goto out;
 	for (;;) {
 		json_decref(h);
@@ -1332,7 +1333,15 @@ journal_fetch_bundle(const char *dir, const char *customer)
 	}
 	(void)printf("%s: bundle for customer '", dir);
 	put_safe(stdout, jstr(rep, "customer"));
-	(void)printf("', %lld entries, head %s\nsigned by key %s\n",
+	(void)printf("'");
+	if (incident != NULL) {
+		(void)printf(", incident ");
+		put_safe(stdout, incident);
+		(void)printf(" (%lld entries in full, the others redacted)",
+		    (long long)json_integer_value(json_object_get(rep,
+		    "full_entries")));
+	}
+	(void)printf(", %lld entries, head %s\nsigned by key %s\n",
 	    (long long)json_integer_value(json_object_get(rep, "entries")),
 	    jstr(rep, "head"), jstr(rep, "fingerprint"));
 	r = EXIT_OK;
@@ -1365,7 +1374,13 @@ journal_verify_bundle(const char *dir, const char *want_fp)
 		return die(EXIT_FAILED, "%s: verify FAILED: %s", dir, err);
 	(void)printf("%s: ok, bundle for customer '", dir);
 	put_safe(stdout, b.customer);
-	(void)printf("', %lld entries, head %s\n", (long long)b.size,
+	(void)printf("'");
+	if (b.incident[0] != '\0') {
+		(void)printf(", incident ");
+		put_safe(stdout, b.incident);
+		(void)printf(" (other entries redacted)");
+	}
+	(void)printf(", %lld entries, head %s\n", (long long)b.size,
 	    b.head);
 	if (want_fp == NULL)
 		(void)printf("compare the key with the fingerprint recorded "
@@ -1428,8 +1443,10 @@ cmd_journal(int argc, char **argv)
 				return die(EXIT_USAGE, "journal export "
 				    "--bundle DIR [--customer C]");
 			return journal_fetch_bundle(argv[3], argc == 6 ?
-			    argv[5] : NULL);
+			    argv[5] : NULL, NULL);
 		}
+		if (argc == 5 && strcmp(argv[2], "--incident") == 0)
+			return journal_fetch_bundle(argv[4], NULL, argv[3]);
 		if (argc == 4 && strcmp(argv[2], "-o") == 0) {
 			if ((f = fopen(argv[3], "w")) == NULL)
 				return die(EXIT_USAGE, "%s: %s", argv[3],
@@ -1442,7 +1459,8 @@ cmd_journal(int argc, char **argv)
 		}
 		if (argc != 2)
 			return die(EXIT_USAGE, "journal export [-o FILE | "
-			    "--bundle DIR [--customer C]]");
+			    "--bundle DIR [--customer C] | --incident ID "
+			    "DIR]");
 		r = journal_fetch(stdout);
 		return r;
 	}

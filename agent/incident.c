@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "checkpoint.h"
 #include "deadline.h"
 #include "journal.h"
 #include "register.h"
@@ -125,6 +126,7 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 		return reply_err(EXIT_FAILED, "cannot record incident: %s",
 		    store_errmsg(ag->store));
 	}
+	checkpoint_state_change(ag, cu->name);
 	e = reply_ok();
 	(void)json_object_set_new(e, "incident", json_string(id));
 	(void)json_object_set_new(e, "authority_due", json_string(due));
@@ -379,6 +381,7 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 		    store_errmsg(ag->store));
 		goto fail;
 	}
+	checkpoint_state_change(ag, i->cu->name);
 	e = reply_ok();
 	(void)json_object_set_new(e, "changes", changes);
 	(void)json_object_set_new(e, "warnings", register_warnings(rec,
@@ -421,6 +424,8 @@ h_incident_close(struct agent *ag, const struct caller *c, json_t *req)
 		if (r != 0 || (r = store_commit(ag->store)) != 0)
 			store_rollback(ag->store);
 	}
+	if (r == 0)
+		checkpoint_state_change(ag, i->cu->name);
 	inc_free(i);
 	return r == 0 ? reply_ok() : reply_err(EXIT_FAILED, "cannot close");
 }
