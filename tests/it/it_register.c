@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../../agent/register.h"
 #include "../../agent/util.h"
 #include "harness.h"
 
@@ -138,6 +139,181 @@ test_register_close_needs_lead(void **state)
 	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", id, NULL),
 	    2);
 	assert_int_equal(it_journal_count(e, "incident_closed", 0), 1);
+}
+
+#define NFIELDS_MAX	128
+
+/* Round 0, 1: two distinct values per field type; *want the stored JSON. */
+static char *
+field_value(const struct field *f, int round, json_t **want)
+{
+	const char	*c = f->choices, *bar;
+	char		*v;
+
+	switch (f->type) {
+	case F_TEXT:
+		v = xasprintf("%s r%d: a, \"b\"; \xc3\xbc\nline 2", f->name,
+		    round);
+		*want = json_string(v);
+		return v;
+	case F_TIME:
+		*want = json_string(round ? "2026-03-02T09:00:00Z" :
+		    "2026-03-01T09:00:00Z");
+		return xstrdup(round ? "2026-03-02T10:00[Europe/Berlin]" :
+		    "2026-03-01T10:00:00+01:00");
+	case F_BOOL:
+		*want = json_boolean(!round);
+		return xstrdup(round ? "false" : "true");
+	case F_INT:
+		*want = json_integer(42 + round);
+		return xasprintf("%d", 42 + round);
+	case F_ENUM:
+		if (round) {	/* the last choice */
+			while ((bar = strchr(c, '|')) != NULL)
+				c = bar + 1;
+			v = xstrdup(c);
+		} else
+			v = xstrndup(c, strcspn(c, "|"));
+		*want = json_string(v);
+		return v;
+	}
+	return NULL;
+}
+
+/*
+ * Sets every register field (round 0, 1) or clears it (2), BATCH fields
+ * an update (the harness caps a command's arguments).
+ */
+#define BATCH	8
+
+static int
+set_all(struct it_env *e, const char *id, int round, json_t *want)
+{
+	const char		*args[4 + 2 * BATCH + 1];
+	char			*vals[BATCH];
+	const struct field	*f = register_fields;
+	json_t			*w = NULL;
+	size_t			 n, k, i;
+	int			 updates = 0;
+
+	while (f->name) {
+		n = k = 0;
+		args[n++] = "incident";
+		args[n++] = "update";
+		args[n++] = id;
+		for (; f->name && k < BATCH; f++) {
+			if (round == 2) {
+				vals[k] = xasprintf("%s=", f->name);
+				w = json_null();
+			} else {
+				char *v = field_value(f, round, &w);
+
+				vals[k] = xasprintf("%s=%s", f->name, v);
+				free(v);
+			}
+			(void)json_object_set_new(want, f->name, w);
+			args[n++] = "--set";
+			args[n++] = vals[k++];
+		}
+		args[n] = NULL;
+		if (it_cordonv(e, IT_OP, NULL, args, IT_CMD_TIMEOUT_S) != 0)
+			fail_msg("update round %d: exit %d: %s", round,
+			    e->status, e->err);
+		for (i = 0; i < k; i++)
+			free(vals[i]);
+		updates++;
+	}
+	return updates;
+}
+
+static void
+check_record(struct it_env *e, const char *id, const json_t *want)
+{
+	const struct field	*f;
+	json_t			*j, *rec;
+	char			*a, *b;
+
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", id,
+	    "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	rec = json_object_get(json_object_get(j, "incident"), "record");
+	for (f = register_fields; f->name; f++) {
+		const json_t *got = json_object_get(rec, f->name);
+		const json_t *w = json_object_get(want, f->name);
+
+		if (got == NULL)
+			got = json_null();
+		if (!json_equal((json_t *)got, (json_t *)w)) {
+			a = json_dumps(got, JSON_ENCODE_ANY);
+			b = json_dumps(w, JSON_ENCODE_ANY);
+			fail_msg("%s: stored %s, want %s", f->name, a, b);
+		}
+	}
+	json_decref(j);
+}
+
+/* Every field of the register: set, read back, changed, cleared, and
+ * each change journaled old -> new. */
+static void
+test_register_every_field_round_trip(void **state)
+{
+	struct it_env		*e = *state;
+	const struct field	*f;
+	char			 id[32];
+	json_t			*want0 = json_object(), *want1 = json_object();
+	json_t			*want2 = json_object(), *j, *ent, *ch;
+	size_t			 i;
+	int			 updates, found;
+
+	assert_int_equal(it_incident_open(e, id), 0);
+	updates = set_all(e, id, 0, want0);
+	check_record(e, id, want0);
+	updates += set_all(e, id, 1, want1);
+	check_record(e, id, want1);
+	/* Kept as given: an offset, a zone. */
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", id, NULL),
+	    0);
+	assert_true(it_out_has(e, "contained_at          2026-03-02T09:00:00Z"
+	    "  (given 2026-03-02T10:00:00+01:00[Europe/Berlin])"));
+	updates += set_all(e, id, 2, want2);
+	check_record(e, id, want2);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", id, NULL),
+	    0);
+	assert_false(it_out_has(e, "(given"));
+
+	/* The journal says old -> new for each field, each round. */
+	assert_non_null(j = it_journal(e));
+	for (f = register_fields; f->name; f++) {
+		found = 0;
+		json_array_foreach(j, i, ent) {
+			if (strcmp(json_string_value(json_object_get(ent,
+			    "event")), "incident_updated") != 0)
+				continue;
+			ch = json_object_get(json_object_get(json_object_get(
+			    ent, "payload"), "changes"), f->name);
+			if (ch == NULL)
+				continue;
+			/* Round 0 -> 1, then 1 -> cleared. */
+			if (json_equal(json_object_get(ch, "old"),
+			    json_object_get(want0, f->name)) &&
+			    json_equal(json_object_get(ch, "new"),
+			    json_object_get(want1, f->name)))
+				found |= 1;
+			if (json_equal(json_object_get(ch, "old"),
+			    json_object_get(want1, f->name)) &&
+			    json_is_null(json_object_get(ch, "new")))
+				found |= 2;
+		}
+		if (found != 3)
+			fail_msg("%s: changes not journaled old -> new (%d)",
+			    f->name, found);
+	}
+	assert_int_equal(it_journal_count(e, "incident_updated", 0),
+	    updates);
+	json_decref(j);
+	json_decref(want0);
+	json_decref(want1);
+	json_decref(want2);
 }
 
 /* Times given with offsets and IANA zones, across DST changes. */
@@ -382,6 +558,8 @@ main(void)
 		    test_register_deadline_rules, setup_rules, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_register_times_with_zones, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_register_every_field_round_trip, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,
