@@ -177,7 +177,10 @@ bundle_readme(const char *customer, const char *incident, const char *fp,
 	    "   sed -n '4,6p' manifest.txt | awk '{ print $2 \"  \" $1 }' |"
 	    " sha256sum -c\n"
 	    "   In step 3 below, skip the hash check for lines whose third\n"
-	    "   field is \"-\" (redacted); the link check still applies.\n"
+	    "   field is \"-\" (redacted); the link check still applies, and\n"
+	    "   every other line must name the incident.  In step 5, such a\n"
+	    "   line stands for the redacted journal.jsonl line shown above,\n"
+	    "   and the seqs of the other lines are manifest.txt's entries.\n"
 	    "   scripts/verify-bundle.sh does all of it.\n"
 	    "\n", incident);
 	if (r == 0)

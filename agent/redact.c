@@ -198,6 +198,8 @@ redact_manifest_parse(const char *text, size_t len,
 		return -EBADMSG;
 	p += 8;
 	m->seqs = json_array();
+	if (p == nl)
+		goto bad;	/* "none" says there are none */
 	if (nl - p == 4 && memcmp(p, "none", 4) == 0)
 		p = nl;
 	while (p < nl) {
