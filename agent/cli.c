@@ -229,7 +229,9 @@ print_deadlines(const json_t *dl, const char *indent)
 		else
 			(void)snprintf(lb, sizeof(lb), "%s",
 			    strcmp(st, "waiting") == 0 ? "waiting" :
-			    strcmp(st, "done") == 0 ? "done" : "n/a");
+			    strcmp(st, "done") != 0 ? "n/a" : json_is_true(
+			    json_object_get(d, "late")) ? "done, LATE" :
+			    "done");
 		(void)printf("%s%-20s %-20s ", indent, jstr(d, "due") ?
 		    jstr(d, "due") : "-", lb);
 		put_safe(stdout, jstr(d, "name"));
@@ -301,12 +303,12 @@ print_incident(const json_t *rep)
 		(void)printf("  %-21s ", f->name);
 		if (json_is_string(v))
 			put_safe(stdout, json_string_value(v));
-		if (f->type == F_TIME)
-			print_given(rec, f->name);
 		else if ((s = json_dumps(v, JSON_ENCODE_ANY)) != NULL) {
 			(void)fputs(s, stdout);
 			free(s);
 		}
+		if (f->type == F_TIME)
+			print_given(rec, f->name);
 		(void)putchar('\n');
 	}
 	print_rule_fields(rec);

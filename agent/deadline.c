@@ -515,9 +515,16 @@ deadlines_eval(const struct deadlines *d, const json_t *rec, time_t now)
 			fmt_time(due, ds);
 			(void)json_object_set_new(e, "from", json_string(fs));
 			(void)json_object_set_new(e, "due", json_string(ds));
-			if (is_set(rec, r->done_when))
+			if (is_set(rec, r->done_when)) {
 				(void)json_object_set_new(e, "state",
 				    json_string("done"));
+				/* Met, but after the deadline? */
+				fs = json_string_value(json_object_get(rec,
+				    r->done_when));
+				(void)json_object_set_new(e, "late",
+				    json_boolean(fs != NULL && parse_time(fs,
+				    &from) == 0 && from > due));
+			}
 			else {
 				(void)json_object_set_new(e, "state",
 				    json_string("open"));

@@ -79,8 +79,9 @@ int	deadline_add_months(time_t t, int64_t n, time_t *ret);
 /*
  * The state of each rule for one incident.  rec holds every field by name
  * (times as UTC RFC 3339 strings; the caller adds aware_at, opened_at).
- * Each element: {set, name, state, from?, due?, seconds_left?, overdue}
- * with state "open" | "done" | "waiting" (from unset) | "not_applicable".
+ * Each element: {set, name, state, from?, due?, seconds_left?, overdue,
+ * late?} with state "open" | "done" (late: met after due) | "waiting"
+ * (from unset) | "not_applicable".
  */
 json_t	*deadlines_eval(const struct deadlines *, const json_t *rec,
 	    time_t now);

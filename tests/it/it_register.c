@@ -275,6 +275,21 @@ test_register_every_field_round_trip(void **state)
 	    0);
 	assert_true(it_out_has(e, "contained_at          2026-03-02T09:00:00Z"
 	    "  (given 2026-03-02T10:00:00+01:00[Europe/Berlin])"));
+	/* Every field printed once, as stored. */
+	for (f = register_fields; f->name; f++) {
+		char	*v, *line;
+		json_t	*w;
+
+		if (f->type != F_TEXT && f->type != F_TIME) {
+			v = field_value(f, 1, &w);
+			line = xasprintf("  %-21s %s\n", f->name, v);
+			if (!it_out_has(e, line))
+				fail_msg("show does not print '%s'", line);
+			free(line);
+			free(v);
+			json_decref(w);
+		}
+	}
 	updates += set_all(e, id, 2, want2);
 	check_record(e, id, want2);
 	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", id, NULL),

@@ -341,6 +341,8 @@ test_deadline_states_follow_the_record(void **state)
 	    json_string("2026-03-02T09:00:00Z"));
 	a = deadlines_eval(&c->customers[0].deadlines, rec, now);
 	assert_string_equal(S(rule(a, "early warning"), "state"), "done");
+	assert_false(json_is_true(json_object_get(rule(a, "early warning"),
+	    "late")));
 	e = rule(a, "final report");
 	assert_string_equal(S(e, "state"), "open");
 	assert_string_equal(S(e, "due"), "2026-02-28T09:00:00Z");
@@ -349,11 +351,17 @@ test_deadline_states_follow_the_record(void **state)
 	assert_string_equal(S(rule(a, "Attorney"), "state"),
 	    "not_applicable");
 	json_decref(a);
+	/* Met an hour after the deadline: done, but late. */
+	(void)json_object_set_new(rec, "nis2_early_warning_at",
+	    json_string("2026-03-02T07:00:00Z"));
 	(void)json_object_set_new(rec, "subjects_count", json_integer(501));
 	a = deadlines_eval(&c->customers[0].deadlines, rec, now);
 	e = rule(a, "Attorney");
 	assert_string_equal(S(e, "state"), "open");
 	assert_string_equal(S(e, "due"), "2026-03-17T09:00:00Z");
+	e = rule(a, "early warning");
+	assert_string_equal(S(e, "state"), "done");
+	assert_true(json_is_true(json_object_get(e, "late")));
 	json_decref(a);
 	json_decref(rec);
 	config_free(c);
