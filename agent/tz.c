@@ -115,6 +115,11 @@ parse_local(const char *s, struct local *l)
 		return -EINVAL;
 	memcpy(core, s, len);
 	core[len] = '\0';
+	/* Digits where ISO 8601 has them: sscanf alone would take "+3". */
+	for (p = core; p < core + 16 && *p; p++)
+		if (!isdigit((unsigned char)*p) && p - core != 4 &&
+		    p - core != 7 && p - core != 10 && p - core != 13)
+			return -EINVAL;
 	if (sscanf(core, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi,
 	    &n) != 5 || n != 16)
 		return -EINVAL;

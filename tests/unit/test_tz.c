@@ -85,6 +85,10 @@ test_tz_offsets_and_utc(void **state)
 	check_bad("2026-02-30T01:30:00+01:00", TZ_NO_RESOLVE, "not a time");
 	check_bad("2026-03-29T01:30:00 +01:00", TZ_NO_RESOLVE, "not a time");
 	check_bad("yesterday", TZ_NO_RESOLVE, "not a time");
+	check_bad("2026-+3-29T01:30:00+01:00", TZ_NO_RESOLVE, "not a time");
+	check_bad("2026-03-29T 1:30:00+01:00", TZ_NO_RESOLVE, "not a time");
+	check_bad("2026-03-29T01:30:00+1:00", TZ_NO_RESOLVE, "not a time");
+	check_bad("2026-03-29T01:30[Europe/Berlin", TZ_RESOLVE, "not a time");
 }
 
 static void
