@@ -17,6 +17,7 @@
 #include "checkpoint.h"
 #include "journal.h"
 #include "log.h"
+#include "redact.h"
 
 static const char	zeros[HASH_HEX_LEN + 1] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -538,6 +539,79 @@ out:
 	return r;
 }
 
+/* SHA-256 of the file dir/name into out. */
+static int
+file_sha(const char *dir, const char *name, char out[HASH_HEX_LEN + 1])
+{
+	char	p[4096];
+	FILE	*f;
+	int	r;
+
+	if ((r = bpath(dir, name, p, sizeof(p))) != 0)
+		return r;
+	if ((f = fopen(p, "re")) == NULL)
+		return -errno;
+	r = redact_file_sha(f, out);
+	(void)fclose(f);
+	return r;
+}
+
+/*
+ * An incident bundle's manifest (redact.h): signed by k, of the
+ * checkpoint's customer, and naming the files as they are.
+ */
+static int
+verify_manifest(const char *dir, EVP_PKEY *k, const char *customer,
+    const char *ctext, size_t clen, struct redact_manifest *m, char *err,
+    size_t errlen)
+{
+	char	 p[4096], sha[HASH_HEX_LEN + 1];
+	char	*text = NULL, *sig = NULL;
+	size_t	 tlen, slen;
+	int	 r;
+
+	if ((r = bpath(dir, "manifest.txt", p, sizeof(p))) != 0 ||
+	    (r = read_file(p, REDACT_MANIFEST_MAX, &text, &tlen)) != 0 ||
+	    (r = bpath(dir, "manifest.sig", p, sizeof(p))) != 0 ||
+	    (r = read_file(p, CHECKPOINT_SIG_LEN + 1, &sig, &slen)) != 0) {
+		(void)snprintf(err, errlen, "manifest: %s", strerror(-r));
+		goto out;
+	}
+	if ((r = checkpoint_verify(k, text, tlen, (unsigned char *)sig,
+	    slen)) != 0) {
+		(void)snprintf(err, errlen, "manifest.sig: signature does not "
+		    "verify with pubkey.pem");
+		goto out;
+	}
+	if ((r = redact_manifest_parse(text, tlen, m)) != 0 ||
+	    strcmp(m->customer, customer) != 0) {
+		r = -EBADMSG;
+		(void)snprintf(err, errlen, "manifest.txt: malformed, or of "
+		    "another customer than checkpoint.txt");
+		goto out;
+	}
+	sha256_hex(ctext, clen, sha);
+	if (strcmp(sha, m->sha_checkpoint) != 0) {
+		r = -EBADMSG;
+		(void)snprintf(err, errlen, "checkpoint.txt is not the one "
+		    "manifest.txt names");
+		goto out;
+	}
+	if ((r = file_sha(dir, "journal.jsonl", sha)) != 0 ||
+	    strcmp(sha, m->sha_journal) != 0 ||
+	    (r = file_sha(dir, "chain.txt", sha)) != 0 ||
+	    strcmp(sha, m->sha_chain) != 0) {
+		r = r ? r : -EBADMSG;
+		(void)snprintf(err, errlen, "journal.jsonl or chain.txt is not "
+		    "as exported (its SHA-256 is not manifest.txt's)");
+		goto out;
+	}
+out:
+	free(text);
+	free(sig);
+	return r;
+}
+
 int
 checkpoint_bundle_verify(const char *dir, const char *want_fp,
     struct checkpoint_bundle *ret, char *err, size_t errlen)
@@ -549,6 +623,8 @@ checkpoint_bundle_verify(const char *dir, const char *want_fp,
 	char		*pem = NULL, *text = NULL, *sig = NULL;
 	size_t		 plen, tlen, slen;
 	int64_t		 count = 0;
+	struct redact_manifest man = { .seqs = NULL };
+	json_t		*seqs = NULL;
 	int		 r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -588,6 +664,16 @@ checkpoint_bundle_verify(const char *dir, const char *want_fp,
 		    "expected %s", ret->fp, want_fp);
 		goto out;
 	}
+	/* An incident bundle (redact.h) has a signed manifest. */
+	if ((r = bpath(dir, "manifest.txt", p, sizeof(p))) != 0)
+		goto out;
+	if (access(p, F_OK) == 0) {
+		if ((r = verify_manifest(dir, k, ret->customer, text, tlen,
+		    &man, err, errlen)) != 0)
+			goto out;
+		(void)snprintf(ret->incident, sizeof(ret->incident), "%s",
+		    man.incident);
+	}
 	if ((r = bpath(dir, "journal.jsonl", p, sizeof(p))) != 0 ||
 	    (jf = fopen(p, "re")) == NULL ||
 	    (r = bpath(dir, "chain.txt", p, sizeof(p))) != 0 ||
@@ -597,9 +683,17 @@ checkpoint_bundle_verify(const char *dir, const char *want_fp,
 		(void)snprintf(err, errlen, "%s: %s", p, strerror(-r));
 		goto out;
 	}
-	if ((r = journal_verify_chain(jf, cf, &count, jhead, jerr,
+	if ((r = man.seqs != NULL ? redact_verify(jf, cf, man.incident,
+	    &count, jhead, &seqs, jerr, sizeof(jerr)) :
+	    journal_verify_chain(jf, cf, &count, jhead, jerr,
 	    sizeof(jerr))) != 0) {
 		(void)snprintf(err, errlen, "journal.jsonl: %s", jerr);
+		goto out;
+	}
+	if (man.seqs != NULL && !json_equal(seqs, man.seqs)) {
+		r = -EBADMSG;
+		(void)snprintf(err, errlen, "journal.jsonl: the entries in "
+		    "full are not the ones manifest.txt names");
 		goto out;
 	}
 	if (count != ret->size || strcmp(jhead, head) != 0) {
@@ -616,6 +710,8 @@ checkpoint_bundle_verify(const char *dir, const char *want_fp,
 		goto out;
 	r = 0;
 out:
+	json_decref(man.seqs);
+	json_decref(seqs);
 	if (jf != NULL)
 		(void)fclose(jf);
 	if (cf != NULL)
@@ -764,6 +860,23 @@ checkpoint_make(struct agent *ag, const char *customer, int64_t *ret_id)
 	log_debug("%s: customer '%s' at %lld", __func__, customer,
 	    (long long)ag->store->jseq);
 	return 0;
+}
+
+void
+checkpoint_state_change(struct agent *ag, const char *customer)
+{
+	struct ckey	*ck;
+	int		 r;
+
+	if (ag->store->in_tx || (ck = ckey_open(ag, customer)) == NULL)
+		return;
+	if (ck->last_size == ag->store->jseq)
+		return;
+	if ((r = checkpoint_make(ag, customer, NULL)) != 0) {
+		log_warnx("%s: customer '%s': %s", __func__, customer,
+		    strerror(-r));
+		ck->failed_at = time(NULL);
+	}
 }
 
 void

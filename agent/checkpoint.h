@@ -38,6 +38,10 @@
  *   checkpoints/N.txt/.sig  the customer's stored checkpoints, oldest
  *                        first (at most CHECKPOINT_BUNDLE_MAX, the newest)
  *   pubkey.pem, README.txt
+ *
+ * `cordon journal export --incident ID DIR` writes the same for one
+ * incident, with other entries redacted to their hashes and a signed
+ * manifest.txt/.sig (see redact.h).
  */
 #ifndef CORDON_CHECKPOINT_H
 #define CORDON_CHECKPOINT_H
@@ -105,13 +109,16 @@ int	checkpoint_verify(EVP_PKEY *, const char *text, size_t len,
  * Checks an audit bundle directory without an agent: the signature of
  * checkpoint.txt by pubkey.pem, the hash chain of journal.jsonl (and that
  * chain.txt says the same, line for line), and that the chain's count and
- * head are the checkpoint's size and head.  want_fp, when not NULL, must
+ * head are the checkpoint's size and head.  A bundle with manifest.txt is
+ * an incident bundle (redact.h): its manifest must verify too, and only
+ * the incident's entries are checked in full.  want_fp, when not NULL, must
  * be the key's fingerprint.  fp and origin customer are filled in as soon
  * as known (also on failure); err says what failed.
  */
 struct checkpoint_bundle {
 	char	fp[CHECKPOINT_FP_LEN + 1];
 	char	customer[CHECKPOINT_CUSTOMER_MAX + 1];
+	char	incident[65];	/* an incident bundle's; "" otherwise */
 	int64_t	size;
 	char	head[HASH_HEX_LEN + 1];
 };
@@ -132,6 +139,13 @@ int	checkpoint_init(struct agent *) WARN_UNUSED;
 void	checkpoint_tick(struct agent *);
 int	checkpoint_make(struct agent *, const char *customer, int64_t *ret_id)
 	    WARN_UNUSED;
+/*
+ * A register state change (incident opened, updated, notified, closed)
+ * was committed: checkpoint the customer's journal now, so the change is
+ * signed at once.  Call outside any transaction; a failure is logged and
+ * the change stands (the next tick retries).
+ */
+void	checkpoint_state_change(struct agent *, const char *customer);
 /* The customer's key and fingerprint (opened on first use); NULL if none. */
 EVP_PKEY *checkpoint_key_of(struct agent *, const char *customer,
 	    const char **ret_fp);

@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "csv.h"
 #include "register.h"
+#include "tz.h"
 #include "report.h"
 #include "runbook.h"
 
@@ -165,6 +166,107 @@ print_params(const json_t *params)
 	}
 }
 
+/*
+ * A time with an IANA zone ("2026-03-29T03:30[Europe/Berlin]") is turned
+ * here, in the single-threaded client, into the form with its offset that
+ * the agent accepts; *ret is what to send (caller frees), or NULL after
+ * the error was printed.
+ */
+static char *
+zone_resolve(const char *what, const char *in)
+{
+	char	given[TZ_GIVEN_MAX], err[256];
+	time_t	t;
+
+	if (strchr(in, '[') == NULL)
+		return xstrdup(in);
+	if (tz_time(in, TZ_RESOLVE, &t, given, err, sizeof(err)) != 0) {
+		(void)die(EXIT_USAGE, "%s: %s", what, err);
+		return NULL;
+	}
+	return xstrdup(given);
+}
+
+/* "  (given 2026-03-29T03:30:00+02:00[Europe/Berlin])" after a UTC time. */
+static void
+print_given(const json_t *rec, const char *key)
+{
+	const char	*g = json_string_value(json_object_get(json_object_get(
+	    rec, "given"), key));
+
+	if (g == NULL)
+		return;
+	(void)printf("  (given ");
+	put_safe(stdout, g);
+	(void)putchar(')');
+}
+
+/* "3h05m left", "OVERDUE 2h10m" */
+static void
+fmt_left(json_int_t left, char *out, size_t len)
+{
+	json_int_t	a = left < 0 ? -left : left;
+
+	(void)snprintf(out, len, "%s%lldh%02lldm%s", left < 0 ? "OVERDUE " :
+	    "", (long long)(a / 3600), (long long)(a % 3600 / 60), left < 0 ?
+	    "" : " left");
+}
+
+/* The customer's deadline rules (config deadlines = [...]), one a line. */
+static void
+print_deadlines(const json_t *dl, const char *indent)
+{
+	const json_t	*d;
+	const char	*st;
+	size_t		 i;
+	char		 lb[48];
+
+	json_array_foreach(dl, i, d) {
+		st = jstr(d, "state");
+		if (strcmp(st, "open") == 0)
+			fmt_left(json_integer_value(json_object_get(d,
+			    "seconds_left")), lb, sizeof(lb));
+		else
+			(void)snprintf(lb, sizeof(lb), "%s",
+			    strcmp(st, "waiting") == 0 ? "waiting" :
+			    strcmp(st, "done") != 0 ? "n/a" : json_is_true(
+			    json_object_get(d, "late")) ? "done, LATE" :
+			    "done");
+		(void)printf("%s%-20s %-20s ", indent, jstr(d, "due") ?
+		    jstr(d, "due") : "-", lb);
+		put_safe(stdout, jstr(d, "name"));
+		if (strcmp(st, "waiting") == 0)
+			(void)printf(" (starts when its 'from' field is set)");
+		else if (strcmp(st, "open") == 0) {
+			(void)printf(" (set ");
+			put_safe(stdout, jstr(d, "done_when"));
+			(void)printf(")");
+		}
+		(void)putchar('\n');
+	}
+}
+
+/* Record fields the register does not define: rule-declared times. */
+static void
+print_rule_fields(const json_t *rec)
+{
+	const char	*k;
+	json_t		*v;
+	int		 first = 1;
+
+	json_object_foreach((json_t *)rec, k, v) {
+		if (register_field(k) != NULL || !json_is_string(v))
+			continue;
+		if (first)
+			(void)printf(" [deadline rule fields]\n");
+		first = 0;
+		(void)printf("  %-21s ", k);
+		put_safe(stdout, json_string_value(v));
+		print_given(rec, k);
+		(void)putchar('\n');
+	}
+}
+
 static void
 print_incident(const json_t *rep)
 {
@@ -182,8 +284,9 @@ print_incident(const json_t *rep)
 	(void)printf("\n  customer          %s\n  opened            %s by ",
 	    jstr(inc, "customer"), jstr(inc, "opened_at"));
 	put_safe(stdout, jstr(inc, "opened_by"));
-	(void)printf("\n  aware at          %s\n  authority due     %s ",
-	    jstr(inc, "aware_at"), jstr(inc, "authority_due"));
+	(void)printf("\n  aware at          %s", jstr(inc, "aware_at"));
+	print_given(rec, "aware_at");
+	(void)printf("\n  authority due     %s ", jstr(inc, "authority_due"));
 	if (left < 0)
 		(void)printf("(past)\n");
 	else
@@ -204,8 +307,12 @@ print_incident(const json_t *rep)
 			(void)fputs(s, stdout);
 			free(s);
 		}
+		if (f->type == F_TIME)
+			print_given(rec, f->name);
 		(void)putchar('\n');
 	}
+	print_rule_fields(rec);
+	print_deadlines(json_object_get(rep, "deadlines"), "  ");
 	(void)printf(" [corrective measures: cordon's actions]\n");
 	json_array_foreach(json_object_get(rep, "measures"), i, m) {
 		(void)printf("  A%-5lld %s %-10s %-22s ", (long long)
@@ -249,6 +356,7 @@ incident_list(json_t *rep, int js)
 		    json_object_get(e, "actions")), lb);
 		put_safe(stdout, jstr(e, "title"));
 		(void)putchar('\n');
+		print_deadlines(json_object_get(e, "deadlines"), "    ");
 	}
 	return EXIT_OK;
 }
@@ -361,7 +469,7 @@ cmd_incident(int argc, char **argv)
 	const char		*sub, *id = NULL, *eq, *fmt = "md", *ofile = NULL;
 	json_t			*rep = NULL, *req, *sets = json_object();
 	double			 hours = 24;
-	char			*key;
+	char			*key, *zv = NULL;
 	int			 ch, js = 0, r;
 
 	if (argc < 2) {
@@ -393,8 +501,13 @@ cmd_incident(int argc, char **argv)
 				    "FIELD=VALUE");
 			}
 			key = xstrndup(optarg, (size_t)(eq - optarg));
-			(void)json_object_set_new(sets, key,
-			    json_string(eq + 1));
+			if ((zv = zone_resolve(key, eq + 1)) == NULL) {
+				free(key);
+				json_decref(sets);
+				return EXIT_USAGE;
+			}
+			(void)json_object_set_new(sets, key, json_string(zv));
+			free(zv);
 			free(key);
 			break;
 		default:
@@ -414,10 +527,12 @@ cmd_incident(int argc, char **argv)
 		json_decref(sets);
 		for (f = register_fields; f->name; f++)
 			(void)printf("%-14s %-24s %s\n", f->group, f->name,
-			    f->type == F_TIME ? "time (UTC)" : f->type ==
-			    F_BOOL ? "true|false" : f->type == F_INT ?
+			    f->type == F_TIME ? "time (Z, +hh:mm, [Zone])" :
+			    f->type == F_BOOL ? "true|false" : f->type == F_INT ?
 			    "integer" : f->type == F_ENUM ? f->choices :
 			    "text");
+		(void)printf("%-14s %-24s %s\n", "deadlines", "(per customer)",
+		    "time fields a customer's deadline rules declare");
 		return EXIT_OK;
 	}
 	if (strcmp(sub, "open") == 0) {
@@ -426,8 +541,15 @@ cmd_incident(int argc, char **argv)
 			return die(EXIT_USAGE, "incident open needs "
 			    "--customer and --title");
 		}
+		if (aware && (zv = zone_resolve("--aware-at", aware)) ==
+		    NULL) {
+			json_decref(sets);
+			return EXIT_USAGE;
+		}
 		req = json_pack("{s:s,s:s,s:s,s:s?}", "cmd", "incident_open",
-		    "customer", cust, "title", title, "aware_at", aware);
+		    "customer", cust, "title", title, "aware_at", aware ? zv :
+		    NULL);
+		free(aware ? zv : NULL);
 	} else if (strcmp(sub, "list") == 0)
 		req = json_pack("{s:s}", "cmd", "incident_list");
 	else if (strcmp(sub, "due") == 0)
@@ -1143,7 +1265,8 @@ bundle_copy(int fd, int ofd, json_int_t len)
 
 /* `journal export --bundle DIR`: the agent sends, we write DIR/... */
 static int
-journal_fetch_bundle(const char *dir, const char *customer)
+journal_fetch_bundle(const char *dir, const char *customer,
+    const char *incident)
 {
 	json_t		*rep = NULL, *h = NULL, *jl;
 	const char	*name;
@@ -1157,9 +1280,9 @@ journal_fetch_bundle(const char *dir, const char *customer)
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
 		return die(EXIT_FAILED, "%s: %s", dir, strerror(errno));
-	if ((r = request_fd(json_pack("{s:s,s:b,s:s?}", "cmd",
-	    "journal_export", "bundle", 1, "customer", customer), &rep,
-	    &fd)) != 0)
+	if ((r = request_fd(json_pack("{s:s,s:b,s:s*,s:s*}", "cmd",
+	    "journal_export", "bundle", 1, "customer", customer, "incident",
+	    incident), &rep, &fd)) != 0)
 		goto out;
 	for (;;) {
 		json_decref(h);
@@ -1212,7 +1335,15 @@ journal_fetch_bundle(const char *dir, const char *customer)
 	}
 	(void)printf("%s: bundle for customer '", dir);
 	put_safe(stdout, jstr(rep, "customer"));
-	(void)printf("', %lld entries, head %s\nsigned by key %s\n",
+	(void)printf("'");
+	if (incident != NULL) {
+		(void)printf(", incident ");
+		put_safe(stdout, incident);
+		(void)printf(" (%lld entries in full, the others redacted)",
+		    (long long)json_integer_value(json_object_get(rep,
+		    "full_entries")));
+	}
+	(void)printf(", %lld entries, head %s\nsigned by key %s\n",
 	    (long long)json_integer_value(json_object_get(rep, "entries")),
 	    jstr(rep, "head"), jstr(rep, "fingerprint"));
 	r = EXIT_OK;
@@ -1245,7 +1376,13 @@ journal_verify_bundle(const char *dir, const char *want_fp)
 		return die(EXIT_FAILED, "%s: verify FAILED: %s", dir, err);
 	(void)printf("%s: ok, bundle for customer '", dir);
 	put_safe(stdout, b.customer);
-	(void)printf("', %lld entries, head %s\n", (long long)b.size,
+	(void)printf("'");
+	if (b.incident[0] != '\0') {
+		(void)printf(", incident ");
+		put_safe(stdout, b.incident);
+		(void)printf(" (other entries redacted)");
+	}
+	(void)printf(", %lld entries, head %s\n", (long long)b.size,
 	    b.head);
 	if (want_fp == NULL)
 		(void)printf("compare the key with the fingerprint recorded "
@@ -1308,8 +1445,10 @@ cmd_journal(int argc, char **argv)
 				return die(EXIT_USAGE, "journal export "
 				    "--bundle DIR [--customer C]");
 			return journal_fetch_bundle(argv[3], argc == 6 ?
-			    argv[5] : NULL);
+			    argv[5] : NULL, NULL);
 		}
+		if (argc == 5 && strcmp(argv[2], "--incident") == 0)
+			return journal_fetch_bundle(argv[4], NULL, argv[3]);
 		if (argc == 4 && strcmp(argv[2], "-o") == 0) {
 			if ((f = fopen(argv[3], "w")) == NULL)
 				return die(EXIT_USAGE, "%s: %s", argv[3],
@@ -1322,7 +1461,8 @@ cmd_journal(int argc, char **argv)
 		}
 		if (argc != 2)
 			return die(EXIT_USAGE, "journal export [-o FILE | "
-			    "--bundle DIR [--customer C]]");
+			    "--bundle DIR [--customer C] | --incident ID "
+			    "DIR]");
 		r = journal_fetch(stdout);
 		return r;
 	}

@@ -50,6 +50,7 @@ const struct cmd cmds[] = {
 	    "journal show [--incident ID] [--limit N] [--json]\n"
 	    "       cordon journal export [-o FILE | --bundle DIR "
 	    "[--customer C]]\n"
+	    "       cordon journal export --incident ID DIR\n"
 	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...]]",
 	    "read, export and verify the hash-chained journal" },
 	{ "secret", cmd_secret, "secret show ACTION [LABEL]\n"

@@ -401,6 +401,9 @@ parse_customer(struct perr *pe, const config_setting_t *cs,
 			c->protected[c->nprotected++] = xstrdup(v);
 		}
 	}
+	if ((p = config_setting_get_member(cs, "deadlines")) != NULL)
+		return deadlines_parse(pe->file, p, &c->deadlines, pe->err,
+		    pe->errlen);
 	return 0;
 }
 
@@ -520,6 +523,7 @@ config_free(struct config *c)
 		free(cu->targets);
 		free(cu->roles);
 		free(cu->protected);
+		deadlines_free(&cu->deadlines);
 		free(cu->name);
 	}
 	free(c->customers);

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "deadline.h"
+
 #define CONFIG_ERR_MAX 512
 
 enum role {
@@ -72,6 +74,7 @@ struct customer {
 	enum role	  secret_role;	/* least role that sees vault secrets */
 	struct recipient *recipients;
 	size_t		  nrecipients;
+	struct deadlines  deadlines;	/* rule sets beyond GDPR Art. 33 */
 };
 
 struct config {

@@ -9,10 +9,28 @@
 #include <time.h>
 
 #include "agent.h"
+#include "checkpoint.h"
+#include "deadline.h"
 #include "journal.h"
 #include "register.h"
+#include "tz.h"
 
 #define TITLE_MAX 512
+
+/* The customer's configured deadlines for one incident (deadline.h). */
+static json_t *
+rule_deadlines(const struct customer *cu, const json_t *record,
+    const char *aware_at, const char *opened_at, time_t now)
+{
+	json_t	*rec = record ? json_copy((json_t *)record) : json_object();
+	json_t	*a;
+
+	(void)json_object_set_new(rec, "aware_at", json_string(aware_at));
+	(void)json_object_set_new(rec, "opened_at", json_string(opened_at));
+	a = deadlines_eval(&cu->deadlines, rec, now);
+	json_decref(rec);
+	return a;
+}
 
 struct customer *
 incident_customer(struct agent *ag, const char *id, json_t **ret_err)
@@ -52,10 +70,11 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	    "aware_at"));
 	struct customer	*cu;
 	sqlite3_stmt	*st;
-	json_t		*e;
+	json_t		*e, *rec;
 	time_t		 now = time(NULL), at = now;
 	struct tm	 tm;
-	char		 id[32], ts[32], ats[32], due[32];
+	char		 id[32], ts[32], ats[32], due[32], err[256];
+	char		 given[TZ_GIVEN_MAX] = "";
 	int64_t		 num = 1;
 	int		 r;
 
@@ -69,10 +88,9 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 		return reply_err(EXIT_USAGE, "no customer '%s'", cust);
 	if ((e = require_role(ag, c, cu, ROLE_OPERATOR, NULL)) != NULL)
 		return e;
-	if (aware && parse_time(aware, &at) != 0)
-		return reply_err(EXIT_USAGE, "cannot parse --aware-at '%s' "
-		    "(use 2026-11-26T06:00:00Z or \"2026-11-26 06:00\")",
-		    aware);
+	if (aware && tz_time(aware, TZ_NO_RESOLVE, &at, given, err,
+	    sizeof(err)) != 0)
+		return reply_err(EXIT_USAGE, "--aware-at: %s", err);
 	if (at > now + 300)
 		return reply_err(EXIT_USAGE, "--aware-at is in the future");
 	(void)gmtime_r(&now, &tm);
@@ -88,21 +106,27 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	fmt_time(now, ts);
 	fmt_time(at, ats);
 	fmt_time(at + 72 * 3600, due);
+	/* The time as given (offset, zone) is kept beside the UTC one. */
+	rec = given[0] ? json_pack("{s:{s:s}}", "given", "aware_at", given) :
+	    json_object();
 	r = store_exec(ag->store, "INSERT INTO incidents(id, year, num, "
-	    "customer, title, aware_at, opened_at, opened_by) "
-	    "VALUES(?,?,?,?,?,?,?,?)", "siisssss", id,
+	    "customer, title, aware_at, opened_at, opened_by, record) "
+	    "VALUES(?,?,?,?,?,?,?,?,?)", "siisssssj", id,
 	    (int64_t)tm.tm_year + 1900, num, cu->name, title, ats, ts,
-	    c->actor);
+	    c->actor, rec);
 	if (r == 0)
 		r = journal_append(ag->store, c->actor, id, 0,
-		    "incident_opened", json_pack("{s:s,s:s,s:s,s:s}",
+		    "incident_opened", json_pack("{s:s,s:s,s:s,s:s*,s:s}",
 		    "customer", cu->name, "title", title, "aware_at", ats,
+		    "aware_at_given", given[0] ? given : NULL,
 		    "authority_due", due));
+	json_decref(rec);
 	if (r != 0 || store_commit(ag->store) != 0) {
 		store_rollback(ag->store);
 		return reply_err(EXIT_FAILED, "cannot record incident: %s",
 		    store_errmsg(ag->store));
 	}
+	checkpoint_state_change(ag, cu->name);
 	e = reply_ok();
 	(void)json_object_set_new(e, "incident", json_string(id));
 	(void)json_object_set_new(e, "authority_due", json_string(due));
@@ -119,26 +143,32 @@ h_incident_list(struct agent *ag, const struct caller *c, json_t *req)
 	(void)req;
 	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
 	    "opened_at, opened_by, (SELECT COUNT(*) FROM actions a WHERE "
-	    "a.incident = i.id) FROM incidents i ORDER BY year, num", "");
+	    "a.incident = i.id), record FROM incidents i ORDER BY year, num",
+	    "");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char	*cust = (const char *)sqlite3_column_text(st,
 		    1);
 		struct customer	*cu = config_customer(ag->cfg, cust);
 		const char	*aw = (const char *)sqlite3_column_text(st, 3);
 		json_int_t	 left = 0;
+		json_t		*rec;
 
 		if (cu == NULL || config_role(cu, c->uid) < ROLE_AUDITOR)
 			continue;
 		if (parse_time(aw, &at) == 0)
 			left = (json_int_t)(at + 72 * 3600 - now);
+		rec = store_col_json(st, 7);
 		(void)json_array_append_new(list, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
 		    "id", sqlite3_column_text(st, 0), "customer", cust,
 		    "title", sqlite3_column_text(st, 2), "aware_at", aw,
 		    "opened_at", sqlite3_column_text(st, 4),
 		    "opened_by", sqlite3_column_text(st, 5),
 		    "actions", (json_int_t)sqlite3_column_int64(st, 6),
-		    "authority_seconds_left", left));
+		    "authority_seconds_left", left, "deadlines",
+		    rule_deadlines(cu, rec, aw, (const char *)
+		    sqlite3_column_text(st, 4), now)));
+		json_decref(rec);
 	}
 	(void)sqlite3_reset(st);
 	(void)json_object_set_new(rep, "incidents", list);
@@ -219,15 +249,44 @@ inc_load(struct agent *ag, const struct caller *c, const char *id,
 	return i;
 }
 
+/*
+ * rec.given[key] keeps a time as it was given (offset, zone) beside the
+ * UTC value in rec[key]; the journaled change says both, old and new.
+ */
+static void
+keep_given(json_t *rec, json_t *change, const char *key, const char *given)
+{
+	json_t	*g = json_object_get(rec, "given");
+	json_t	*old = g ? json_object_get(g, key) : NULL;
+
+	if (old != NULL)
+		(void)json_object_set(change, "old_given", old);
+	if (given[0] != '\0')
+		(void)json_object_set_new(change, "new_given",
+		    json_string(given));
+	if (!json_is_object(g)) {
+		if (given[0] == '\0')
+			return;
+		g = json_object();
+		(void)json_object_set_new(rec, "given", g);
+	}
+	if (given[0] != '\0')
+		(void)json_object_set_new(g, key, json_string(given));
+	else
+		(void)json_object_del(g, key);
+}
+
 json_t *
 h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 {
 	const char		*key;
 	const struct field	*f;
+	struct field		 rule_field = { NULL, F_TIME, NULL,
+	    "deadlines" };
 	struct inc		*i;
 	json_t			*e, *sets = json_object_get(req, "set");
 	json_t			*v, *nv, *changes = json_object(), *rec = NULL;
-	char			 err[256], ats[32];
+	char			 err[256], ats[32], given[TZ_GIVEN_MAX];
 	time_t			 t, aware;
 	int			 r;
 
@@ -247,23 +306,42 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 			goto fail;
 		}
 		if (strcmp(key, "aware_at") == 0) {
-			if (parse_time(json_string_value(v), &t) != 0) {
-				e = reply_err(EXIT_USAGE, "'aware_at' must be "
-				    "a time like 2026-11-26T06:00:00Z");
+			if (tz_time(json_string_value(v), TZ_NO_RESOLVE, &t,
+			    given, err, sizeof(err)) != 0) {
+				e = reply_err(EXIT_USAGE, "'aware_at': %s",
+				    err);
 				goto fail;
 			}
 			fmt_time(t, ats);
 			aware = t;
 			(void)json_object_set_new(changes, key, json_pack(
 			    "{s:s,s:s}", "old", i->aware_at, "new", ats));
+			keep_given(rec, json_object_get(changes, key), key,
+			    given);
 			continue;
 		}
-		if ((f = register_field(key)) == NULL) {
+		if ((f = register_field(key)) == NULL &&
+		    deadlines_has_field(&i->cu->deadlines, key)) {
+			/* A time field the customer's deadline rules add. */
+			rule_field.name = key;
+			f = &rule_field;
+		}
+		if (f == NULL) {
 			e = reply_err(EXIT_USAGE, "unknown field '%s' (see "
 			    "'cordon incident fields')", key);
 			goto fail;
 		}
-		if (register_value(f, json_string_value(v), &nv, err,
+		given[0] = '\0';
+		if (f->type == F_TIME && *json_string_value(v) != '\0') {
+			if (tz_time(json_string_value(v), TZ_NO_RESOLVE, &t,
+			    given, err, sizeof(err)) != 0) {
+				e = reply_err(EXIT_USAGE, "'%s': %s", key,
+				    err);
+				goto fail;
+			}
+			fmt_time(t, ats);
+			nv = json_string(ats);
+		} else if (register_value(f, json_string_value(v), &nv, err,
 		    sizeof(err)) != 0) {
 			e = reply_err(EXIT_USAGE, "%s", err);
 			goto fail;
@@ -271,6 +349,9 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 		(void)json_object_set_new(changes, key, json_pack("{s:O?,s:O}",
 		    "old", json_object_get(rec, key), "new", nv));
 		(void)json_object_set_new(rec, key, nv);
+		if (f->type == F_TIME)
+			keep_given(rec, json_object_get(changes, key), key,
+			    given);
 	}
 	/* Art. 33(1): a late notification must say why it is late. */
 	v = json_object_get(rec, "authority_notified_at");
@@ -300,6 +381,7 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 		    store_errmsg(ag->store));
 		goto fail;
 	}
+	checkpoint_state_change(ag, i->cu->name);
 	e = reply_ok();
 	(void)json_object_set_new(e, "changes", changes);
 	(void)json_object_set_new(e, "warnings", register_warnings(rec,
@@ -342,6 +424,8 @@ h_incident_close(struct agent *ag, const struct caller *c, json_t *req)
 		if (r != 0 || (r = store_commit(ag->store)) != 0)
 			store_rollback(ag->store);
 	}
+	if (r == 0)
+		checkpoint_state_change(ag, i->cu->name);
 	inc_free(i);
 	return r == 0 ? reply_ok() : reply_err(EXIT_FAILED, "cannot close");
 }
@@ -396,8 +480,41 @@ h_incident_show(struct agent *ag, const struct caller *c, json_t *req)
 	(void)json_object_set_new(e, "measures", measures(ag, i->id));
 	(void)json_object_set_new(e, "warnings", register_warnings(i->record,
 	    i->aware, time(NULL)));
+	(void)json_object_set_new(e, "deadlines", rule_deadlines(i->cu,
+	    i->record, i->aware_at, i->opened_at, time(NULL)));
 	inc_free(i);
 	return e;
+}
+
+/* Rule deadlines of one incident that fall within the window, into list. */
+static int
+due_rules(const struct customer *cu, sqlite3_stmt *st, const json_t *rec,
+    time_t now, json_int_t hours, json_t *list)
+{
+	json_t	*dl, *d;
+	size_t	 k;
+	int	 overdue = 0;
+
+	dl = rule_deadlines(cu, rec, (const char *)sqlite3_column_text(st, 3),
+	    (const char *)sqlite3_column_text(st, 5), now);
+	json_array_foreach(dl, k, d) {
+		json_int_t left = json_integer_value(json_object_get(d,
+		    "seconds_left"));
+
+		if (strcmp(json_string_value(json_object_get(d, "state")),
+		    "open") != 0 || left > hours * 3600)
+			continue;
+		overdue |= left < 0;
+		(void)json_array_append_new(list, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:O,s:I,s:b,s:O}", "incident",
+		    sqlite3_column_text(st, 0), "customer", cu->name, "title",
+		    sqlite3_column_text(st, 2), "what", json_string_value(
+		    json_object_get(d, "name")), "due", json_object_get(d,
+		    "due"), "seconds_left", left, "overdue", left < 0,
+		    "done_when", json_object_get(d, "done_when")));
+	}
+	json_decref(dl);
+	return overdue;
 }
 
 json_t *
@@ -413,8 +530,8 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 	if (hours <= 0)
 		hours = 24;
 	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
-	    "record FROM incidents WHERE closed_at IS NULL ORDER BY aware_at",
-	    "");
+	    "record, opened_at FROM incidents WHERE closed_at IS NULL ORDER "
+	    "BY aware_at", "");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct customer *cu = config_customer(ag->cfg,
 		    (const char *)sqlite3_column_text(st, 1));
@@ -426,6 +543,7 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 		    &aware) != 0)
 			continue;
 		rec = store_col_json(st, 4);
+		overdue |= due_rules(cu, st, rec, now, hours, list);
 		d = json_object_get(rec, "authority_decision");
 		if ((rec && json_object_get(rec, "authority_notified_at") &&
 		    !json_is_null(json_object_get(rec,
@@ -438,12 +556,13 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 		fmt_time(aware + ART33_SECONDS, due);
 		overdue |= aware + ART33_SECONDS < now;
 		(void)json_array_append_new(list, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "incident",
+		    "{s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s}", "incident",
 		    sqlite3_column_text(st, 0), "customer", cu->name, "title",
 		    sqlite3_column_text(st, 2), "what", "notify the "
 		    "supervisory authority (GDPR Art. 33)", "due", due,
 		    "seconds_left", (json_int_t)(aware + ART33_SECONDS - now),
-		    "overdue", aware + ART33_SECONDS < now));
+		    "overdue", aware + ART33_SECONDS < now, "done_when",
+		    "authority_notified_at"));
 		json_decref(rec);
 	}
 	(void)sqlite3_reset(st);

@@ -8,6 +8,11 @@
  * answer line, one header line {"file": NAME, "len": N} then exactly N
  * bytes per file, and a last line {"end": true}.  The client writes the
  * files; it accepts only the names listed in checkpoint.h.
+ *
+ * `export --incident ID DIR` streams the same for one incident, other
+ * entries redacted and a signed manifest added (redact.h); it needs the
+ * auditor role for that incident's customer only, since it shows no one
+ * else's entries.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 #include "ctl.h"
 #include "journal.h"
 #include "log.h"
+#include "redact.h"
 
 #define SHOW_DEFAULT	200
 #define SHOW_MAX	100000
@@ -130,8 +136,8 @@ send_stream(int fd, const char *name, FILE *f)
 
 /* The auditor's README: what the bundle holds and how to check it. */
 static char *
-bundle_readme(const char *customer, const char *fp, int64_t size,
-    const char *head)
+bundle_readme(const char *customer, const char *incident, const char *fp,
+    int64_t size, const char *head)
 {
 	struct buf	 b;
 	char		 now[32];
@@ -148,6 +154,35 @@ bundle_readme(const char *customer, const char *fp, int64_t size,
 	    "signing key  %s\n"
 	    "made at      %s\n"
 	    "\n", customer, (long long)size, (long long)size, head, fp, now);
+	if (r == 0 && incident != NULL)
+		r = buf_printf(&b,
+	    "This bundle is for incident %s.  Its entries are in full; every\n"
+	    "other entry of the journal (other incidents, other customers) is\n"
+	    "redacted to its place and hashes:\n"
+	    "  journal.jsonl  {\"hash\":\"H\",\"prev_hash\":\"P\","
+	    "\"redacted\":true,\"seq\":N}\n"
+	    "  chain.txt      P H -\n"
+	    "The chain still links through them, so nothing can be edited,\n"
+	    "removed, reordered or added without breaking it; what a redacted\n"
+	    "entry said is neither shown nor checked.  manifest.txt, signed\n"
+	    "by the same key (manifest.sig), names the incident, the entries\n"
+	    "given in full, and the SHA-256 of journal.jsonl, chain.txt and\n"
+	    "checkpoint.txt, so that a full entry cannot be redacted after\n"
+	    "the export either.\n"
+	    "\n"
+	    "0. The manifest (prints \"Signature Verified Successfully\"), and\n"
+	    "   the files it names:\n"
+	    "   openssl pkeyutl -verify -pubin -inkey pubkey.pem -rawin \\\n"
+	    "       -in manifest.txt -sigfile manifest.sig\n"
+	    "   sed -n '4,6p' manifest.txt | awk '{ print $2 \"  \" $1 }' |"
+	    " sha256sum -c\n"
+	    "   In step 3 below, skip the hash check for lines whose third\n"
+	    "   field is \"-\" (redacted); the link check still applies, and\n"
+	    "   every other line must name the incident.  In step 5, such a\n"
+	    "   line stands for the redacted journal.jsonl line shown above,\n"
+	    "   and the seqs of the other lines are manifest.txt's entries.\n"
+	    "   scripts/verify-bundle.sh does all of it.\n"
+	    "\n", incident);
 	if (r == 0)
 		r = buf_adds(&b,
 	    "Compare the signing key's fingerprint above with the one the DPO\n"
@@ -234,6 +269,8 @@ export_bundle(struct agent *ag, const struct caller *c, json_t *req)
 {
 	const char	*cname = json_string_value(json_object_get(req,
 	    "customer"));
+	const char	*inc = json_string_value(json_object_get(req,
+	    "incident"));
 	struct customer	*cu = NULL;
 	EVP_PKEY	*k;
 	sqlite3_stmt	*st;
@@ -242,12 +279,23 @@ export_bundle(struct agent *ag, const struct caller *c, json_t *req)
 	char		 text[CHECKPOINT_TEXT_MAX] = "";
 	unsigned char	 sig[CHECKPOINT_SIG_LEN];
 	FILE		*jl = NULL, *ch = NULL;
-	json_t		*hdr, *rep = NULL;
+	json_t		*hdr, *rep = NULL, *seqs = NULL, *e;
+	char		*man = NULL;
+	char		 shj[HASH_HEX_LEN + 1], shc[HASH_HEX_LEN + 1];
+	char		 shk[HASH_HEX_LEN + 1];
+	unsigned char	 msig[CHECKPOINT_SIG_LEN];
 	size_t		 plen;
 	int64_t		 id = 0;
 	int		 r, n;
 
-	if (cname != NULL)
+	if (inc != NULL) {
+		/* Only the incident's customer's auditors: no one else's
+		 * entries leave in full. */
+		if ((cu = incident_customer(ag, inc, &e)) == NULL)
+			return e;
+		if ((e = require_role(ag, c, cu, ROLE_AUDITOR, inc)) != NULL)
+			return e;
+	} else if (cname != NULL)
 		cu = config_customer(ag->cfg, cname);
 	else if (ag->cfg->ncustomers == 1)
 		cu = &ag->cfg->customers[0];
@@ -268,7 +316,8 @@ export_bundle(struct agent *ag, const struct caller *c, json_t *req)
 	}
 	/* The agent is the only writer and serves one request at a time:
 	 * the export is exactly what the checkpoint covers. */
-	if ((r = journal_export_chain(ag->store, jl, ch)) != 0) {
+	if ((r = inc != NULL ? redact_export(ag->store, inc, jl, ch, &seqs) :
+	    journal_export_chain(ag->store, jl, ch)) != 0) {
 		rep = reply_err(EXIT_FAILED, "cannot export: %s",
 		    strerror(-r));
 		goto out;
@@ -277,11 +326,13 @@ export_bundle(struct agent *ag, const struct caller *c, json_t *req)
 		rep = reply_err(EXIT_FAILED, "cannot encode the public key");
 		goto out;
 	}
-	readme = bundle_readme(cu->name, fp, ag->store->jseq,
+	readme = bundle_readme(cu->name, inc, fp, ag->store->jseq,
 	    ag->store->jhead);
-	hdr = json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:s}", "ok", 1, "stream",
-	    1, "bundle", 1, "customer", cu->name, "fingerprint", fp,
-	    "entries", (json_int_t)ag->store->jseq, "head", ag->store->jhead);
+	hdr = json_pack("{s:b,s:b,s:b,s:s,s:s,s:I,s:s,s:s*,s:I}", "ok", 1,
+	    "stream", 1, "bundle", 1, "customer", cu->name, "fingerprint", fp,
+	    "entries", (json_int_t)ag->store->jseq, "head", ag->store->jhead,
+	    "incident", inc, "full_entries", (json_int_t)json_array_size(
+	    seqs));
 	r = ctl_send(c->fd, hdr);
 	json_decref(hdr);
 	if (r == 0)
@@ -325,6 +376,21 @@ export_bundle(struct agent *ag, const struct caller *c, json_t *req)
 		r = send_stream(c->fd, "journal.jsonl", jl);
 	if (r == 0)
 		r = send_stream(c->fd, "chain.txt", ch);
+	if (r == 0 && inc != NULL) {
+		/* The manifest pins the files and which entries are full. */
+		sha256_hex(text, strlen(text), shk);
+		if ((r = redact_file_sha(jl, shj)) == 0 &&
+		    (r = redact_file_sha(ch, shc)) == 0 &&
+		    ((man = redact_manifest(cu->name, inc, seqs, shj, shc,
+		    shk)) == NULL || checkpoint_sign(k, man, strlen(man),
+		    msig) != 0))
+			r = -EIO;
+		if (r == 0)
+			r = send_file(c->fd, "manifest.txt", man, strlen(man));
+		if (r == 0)
+			r = send_file(c->fd, "manifest.sig", msig,
+			    sizeof(msig));
+	}
 	if (r == 0) {
 		hdr = json_pack("{s:b}", "end", 1);
 		r = ctl_send(c->fd, hdr);
@@ -340,6 +406,8 @@ out:
 		(void)fclose(ch);
 	free(pem);
 	free(readme);
+	free(man);
+	json_decref(seqs);
 	return rep;
 }
 
@@ -351,6 +419,9 @@ h_journal_export(struct agent *ag, const struct caller *c, json_t *req)
 	size_t	 i;
 	int	 r;
 
+	if (json_is_true(json_object_get(req, "bundle")) &&
+	    json_object_get(req, "incident") != NULL)
+		return export_bundle(ag, c, req);	/* checks its role */
 	for (i = 0; i < ag->cfg->ncustomers; i++)
 		if ((e = require_role(ag, c, &ag->cfg->customers[i],
 		    ROLE_AUDITOR, NULL)) != NULL)

@@ -4,7 +4,8 @@
  *
  * The record is a flat JSON object of known fields (register_fields[]);
  * each field has a type that update validates (times are stored as UTC
- * RFC 3339).  Every update is one journal entry listing each changed
+ * RFC 3339; when given with an offset or zone, that text is kept too, in
+ * record.given.<field>, see tz.h).  Every update is one journal entry listing each changed
  * field as old -> new, so the register's history is as tamper-evident as
  * the actions.  Corrective measures are not typed in: `show` derives them
  * from the incident's actions.

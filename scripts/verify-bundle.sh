@@ -21,6 +21,14 @@
 #  6. the earlier checkpoints in checkpoints/ are signed by the same key,
 #     chain by "prev", and each head is the hash of the entry it names;
 #     checkpoint.txt is the newest of them.
+#
+# An incident bundle (`cordon journal export --incident ID DIR`) also has
+# manifest.txt, signed by the same key (manifest.sig): the incident, the
+# seqs of the entries given in full, and the SHA-256 of journal.jsonl,
+# chain.txt and checkpoint.txt.  Its other entries are redacted to
+# "prev hash -" in chain.txt (and {"hash","prev_hash","redacted","seq"} in
+# journal.jsonl): their links are followed, their content is not shown,
+# so not hashed.  Without a manifest, a redacted entry fails the bundle.
 set -u
 
 ZERO=0000000000000000000000000000000000000000000000000000000000000000
@@ -72,9 +80,35 @@ cordon-journal/?*) ;;
 esac
 case $size in ''|*[!0-9]*) fail "checkpoint.txt: bad size" ;; esac
 
+# 2b. An incident bundle's manifest: signed, same customer, files as named.
+inc=
+entries=
+if [ -e manifest.txt ]; then
+	[ -f manifest.sig ] || fail "manifest.sig is missing"
+	verify_sig manifest.txt manifest.sig ||
+	    fail "manifest.sig is not a signature of manifest.txt by pubkey.pem"
+	[ "$(wc -l < manifest.txt)" -eq 6 ] || fail "manifest.txt: not 6 lines"
+	[ "$(sed -n 1p manifest.txt)" = "cordon-bundle/${origin#cordon-journal/}" ] ||
+	    fail "manifest.txt: another customer than checkpoint.txt"
+	inc=$(sed -n 2p manifest.txt)
+	inc=${inc#incident }
+	case $inc in ''|*[!A-Za-z0-9._-]*) fail "manifest.txt: bad incident" ;; esac
+	entries=$(sed -n 3p manifest.txt)
+	entries=${entries#entries }
+	[ "$(sed -n '4,6p' manifest.txt | cut -d' ' -f1 | tr '\n' ' ')" = \
+	    "journal.jsonl chain.txt checkpoint.txt " ] ||
+	    fail "manifest.txt: unexpected file names"
+	sed -n '4,6p' manifest.txt | awk '{ print $2 "  " $1 }' |
+	    sha256sum -c --status 2>/dev/null ||
+	    fail "journal.jsonl, chain.txt or checkpoint.txt is not as exported" \
+	    "(SHA-256 differs from manifest.txt)"
+	echo "incident bundle: $inc (other entries redacted to their hashes)"
+fi
+
 # 3. The hash chain.
 prev=$ZERO
 n=0
+full=
 while IFS= read -r l; do
 	n=$((n + 1))
 	p=${l%% *}
@@ -83,15 +117,42 @@ while IFS= read -r l; do
 	c=${r#* }
 	[ "$p" = "$prev" ] ||
 	    fail "chain.txt entry $n: prev_hash is not the previous hash"
+	if [ "$c" = "-" ]; then
+		# Redacted: only in an incident bundle; the link is checked.
+		[ -n "$inc" ] || fail "chain.txt entry $n: redacted, and no manifest"
+		case $h in *[!0-9a-f]*) fail "chain.txt entry $n: bad hash" ;; esac
+		[ ${#h} -eq 64 ] || fail "chain.txt entry $n: bad hash"
+		prev=$h
+		continue
+	fi
+	if [ -n "$inc" ]; then
+		case $c in
+		*",\"incident\":\"$inc\",\"payload\":"*) ;;
+		*) fail "chain.txt entry $n: in full, but not of $inc" ;;
+		esac
+		full="${full:+$full,}$n"
+	fi
 	x=$(printf '%s%s' "$p" "$c" | sha)
 	[ "$x" = "$h" ] || fail "chain.txt entry $n: hash mismatch (altered)"
 	prev=$h
 done < chain.txt
+if [ -n "$inc" ] && [ "${full:-none}" != "$entries" ]; then
+	fail "the entries in full are not the ones manifest.txt names"
+fi
 
 # 4. journal.jsonl matches chain.txt line for line.
 awk -v J=journal.jsonl '
 {
 	p = substr($0, 1, 64); h = substr($0, 66, 64); c = substr($0, 131)
+	if (c == "-") {
+		e = "{\"hash\":\"" h "\",\"prev_hash\":\"" p \
+		    "\",\"redacted\":true,\"seq\":" NR "}"
+		if ((getline l < J) <= 0 || l != e) {
+			print "journal.jsonl line " NR " differs from chain.txt"
+			bad = 1; exit 1
+		}
+		next
+	}
 	i = index(c, ",\"incident\":")
 	if (!match(c, /,"seq":[0-9]+,"ts":"[^"]*"}$/) || i == 0) {
 		print "chain.txt entry " NR ": not a journal entry"

@@ -6,6 +6,10 @@
  * were edited, reordered, truncated (newest entries removed) or re-signed
  * with another key (the last by the key fingerprint).  Also: periodic
  * checkpoints chain, and a loose key file stops the agent from starting.
+ * Per-incident bundles (`journal export --incident ID DIR`, other entries
+ * redacted to their hashes, a signed manifest) verify the same way and
+ * fail the same tampering, plus redacting a full entry; every register
+ * state change is checkpointed at once.
  */
 #include <dirent.h>
 #include <pwd.h>
@@ -564,6 +568,220 @@ test_loose_key_refused(void **state)
 	assert_string_equal(fp, fp2);
 }
 
+/* Index of a full (not redacted) line at or after n / 2, else before. */
+static size_t
+full_line(char **cl, size_t n)
+{
+	size_t	i, l;
+
+	for (i = n / 2; i < n; i++)
+		if ((l = strlen(cl[i])) > 2 && strcmp(cl[i] + l - 2, " -"))
+			return i;
+	for (i = n / 2; i-- > 0;)
+		if ((l = strlen(cl[i])) > 2 && strcmp(cl[i] + l - 2, " -"))
+			return i;
+	fail_msg("no full entry in the bundle");
+	return 0;
+}
+
+static size_t
+edit_full(char **jl, char **cl, size_t n)
+{
+	size_t	i = full_line(cl, n);
+
+	alter_payload(jl[i]);
+	alter_payload(cl[i]);
+	return n;
+}
+
+/* Turns one of the incident's entries into the redacted form. */
+static size_t
+redact_full(char **jl, char **cl, size_t n)
+{
+	static char	jbuf[512], cbuf[512];
+	size_t		i = full_line(cl, n);
+
+	(void)snprintf(jbuf, sizeof(jbuf), "{\"hash\":\"%.64s\","
+	    "\"prev_hash\":\"%.64s\",\"redacted\":true,\"seq\":%zu}",
+	    cl[i] + 65, cl[i], i + 1);
+	(void)snprintf(cbuf, sizeof(cbuf), "%.129s -", cl[i]);
+	jl[i] = jbuf;
+	cl[i] = cbuf;
+	return n;
+}
+
+/* Writes an openssl-signed manifest.sig with the bundle's current key. */
+static void
+resign_manifest(struct it_env *e, const char *dir)
+{
+	char	key[IT_PATH_MAX], t[IT_PATH_MAX], s[IT_PATH_MAX];
+
+	(void)it_tpath(e, "other.key", key);
+	openssl_sign(e, key, sub(dir, "manifest.txt", t),
+	    sub(dir, "manifest.sig", s));
+}
+
+static void
+test_incident_bundle(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], other[32], fp[FP_LEN + 1], aud[IT_PATH_MAX];
+	char		 b[IT_PATH_MAX], bad[IT_PATH_MAX], want[IT_PATH_MAX];
+	char		 t[IT_PATH_MAX];
+	static const struct {
+		const char	*name;
+		size_t		(*fn)(char **, char **, size_t);
+	} tampers[] = {
+		{ "i-edited", edit_full },
+		{ "i-reordered", swap_two },
+		{ "i-truncated", drop_newest },
+		{ "i-redacted", redact_full },
+	};
+	size_t		 i;
+
+	logged_fp(e, fp);
+	journal_some(e, inc);
+	/* Another incident's entries between and after this one's. */
+	assert_int_equal(it_incident_open(e, other), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", other,
+	    "--set", "description=secret other matter", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "risk=risk", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", other,
+	    "--set", "risk=high", NULL), 0);
+	(void)sub(aud_dir(e, aud), "ib", b);
+
+	/* No role for the incident's customer: refused, nothing left. */
+	(void)it_tpath(e, "open", bad);
+	assert_int_equal(mkdir(bad, 0777), 0);
+	assert_int_equal(chmod(bad, 01777), 0);
+	(void)sub(bad, "ib", want);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "journal", "export",
+	    "--incident", inc, want, NULL), 3);
+	assert_int_equal(access(want, F_OK), -1);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export",
+	    "--incident", "INC-1999-0001", want, NULL), 2);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export",
+	    "--incident", inc, b, NULL), 0);
+	assert_true(it_out_has(e, "entries in full, the others redacted"));
+	(void)snprintf(want, sizeof(want), "signed by key %s", fp);
+	assert_true(it_out_has(e, want));
+
+	/* What the other incident said is not in it; its hashes are. */
+	assert_int_equal(it_file_has(sub(b, "journal.jsonl", t), other), 0);
+	assert_int_equal(it_file_has(t, "secret other matter"), 0);
+	assert_int_equal(it_file_has(t, "\"redacted\":true"), 1);
+	assert_int_equal(it_file_has(t, inc), 1);
+	assert_int_equal(it_file_has(sub(b, "chain.txt", t), other), 0);
+	assert_int_equal(it_file_has(sub(b, "manifest.txt", t),
+	    "cordon-bundle/acme\nincident "), 1);
+	assert_int_equal(it_file_has(sub(b, "README.txt", t),
+	    "-in manifest.txt -sigfile manifest.sig"), 1);
+
+	if (script_verify(e, b, fp) != 0)
+		fail_msg("verify-bundle.sh: %s%s", e->out, e->err);
+	(void)snprintf(want, sizeof(want), "incident bundle: %s", inc);
+	assert_true(it_out_has(e, want));
+	assert_int_equal(script_verify(e, b, NULL), 0);
+	if (cordon_verify(e, b, fp) != 0)
+		fail_msg("cordon journal verify: %s%s", e->out, e->err);
+	(void)snprintf(want, sizeof(want), "incident %s (other entries "
+	    "redacted)", inc);
+	assert_true(it_out_has(e, want));
+
+	for (i = 0; i < ARRAY_SIZE(tampers); i++) {
+		(void)it_tpath(e, tampers[i].name, bad);
+		copy_bundle(b, bad);
+		rewrite(bad, tampers[i].fn);
+		assert_both_fail(e, bad, NULL, tampers[i].name);
+		assert_both_fail(e, bad, fp, tampers[i].name);
+	}
+	/* Without its manifest, redacted entries fail the bundle. */
+	(void)it_tpath(e, "i-no-manifest", bad);
+	copy_bundle(b, bad);
+	assert_int_equal(unlink(sub(bad, "manifest.txt", t)), 0);
+	assert_int_equal(unlink(sub(bad, "manifest.sig", t)), 0);
+	assert_both_fail(e, bad, fp, "manifest removed");
+	/* Re-signed, manifest too: verifies only under another key. */
+	(void)it_tpath(e, "i-resigned", bad);
+	copy_bundle(b, bad);
+	resign(e, bad);
+	assert_both_fail(e, bad, NULL, "re-signed, old manifest.sig");
+	resign_manifest(e, bad);
+	assert_int_equal(script_verify(e, bad, NULL), 0);
+	(void)snprintf(want, sizeof(want), "key fingerprint: %s", fp);
+	assert_false(it_out_has(e, want));
+	assert_int_equal(cordon_verify(e, bad, NULL), 0);
+	assert_both_fail(e, bad, fp, "re-signed with another key");
+	/* Redacting a full entry and re-signing: still the key. */
+	(void)it_tpath(e, "i-redacted-resigned", bad);
+	copy_bundle(b, bad);
+	rewrite(bad, redact_full);
+	resign(e, bad);
+	resign_manifest(e, bad);
+	assert_both_fail(e, bad, fp, "redacted and re-signed");
+	/* The untouched bundle still verifies. */
+	assert_int_equal(script_verify(e, b, fp), 0);
+	assert_int_equal(cordon_verify(e, b, fp), 0);
+}
+
+/* Every register state change is signed at once: a stored checkpoint
+ * ends exactly at each incident_* entry. */
+static void
+test_state_change_checkpoints(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], aud[IT_PATH_MAX], b[IT_PATH_MAX];
+	char		 c[IT_PATH_MAX], p[IT_PATH_MAX], *txt, line[32];
+	json_t		*j, *ent;
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 i, len, l;
+	int		 sizes[LINES_MAX] = { 0 }, sz, nchanges = 0;
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "risk=high", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "authority_notified_at=now", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", inc,
+	    NULL), 0);
+	(void)sub(aud_dir(e, aud), "bundle", b);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    b, NULL), 0);
+	assert_non_null(d = opendir(sub(b, "checkpoints", c)));
+	while ((de = readdir(d)) != NULL) {
+		if ((l = strlen(de->d_name)) < 5 ||
+		    strcmp(de->d_name + l - 4, ".txt") != 0)
+			continue;
+		assert_int_equal(it_read_file(sub(c, de->d_name, p), &txt,
+		    &len), 0);
+		assert_int_equal(sscanf(txt, "%*[^\n]\n%d", &sz), 1);
+		assert_true(sz >= 0 && sz < LINES_MAX);
+		sizes[sz] = 1;
+		free(txt);
+	}
+	(void)closedir(d);
+	assert_non_null(j = it_journal(e));
+	json_array_foreach(j, i, ent) {
+		const char *ev = json_string_value(json_object_get(ent,
+		    "event"));
+		json_int_t seq = json_integer_value(json_object_get(ent,
+		    "seq"));
+
+		if (strncmp(ev, "incident_", 9) != 0)
+			continue;
+		nchanges++;
+		(void)snprintf(line, sizeof(line), "%lld", (long long)seq);
+		if (seq >= LINES_MAX || !sizes[seq])
+			fail_msg("no checkpoint right after %s (seq %s)", ev,
+			    line);
+	}
+	json_decref(j);
+	assert_int_equal(nchanges, 4);
+	assert_int_equal(script_verify(e, b, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -574,6 +792,10 @@ main(void)
 		    test_periodic_checkpoints_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loose_key_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incident_bundle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_state_change_checkpoints, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("it_bundle", tests, group_setup,

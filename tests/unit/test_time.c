@@ -1,6 +1,6 @@
 /*
- * test_pending_time: parse_time() must refuse dates that do not exist --
- * fails until fixed.
+ * test_time: parse_time() must refuse dates that do not exist (fixed in
+ * agent/util.c; offsets and zones are tested in test_tz).
  *
  * agent/util.c parse_time(): glibc strptime() accepts any day 1..31 in
  * any month, and timegm() then normalises, so "2026-02-30T00:00:00Z"
