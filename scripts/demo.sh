@@ -332,7 +332,9 @@ as $OP incident update "$INC" --set type=confidentiality \
     --set risk_rationale="customer contact data, no special categories" \
     --set contained_at="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     --set authority_decision=notify \
-    --set authority_reasoning="risk to customers' rights cannot be ruled out"
+    --set authority_reasoning="risk to customers' rights cannot be ruled out" \
+    --set aware_at="$(TZ=Europe/Berlin date -d '-30 minutes' +%Y-%m-%dT%H:%M)[Europe/Berlin]" \
+    --set aware_basis="the phished user reported it; logs confirmed the logins"
 as $OP incident show "$INC"
 as $OP incident due --hours 96 || true
 
@@ -345,8 +347,7 @@ mkdir -p "$OUT"
     -o "$OUT/report.md"
 "$CORDON" --socket "$W/sock" incident report "$INC" --format html \
     -o "$OUT/report.html"
-"$CORDON" --socket "$W/sock" journal export --bundle "$OUT/audit" \
-    --customer acme
+"$CORDON" --socket "$W/sock" journal export --incident "$INC" "$OUT/audit"
 
 step "verify without the agent: cordon, then standard tools only"
 "$CORDON" journal verify "$OUT/journal.export"
