@@ -14,7 +14,8 @@ openssl iproute2
 python3 nftables netcat-openbsd curl
 iputils-ping conntrack
 btrfs-progs restic rsync
-pssh ansible"
+pssh ansible
+rsyslog chromium"
 
 missing=""
 for p in $PKGS; do
