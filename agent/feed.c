@@ -11,7 +11,9 @@
  * others go on meanwhile.
  * Checkpoints go after the entries they cover, as they are made.
  * Each tick sends at most FEED_TICK_MAX records per feed and kind, so
- * a feed that is far behind does not hold up the agent's requests.
+ * a feed that is far behind does not hold up the agent's requests; a
+ * batch that is not full waits up to FEED_LINGER_S for more, so a long
+ * run does not become one POST per entry.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 
 #define FEED_TICK_MAX		1000	/* records per feed, kind, tick */
 #define FEED_BACKOFF_MAX	60	/* default retry_max, seconds */
+#define FEED_LINGER_S		1.0	/* a part batch waits this long */
 
 struct feed {
 	const struct feed_sink	*sink;
@@ -37,6 +40,7 @@ struct feed {
 	int64_t			 seq;			/* last entry fed */
 	int64_t			 cp;			/* last checkpoint */
 	double			 retry_at;
+	double			 sent_at;	/* last tried */
 	double			 backoff;
 	double			 retry_max;
 };
@@ -282,8 +286,10 @@ read_checkpoints(struct agent *ag, int64_t id, size_t max,
 		}
 		(void)EVP_EncodeBlock((unsigned char *)b64,
 		    sqlite3_column_blob(st, 6), CHECKPOINT_SIG_LEN);
+		/* Only a configured customer's key: never make one here. */
 		fp = NULL;
-		(void)checkpoint_key_of(ag, cu, &fp);
+		if (config_customer(ag->cfg, cu) != NULL)
+			(void)checkpoint_key_of(ag, cu, &fp);
 		rec->kind = FEED_CHECKPOINT;
 		rec->id = sqlite3_column_int64(st, 0);
 		at = (const char *)sqlite3_column_text(st, 5);
@@ -384,6 +390,10 @@ feed_tick(struct agent *ag)
 		f = &feeds[i];
 		if (now < f->retry_at)
 			continue;
+		if (now - f->sent_at < FEED_LINGER_S &&
+		    ag->store->jseq - f->seq < (int64_t)f->sink->batch(f->opts))
+			continue;
+		f->sent_at = now;
 		r = feed_pump(ag, f, FEED_ENTRY);
 		if (r == 0 && f->sink->checkpoints)
 			r = feed_pump(ag, f, FEED_CHECKPOINT);

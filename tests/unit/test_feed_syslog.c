@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "../../agent/config.h"
 #include "../../agent/feed.h"
 #include "../../agent/util.h"
 
@@ -202,6 +204,38 @@ test_feed_conf_check(void **state)
 	    "'format'");
 }
 
+/* A bad feed in a config file: "file:line: feed: why" of its group. */
+static void
+test_feed_config_file_line(void **state)
+{
+	static const char conf[] =
+	    "agent: {\n"
+	    "\tsocket = \"/tmp/cordon-test.sock\";\n"
+	    "\tstore = \"/tmp/cordon-test.db\";\n"
+	    "\tfeeds = (\n"
+	    "\t\t{ type = \"syslog\"; port = 514; },\n"
+	    "\t\t{ type = \"syslog\";\n"
+	    "\t\t  prot = 514; }\n"
+	    "\t);\n"
+	    "};\n";
+	struct config	*c = NULL;
+	char		 path[] = "/tmp/test_feed_XXXXXX", err[CONFIG_ERR_MAX];
+	char		 want[128];
+	int		 fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(write(fd, conf, sizeof(conf) - 1),
+	    (ssize_t)sizeof(conf) - 1);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), -EINVAL);
+	assert_null(c);
+	(void)snprintf(want, sizeof(want), "%s:6: feed: unknown setting "
+	    "'prot'", path);
+	assert_string_equal(err, want);
+	assert_int_equal(unlink(path), 0);
+}
+
 int
 main(void)
 {
@@ -210,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_feed_syslog_entry),
 		cmocka_unit_test(test_feed_syslog_checkpoint_cef),
 		cmocka_unit_test(test_feed_conf_check),
+		cmocka_unit_test(test_feed_config_file_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
