@@ -129,6 +129,20 @@ pos_save(struct agent *ag, const char *prefix, const char *key, int64_t v)
 		    __func__, key, store_errmsg(ag->store));
 }
 
+static int64_t
+last_checkpoint(struct agent *ag)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+
+	st = store_q(ag->store, "SELECT COALESCE(MAX(id), 0) FROM checkpoints",
+	    "");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	return v;
+}
+
 static void
 feeds_free(void)
 {
@@ -178,6 +192,10 @@ feed_add(struct agent *ag, json_t *opts)
 		log_warnx("%s: the journal ends at entry %lld but feed '%s' "
 		    "already had %lld: was it truncated?", __func__,
 		    (long long)ag->store->jseq, key, (long long)f->seq);
+	if (s->checkpoints && f->cp > last_checkpoint(ag))
+		log_warnx("%s: the checkpoints end before number %lld, which "
+		    "feed '%s' already had: were they truncated?", __func__,
+		    (long long)f->cp, key);
 }
 
 /* (Re)builds the feed list when the config changed (start, reload). */

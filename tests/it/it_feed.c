@@ -804,6 +804,7 @@ test_feed_checkpoints_shipped_show_truncation(void **state)
 	/* The feed notices it had more than the journal now holds. */
 	assert_int_equal(it_wait_file_has(e->log, "was it truncated?", 10.0),
 	    0);
+	assert_int_equal(it_file_has(e->log, "were they truncated?"), 1);
 
 	/* On its own, the truncated bundle is consistent... */
 	xsnp(b, sizeof(b), "%s/b2", out);
