@@ -96,10 +96,12 @@ int	exec_round(struct agent *);	/* one batch; 1 if more may remain */
 int	exec_check(struct agent *, struct act **, size_t);
 
 /*
- * The journal feed (agent.feed_file): appends entries past the last one
- * fed, between requests; a no-op without a feed or inside a transaction.
+ * The feeds (agent.feed_file, agent.feeds; agent/feed.h): sends entries
+ * and checkpoints past the last ones fed, between requests; a no-op
+ * without feeds or inside a transaction.  feed_shutdown() closes them.
  */
 void	feed_tick(struct agent *);
+void	feed_shutdown(void);
 
 int	agent_main(int argc, char **argv);
 

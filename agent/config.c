@@ -12,6 +12,7 @@
 #include "config.h"
 #include "driver.h"
 #include "seal.h"
+#include "feed.h"
 #include "util.h"
 
 struct perr {
@@ -151,6 +152,44 @@ setting_json(const config_setting_t *s)
 	default:
 		return NULL;
 	}
+}
+
+/* agent.feeds: a list of groups, each checked by its sink (feed.h). */
+static int
+get_feeds(struct perr *pe, const config_setting_t *a, struct config *c)
+{
+	const config_setting_t	*l = config_setting_get_member(a, "feeds");
+	char			 why[FEED_ERR_MAX];
+	json_t			*o;
+	int			 i, j;
+
+	if (l == NULL)
+		return 0;
+	if (!config_setting_is_list(l))
+		return fail(pe, l, "'feeds' must be a list of groups");
+	c->feeds = json_array();
+	for (i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *f = config_setting_get_elem(l,
+		    (unsigned int)i);
+
+		if (!config_setting_is_group(f))
+			return fail(pe, f, "a feed must be a group");
+		o = json_object();
+		(void)json_array_append_new(c->feeds, o);
+		for (j = 0; j < config_setting_length(f); j++) {
+			const config_setting_t *m = config_setting_get_elem(f,
+			    (unsigned int)j);
+			json_t *v = setting_json(m);
+
+			if (v == NULL)
+				return fail(pe, m, "feed: '%s' must be a "
+				    "scalar or a list", config_setting_name(m));
+			(void)json_object_set_new(o, config_setting_name(m), v);
+		}
+		if (feed_conf_check(o, why, sizeof(why)) != 0)
+			return fail(pe, f, "feed: %s", why);
+	}
+	return 0;
 }
 
 static int
@@ -448,7 +487,7 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	    &c->checkpoint_every)) != 0 ||
 	    (r = get_int(&pe, a, "checkpoint_minutes", 10, 1, 10080,
 	    &c->checkpoint_minutes)) != 0 ||
-	    (r = get_feed(&pe, a, c)) != 0)
+	    (r = get_feed(&pe, a, c)) != 0 || (r = get_feeds(&pe, a, c)) != 0)
 		goto out;
 	if (c->keys_dir == NULL) {
 		const char *sl = strrchr(c->store_path, '/');
@@ -533,6 +572,7 @@ config_free(struct config *c)
 	free(c->secrets_dir);
 	free(c->keys_dir);
 	free(c->feed_file);
+	json_decref(c->feeds);
 	free(c);
 }
 

@@ -91,6 +91,7 @@ struct config {
 	int64_t		 checkpoint_minutes;	/* minutes between them */
 	char		*feed_file;	/* journal feed, appended; NULL off */
 	enum feed_format feed_format;
+	json_t		*feeds;		/* agent.feeds: objects, checked; or NULL */
 	struct customer	*customers;
 	size_t		 ncustomers;
 };

@@ -411,6 +411,7 @@ out:
 	if (ag.lfd > 0)
 		(void)close(ag.lfd);
 	checkpoint_shutdown();
+	feed_shutdown();
 	store_close(ag.store);
 	config_free(ag.cfg);
 	free(ag.config_path);

@@ -15,7 +15,7 @@ python3 nftables netcat-openbsd curl
 iputils-ping conntrack
 btrfs-progs restic rsync
 pssh ansible
-crowdsec"
+crowdsec rsyslog chromium"
 
 missing=""
 for p in $PKGS; do

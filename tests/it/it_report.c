@@ -1,15 +1,24 @@
 /*
  * it_report: the authority report (md, html, json), the register export
  * (CSV read back with an RFC 4180 reader of our own) and the journal feed
- * file, through the real agent and a real slapd.
+ * file, through the real agent and a real slapd; the HTML report also in
+ * a real headless Debian chromium (a screenshot is kept in
+ * build/artifacts/report.png, or $CORDON_ARTIFACTS/report.png).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,6 +29,10 @@
 #define NF_MAX		128
 #define LOCKED		"alice"		/* the account the test locks */
 #define EVIL_TITLE	"<script>alert(1)</script> & \"quotes\""
+#define CHROME_PORT	38979	/* what an injected fetch would reach */
+#define CHROME_TIMEOUT_S 120
+#define SHOT_W		1280
+#define SHOT_H		2000
 #define CSV_TITLE	"Müller, \"Zoë\"\nsecond line"
 
 static int
@@ -393,6 +406,265 @@ test_feed_cef(void **state)
 	    "back\\\\\\\\slash"), 1);
 }
 
+/*
+ * Runs chromium headless on url with extra flags, stdout into out: in its
+ * own process group, HOME and profile under home, no network but
+ * loopback (a dead proxy, no background services).  The whole group is
+ * killed on timeout, and after exit in case a helper lingers; fails the
+ * test if any of it is still there after that.  Connections to the
+ * listener lfd are counted into *ret_fetched and closed at once (the page
+ * then loads without them).  Returns the exit code.
+ */
+static int
+chromium(const char *home, const char *flag, const char *url,
+    const char *out, int lfd, int *ret_fetched)
+{
+	char	prof[IT_PATH_MAX], log[IT_PATH_MAX];
+	pid_t	pid, w;
+	double	end;
+	int	st = -1, fd, i;
+
+	(void)snprintf(prof, sizeof(prof), "--user-data-dir=%s/profile", home);
+	(void)snprintf(log, sizeof(log), "%s/chromium.log", home);
+	if ((pid = fork()) < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		const char *argv[] = { "chromium", "--headless",
+		    "--no-sandbox", "--disable-gpu", prof, "--no-first-run",
+		    "--no-default-browser-check", "--disable-extensions",
+		    "--disable-background-networking", "--disable-sync",
+		    "--disable-component-update", "--disable-default-apps",
+		    "--disable-domain-reliability", "--no-pings",
+		    "--proxy-server=127.0.0.1:9", "--hide-scrollbars",
+		    "--window-size=1280,2000", flag, url, NULL };
+
+		(void)setpgid(0, 0);
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+		    dup2(fd, 1) < 0)
+			_exit(126);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(126);
+		if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0)
+			_exit(126);
+		if (setenv("HOME", home, 1) != 0 ||
+		    setenv("XDG_CONFIG_HOME", home, 1) != 0 ||
+		    setenv("XDG_CACHE_HOME", home, 1) != 0)
+			_exit(126);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	(void)setpgid(pid, pid);
+	end = (double)time(NULL) + CHROME_TIMEOUT_S;
+	*ret_fetched = 0;
+	while ((w = waitpid(pid, &st, WNOHANG)) == 0 &&
+	    (double)time(NULL) < end) {
+		while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+			(*ret_fetched)++;
+			(void)close(fd);
+		}
+		(void)usleep(50 * 1000);
+	}
+	if (w == 0) {
+		(void)fprintf(stderr, "chromium: killed after %d s\n",
+		    CHROME_TIMEOUT_S);
+		(void)kill(-pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		st = -1;
+	}
+	/* Its helpers share the group: none may outlive the test. */
+	(void)kill(-pid, SIGKILL);
+	for (i = 0; i < 100 && kill(-pid, 0) == 0; i++)
+		(void)usleep(100 * 1000);
+	if (kill(-pid, 0) == 0)
+		fail_msg("chromium's process group %d is still there",
+		    (int)pid);
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A loopback listener an escaped fetch would hit. */
+static int
+listener(void)
+{
+	struct sockaddr_in	sin;
+	int			fd, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(CHROME_PORT);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+/* html with the CSP meta kept or removed and a script + fetch added. */
+static void
+write_hostile(const char *html, const char *path, int keep_csp)
+{
+	static const char inject[] = "<script>document.title='PWNED'"
+	    "</script><img src=\"http://127.0.0.1:38979/x.png\">";
+	const char	*csp = strstr(html, "<meta http-equiv="
+	    "\"Content-Security-Policy\""), *csp_end, *body;
+	FILE		*f;
+
+	assert_non_null(csp);
+	assert_non_null(csp_end = strchr(csp, '>'));
+	assert_non_null(body = strstr(html, "</body>"));
+	assert_non_null(f = fopen(path, "w"));
+	if (keep_csp)
+		assert_int_equal(fwrite(html, 1, (size_t)(body - html), f),
+		    (size_t)(body - html));
+	else {
+		assert_int_equal(fwrite(html, 1, (size_t)(csp - html), f),
+		    (size_t)(csp - html));
+		assert_int_equal(fwrite(csp_end + 1, 1, (size_t)(body -
+		    csp_end - 1), f), (size_t)(body - csp_end - 1));
+	}
+	assert_int_equal(fputs(inject, f) >= 0, 1);
+	assert_int_equal(fputs(body, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A PNG checked by python3's zlib: signature, CRCs, size, content. */
+static const char png_check[] =
+	"import struct, sys, zlib\n"
+	"d = open(sys.argv[1], 'rb').read()\n"
+	"assert d[:8] == b'\\x89PNG\\r\\n\\x1a\\n', 'not a PNG'\n"
+	"i, idat, hdr = 8, b'', None\n"
+	"while i < len(d):\n"
+	"    n, t = struct.unpack('>I4s', d[i:i + 8])\n"
+	"    c = d[i + 8:i + 8 + n]\n"
+	"    crc = struct.unpack('>I', d[i + 8 + n:i + 12 + n])[0]\n"
+	"    assert zlib.crc32(t + c) & 0xffffffff == crc, 'bad CRC'\n"
+	"    if t == b'IHDR': hdr = struct.unpack('>IIBBBBB', c)\n"
+	"    if t == b'IDAT': idat += c\n"
+	"    i += 12 + n\n"
+	"    if t == b'IEND': break\n"
+	"w, h, depth, ctype = hdr[:4]\n"
+	"assert (w, h) == (int(sys.argv[2]), int(sys.argv[3])), (w, h)\n"
+	"assert depth == 8 and ctype in (2, 6), (depth, ctype)\n"
+	"raw = zlib.decompress(idat)\n"
+	"assert len(raw) == h * (1 + w * (3 if ctype == 2 else 4))\n"
+	"# A blank page filters to (almost) all zeros; text does not.\n"
+	"nz = len(raw) - raw.count(0)\n"
+	"assert nz > len(raw) // 1000 and len(set(raw)) > 32, (nz, len(raw))\n"
+	"print('png ok', w, h, nz)\n";
+
+static void
+test_report_html_in_chromium(void **state)
+{
+	struct it_env	*e = *state;
+	char		 id[32], out[IT_PATH_MAX], html[IT_PATH_MAX];
+	char		 home[IT_PATH_MAX], url[IT_PATH_MAX + 8];
+	char		 dom[IT_PATH_MAX], png[IT_PATH_MAX];
+	char		 shot[IT_PATH_MAX + 32];
+	char		 art[IT_PATH_MAX], w[8], h[8], *text, *d;
+	int		 n;
+	const char	*ad = getenv("CORDON_ARTIFACTS");
+	const char	*py[] = { "python3", "-c", png_check, png, w, h, NULL };
+	static const char *const heads[] = {
+		"(a) Nature of the personal data breach",
+		"(b) Data protection officer", "(c) Likely consequences",
+		"(d) Measures taken or proposed",
+	};
+	size_t		 len, i;
+	int		 lfd, fetched;
+
+	open_titled(e, EVIL_TITLE, id);
+	fill(e, id);
+	lock(e, id, LOCKED);
+	(void)it_tpath(e, "out", out);
+	assert_int_equal(mkdir(out, 0777), 0);
+	assert_int_equal(chmod(out, 0777), 0);
+	(void)it_tpath(e, "out/report.html", html);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "report", id,
+	    "--format", "html", "-o", html, NULL), 0);
+	(void)it_tpath(e, "chromium", home);
+	assert_int_equal(mkdir(home, 0700), 0);
+	lfd = listener();
+
+	/* The DOM chromium built: every Art. 33(3) section, the data. */
+	(void)snprintf(url, sizeof(url), "file://%s", html);
+	(void)it_tpath(e, "dom.html", dom);
+	assert_int_equal(chromium(home, "--dump-dom", url, dom, lfd,
+	    &fetched), 0);
+	assert_int_equal(fetched, 0);
+	assert_int_equal(it_read_file(dom, &text, &len), 0);
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		if (strstr(text, heads[i]) == NULL)
+			fail_msg("DOM lacks '%s'", heads[i]);
+	assert_non_null(strstr(text, "<title>Personal data breach "
+	    "notification INC-"));
+	assert_non_null(strstr(text, "1200"));
+	assert_non_null(strstr(text, "Dana Privacy"));
+	assert_non_null(strstr(text, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	/* Self-contained, scripts off by policy. */
+	assert_non_null(strstr(text, "content=\"default-src 'none'; "
+	    "style-src 'unsafe-inline'\""));
+	assert_null(strstr(text, "<script"));
+	assert_null(strstr(text, "src="));
+	assert_null(strstr(text, "href="));
+	assert_null(strstr(text, LOCKED));
+	free(text);
+
+	/* The screenshot: a valid PNG of the window with something on it. */
+	(void)it_tpath(e, "report.png", png);
+	(void)snprintf(shot, sizeof(shot), "--screenshot=%s", png);
+	assert_int_equal(chromium(home, shot, url, dom, lfd, &fetched), 0);
+	assert_int_equal(fetched, 0);
+	(void)snprintf(w, sizeof(w), "%d", SHOT_W);
+	(void)snprintf(h, sizeof(h), "%d", SHOT_H);
+	if (it_runv(e, IT_ROOT, NULL, py, IT_CMD_TIMEOUT_S) != 0)
+		fail_msg("report.png: %s%s", e->out, e->err);
+	if (ad != NULL && ad[0] != '\0')
+		n = snprintf(art, sizeof(art), "%s", ad);
+	else
+		n = snprintf(art, sizeof(art), "%s/../build/artifacts",
+		    e->scripts);
+	assert_true(n > 0 && (size_t)n < sizeof(art) - 16);
+	if (mkdir(art, 0755) != 0 && errno != EEXIST)
+		fail_msg("mkdir '%s': %s", art, strerror(errno));
+	assert_int_equal(it_read_file(png, &text, &len), 0);
+	(void)snprintf(shot, sizeof(shot), "%s/report.png", art);
+	assert_int_equal(it_write_file(shot, text, len, 0644), 0);
+	free(text);
+
+	/*
+	 * The policy holds in the browser: a script and an image put into
+	 * the report neither run nor load.  Without the policy, the same
+	 * page runs the script and fetches, so the check can fail.
+	 */
+	assert_int_equal(it_read_file(html, &text, &len), 0);
+	(void)it_tpath(e, "hostile.html", out);
+	write_hostile(text, out, 1);
+	(void)snprintf(url, sizeof(url), "file://%s", out);
+	assert_int_equal(chromium(home, "--dump-dom", url, dom, lfd,
+	    &fetched), 0);
+	assert_int_equal(it_read_file(dom, &d, &len), 0);
+	assert_non_null(strstr(d, "<title>Personal data breach"));
+	assert_null(strstr(d, "PWNED</title>"));
+	free(d);
+	assert_int_equal(fetched, 0);
+	(void)it_tpath(e, "open.html", out);
+	write_hostile(text, out, 0);
+	free(text);
+	(void)snprintf(url, sizeof(url), "file://%s", out);
+	assert_int_equal(chromium(home, "--dump-dom", url, dom, lfd,
+	    &fetched), 0);
+	assert_int_equal(it_read_file(dom, &d, &len), 0);
+	assert_non_null(strstr(d, "<title>PWNED</title>"));
+	free(d);
+	assert_true(fetched >= 1);
+	(void)close(lfd);
+}
+
 int
 main(void)
 {
@@ -405,6 +677,8 @@ main(void)
 		    test_feed_jsonl_matches_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_cef, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_report_html_in_chromium,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup,
