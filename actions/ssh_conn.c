@@ -85,10 +85,12 @@ ssh_key_fp(ssh_key k, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static const char *
-known_name(enum ssh_known_hosts_e k)
+const char *
+ssh_known_name(enum ssh_known_hosts_e k)
 {
 	switch (k) {
+	case SSH_KNOWN_HOSTS_OK:
+		return "pinned (accepted)";
 	case SSH_KNOWN_HOSTS_CHANGED:
 		return "host key CHANGED (possible man-in-the-middle)";
 	case SSH_KNOWN_HOSTS_OTHER:
@@ -104,8 +106,8 @@ known_name(enum ssh_known_hosts_e k)
 
 /* Proceeds only on SSH_KNOWN_HOSTS_OK; never updates known_hosts. */
 static int
-host_verify(ssh_session s, const char *host, int port, char *err,
-    size_t errlen)
+host_verify(ssh_session s, const struct target *t, const char *host,
+    int port, char *err, size_t errlen)
 {
 	enum ssh_known_hosts_e	 k;
 	ssh_key			 srv = NULL;
@@ -120,8 +122,11 @@ host_verify(ssh_session s, const char *host, int port, char *err,
 	if (k == SSH_KNOWN_HOSTS_OK)
 		return 0;
 	(void)snprintf(err, errlen, "%s:%d: %s; server key %s; refusing "
-	    "(pin it with ssh-keyscan after checking the fingerprint "
-	    "out of band)", host, port, known_name(k), fp);
+	    "(check the fingerprint out of band, then a lead runs: cordon "
+	    "hosts trust %s --fingerprint %s%s)", host, port,
+	    ssh_known_name(k), fp, t->name, fp,
+	    k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER ?
+	    " --replace" : "");
 	return -EPERM;
 }
 
@@ -175,8 +180,9 @@ ssh_session_end(ssh_session s)
 	ssh_free(s);
 }
 
-int
-ssh_session_new(const struct target *t, const char *user, ssh_key key,
+/* A session connected to the target as user, host key not yet judged. */
+static int
+session_connect(const struct target *t, const char *user,
     ssh_session *ret, char *err, size_t errlen)
 {
 	ssh_session	 s;
@@ -184,7 +190,7 @@ ssh_session_new(const struct target *t, const char *user, ssh_key key,
 	long		 timeout = ssh_opt_int(t, "timeout",
 	    SSH_TIMEOUT_DEFAULT);
 	unsigned int	 port = (unsigned int)ssh_opt_int(t, "port", 22);
-	int		 no = 0, r = -EIO;
+	int		 no = 0, r;
 
 	if ((s = ssh_new()) == NULL)
 		fatalx("ssh_new: out of memory");
@@ -207,7 +213,25 @@ ssh_session_new(const struct target *t, const char *user, ssh_key key,
 		r = -EIO;
 		goto out;
 	}
-	if ((r = host_verify(s, host, (int)port, err, errlen)) != 0 ||
+	*ret = s;
+	s = NULL;
+	r = 0;
+out:
+	ssh_session_end(s);
+	return r;
+}
+
+int
+ssh_session_new(const struct target *t, const char *user, ssh_key key,
+    ssh_session *ret, char *err, size_t errlen)
+{
+	ssh_session	 s = NULL;
+	int		 r;
+
+	if ((r = session_connect(t, user, &s, err, errlen)) != 0)
+		return r;
+	if ((r = host_verify(s, t, ssh_opt_str(t, "host"),
+	    (int)ssh_opt_int(t, "port", 22), err, errlen)) != 0 ||
 	    (r = auth_login(s, t, key, err, errlen)) != 0)
 		goto out;
 	*ret = s;
@@ -216,6 +240,38 @@ ssh_session_new(const struct target *t, const char *user, ssh_key key,
 out:
 	ssh_session_end(s);
 	return r;
+}
+
+int
+ssh_hostkey_probe(const struct target *t, struct ssh_hostkey *hk,
+    char *err, size_t errlen)
+{
+	ssh_key	srv = NULL;
+	int	r;
+
+	memset(hk, 0, sizeof(*hk));
+	if ((r = session_connect(t, ssh_opt_str(t, "user"), &hk->s, err,
+	    errlen)) != 0)
+		return r;
+	if (ssh_get_server_publickey(hk->s, &srv) != SSH_OK ||
+	    ssh_key_fp(srv, hk->fp, sizeof(hk->fp)) != 0) {
+		(void)snprintf(err, errlen, "no host key from the server");
+		ssh_key_free(srv);
+		ssh_hostkey_free(hk);
+		return -EIO;
+	}
+	(void)snprintf(hk->type, sizeof(hk->type), "%s",
+	    ssh_key_type_to_char(ssh_key_type(srv)));
+	ssh_key_free(srv);
+	hk->known = ssh_session_is_known_server(hk->s);
+	return 0;
+}
+
+void
+ssh_hostkey_free(struct ssh_hostkey *hk)
+{
+	ssh_session_end(hk->s);
+	hk->s = NULL;
 }
 
 int

@@ -126,6 +126,24 @@ void	ssh_res_errline(const struct ssh_res *, char *out, size_t len);
 int	ssh_cmdline(const struct sconn *, enum ssh_who, const char *account,
 	    const char *const *argv, char **ret) WARN_UNUSED;
 
+/*
+ * What the target's server presents before any authentication: its host
+ * key and the pinned known_hosts' verdict on it.  s stays connected (for
+ * `cordon hosts trust`, which re-judges a candidate file on it); free it
+ * with ssh_hostkey_free.
+ */
+struct ssh_hostkey {
+	ssh_session		 s;
+	enum ssh_known_hosts_e	 known;
+	char			 fp[128];	/* "SHA256:..." */
+	char			 type[32];	/* "ssh-ed25519" */
+};
+int	ssh_hostkey_probe(const struct target *, struct ssh_hostkey *,
+	    char *err, size_t errlen) WARN_UNUSED;
+void	ssh_hostkey_free(struct ssh_hostkey *);
+/* The verdict in words ("host key CHANGED ..."). */
+const char *ssh_known_name(enum ssh_known_hosts_e);
+
 /* "SHA256:..." of a public key into out; 0 or -EINVAL. */
 int	ssh_key_fp(ssh_key, char *out, size_t len);
 

@@ -31,6 +31,8 @@ int	cmd_journal(int, char **);
 int	cmd_check_config(int, char **);
 int	cmd_secret(int, char **);
 int	cmd_register(int, char **);
+int	cmd_hosts(int, char **);
+int	cmd_retry(int, char **);
 
 extern const struct cmd	cmds[];
 extern const char	*cli_socket;

@@ -54,6 +54,15 @@ const struct cmd cmds[] = {
 	    "read, export and verify the hash-chained journal" },
 	{ "secret", cmd_secret, "secret show ACTION [LABEL]",
 	    "print a secret an action put in the vault (journaled)" },
+	{ "retry", cmd_retry, "retry RUN --failed [--wait] [--timeout S] "
+	    "[--json]",
+	    "queue again the failed actions of a run, freshly checked" },
+	{ "hosts", cmd_hosts,
+	    "hosts show TARGET [--customer C] [--json]\n"
+	    "       cordon hosts scan [--customer C] [--json]\n"
+	    "       cordon hosts trust TARGET --fingerprint SHA256:... "
+	    "[--replace] [--customer C]",
+	    "SSH host keys: what a server presents, and pinning it (lead)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -135,6 +135,10 @@ static const struct handler {
 	{ "journal_show",	h_journal_show },
 	{ "journal_export",	h_journal_export },
 	{ "secret_show",		h_secret_show },
+	{ "hosts_show",		h_hosts_show },
+	{ "hosts_scan",		h_hosts_scan },
+	{ "hosts_trust",	h_hosts_trust },
+	{ "retry",		h_retry },
 };
 
 /*
