@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "../agent/log.h"
 #include "../agent/secret.h"
 #include "ssh_conn.h"
+
+static void	spare_drop(struct sconn *);
 
 #define SSH_READ_SLICE_MS	20
 #define SSH_OUT_RESERVE		4096
@@ -301,7 +304,9 @@ ssh_conn_close(struct sconn *c)
 {
 	if (c == NULL)
 		return;
+	spare_drop(c);
 	ssh_session_end(c->s);
+	free(c->park_key);
 	free(c);
 }
 
@@ -408,6 +413,38 @@ write_all(ssh_channel ch, const void *in, size_t len)
 	return 0;
 }
 
+/* A session channel: the spare one a reused session proved alive with. */
+static int
+channel_open(struct sconn *c, ssh_channel *ret)
+{
+	ssh_channel	ch;
+
+	if ((ch = c->spare) != NULL) {
+		c->spare = NULL;
+		*ret = ch;
+		return 0;
+	}
+	if ((ch = ssh_channel_new(c->s)) == NULL)
+		return -EIO;
+	if (ssh_channel_open_session(ch) != SSH_OK) {
+		ssh_channel_free(ch);
+		return -EIO;
+	}
+	*ret = ch;
+	return 0;
+}
+
+static void
+spare_drop(struct sconn *c)
+{
+	if (c->spare == NULL)
+		return;
+	if (ssh_channel_is_open(c->spare))
+		(void)ssh_channel_close(c->spare);
+	ssh_channel_free(c->spare);
+	c->spare = NULL;
+}
+
 int
 ssh_run(struct sconn *c, enum ssh_who who, const char *account,
     const char *const *argv, const void *in, size_t inlen,
@@ -422,9 +459,9 @@ ssh_run(struct sconn *c, enum ssh_who who, const char *account,
 	res_init(res);
 	if ((r = ssh_cmdline(c, who, account, argv, &cmd)) != 0)
 		goto out;
-	if ((ch = ssh_channel_new(c->s)) == NULL ||
-	    ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+	if ((r = channel_open(c, &ch)) != 0)
+		goto out;
+	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		r = -EIO;
 		goto out;
 	}
@@ -462,6 +499,8 @@ ssh_run(struct sconn *c, enum ssh_who who, const char *account,
 	res->status = ssh_channel_get_exit_status(ch);
 	r = 0;
 out:
+	if (r == -EIO || r == -ETIMEDOUT)
+		c->broken = 1;
 	explicit_bzero(chunk, sizeof(chunk));
 	if (ch) {
 		if (ssh_channel_is_open(ch))
@@ -597,14 +636,106 @@ ssh_conn_check(const struct target *t, int key_only, char *err,
 	return 0;
 }
 
+/* ---- parked sessions (ssh_conn.h) ---------------------------------- */
+
+struct parked {
+	struct sconn	*c;
+	double		 at;
+};
+
+static pthread_mutex_t	 park_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct parked	 park[SSH_PARK_MAX];
+static size_t		 nparked;
+
+/*
+ * Everything that decided how a session was opened.  known_hosts is named
+ * by its identity too: a re-pinned file never reuses a session verified
+ * against the old one.
+ */
+static char *
+park_key(const struct target *t)
+{
+	struct stat	 st;
+	const char	*kh = ssh_opt_str(t, "known_hosts");
+	const char	*kf = ssh_opt_str(t, "key_file");
+	const char	*pf = ssh_opt_str(t, "password_file");
+
+	if (kh == NULL || stat(kh, &st) != 0)
+		return NULL;
+	return xasprintf("%s\n%ld\n%s\n%s\n%s\n%s\n%ld:%ld:%lld:%ld.%09ld"
+	    "\n%ld\n%d", ssh_opt_str(t, "host"), ssh_opt_int(t, "port", 22),
+	    ssh_opt_str(t, "user"), kf ? kf : "", pf ? pf : "", kh,
+	    (long)st.st_dev, (long)st.st_ino, (long long)st.st_size,
+	    (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+	    ssh_opt_int(t, "timeout", SSH_TIMEOUT_DEFAULT), ssh_opt_sudo(t));
+}
+
+/* Takes the parked sessions past their time out of the park (locked). */
+static size_t
+park_expired(struct sconn **out, size_t max)
+{
+	double	now = now_mono();
+	size_t	i = 0, n = 0;
+
+	while (i < nparked && n < max) {
+		if (now - park[i].at > SSH_PARK_S) {
+			out[n++] = park[i].c;
+			park[i] = park[--nparked];
+		} else
+			i++;
+	}
+	return n;
+}
+
+/* A parked session opened as key would be, or NULL; reaps the old. */
+static struct sconn *
+park_take(const char *key)
+{
+	struct sconn	*c = NULL, *old[16];
+	size_t		 i, n;
+
+	if (pthread_mutex_lock(&park_mu) != 0)
+		fatalx("%s: mutex", __func__);
+	n = park_expired(old, ARRAY_SIZE(old));
+	for (i = 0; key && i < nparked; i++)
+		if (strcmp(park[i].c->park_key, key) == 0) {
+			c = park[i].c;
+			park[i] = park[--nparked];
+			break;
+		}
+	(void)pthread_mutex_unlock(&park_mu);
+	for (i = 0; i < n; i++)
+		ssh_conn_close(old[i]);
+	return c;
+}
+
 int
 ssh_conn_vopen(const struct target *t, void **ret, char *err, size_t errlen)
 {
 	struct sconn	*c = NULL;
+	char		*key = park_key(t);
 	int		 r;
 
-	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0)
+	if ((c = park_take(key)) != NULL) {
+		/* One round trip proves it alive; the channel is used next. */
+		if (ssh_is_connected(c->s) && channel_open(c, &c->spare) ==
+		    0) {
+			free(key);
+			/* The config may have been reloaded since. */
+			c->t = t;
+			c->host = ssh_opt_str(t, "host");
+			c->user = ssh_opt_str(t, "user");
+			*ret = c;
+			return 0;
+		}
+		ssh_conn_close(c);
+		c = NULL;
+	}
+	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0) {
+		free(key);
 		return r;
+	}
+	c->park_key = key;
 	*ret = c;
 	return 0;
 }
@@ -612,7 +743,30 @@ ssh_conn_vopen(const struct target *t, void **ret, char *err, size_t errlen)
 void
 ssh_conn_vclose(void *p)
 {
-	ssh_conn_close(p);
+	struct sconn	*c = p, *old[16];
+	size_t		 i, n;
+	int		 parked = 0;
+
+	if (c == NULL)
+		return;
+	if (pthread_mutex_lock(&park_mu) != 0)
+		fatalx("%s: mutex", __func__);
+	n = park_expired(old, ARRAY_SIZE(old));
+	if (!c->broken && c->park_key && nparked < SSH_PARK_MAX &&
+	    ssh_is_connected(c->s)) {
+		/* Parked sessions point at no config: it may be reloaded. */
+		spare_drop(c);
+		c->t = NULL;
+		c->host = c->user = NULL;
+		park[nparked].c = c;
+		park[nparked++].at = now_mono();
+		parked = 1;
+	}
+	(void)pthread_mutex_unlock(&park_mu);
+	for (i = 0; i < n; i++)
+		ssh_conn_close(old[i]);
+	if (!parked)
+		ssh_conn_close(c);
 }
 
 int

@@ -56,6 +56,10 @@ struct sconn {
 	int			 port;
 	long			 timeout;	/* seconds */
 	int			 sudo;
+	char			*park_key;	/* what opened it (parking) */
+	int			 broken;	/* a command lost the session */
+	ssh_channel		 spare;		/* opened to prove a parked
+						   session alive; used next */
 };
 
 struct ssh_res {
@@ -97,7 +101,20 @@ int	ssh_opt_int_in(const struct target *, const char *, long min,
 int	ssh_conn_open(const struct target *, struct sconn **ret, char *err,
 	    size_t errlen) WARN_UNUSED;
 void	ssh_conn_close(struct sconn *);
-/* The driver vtable's open and close for any target reached over SSH. */
+/*
+ * The driver vtable's open and close for any target reached over SSH.
+ * Close parks a healthy session for SSH_PARK_S seconds instead of ending
+ * it, keyed by everything that decided how it was opened (host, port,
+ * login, credentials file, known_hosts and that file's identity); open
+ * takes a parked one before connecting.  So the check when a run is
+ * queued and its apply moments later share one connection per host.  A
+ * session that broke is never parked; a parked one must open a channel
+ * (kept for the next command) before it is reused, else open connects
+ * afresh, with the full host key check.  Expired sessions are ended on
+ * the next open or close.  Thread-safe.
+ */
+#define SSH_PARK_S	30
+#define SSH_PARK_MAX	1024
 int	ssh_conn_vopen(const struct target *, void **ret, char *err,
 	    size_t errlen);
 void	ssh_conn_vclose(void *);
