@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <libssh/libssh.h>
 
@@ -445,20 +446,18 @@ spare_drop(struct sconn *c)
 	c->spare = NULL;
 }
 
-int
-ssh_run(struct sconn *c, enum ssh_who who, const char *account,
-    const char *const *argv, const void *in, size_t inlen,
+/* Runs one command line (already quoted) on one exec channel. */
+static int
+run_line(struct sconn *c, const char *cmd, const void *in, size_t inlen,
     struct ssh_res *res)
 {
 	ssh_channel	 ch = NULL;
-	char		*cmd = NULL, chunk[8192];
+	char		 chunk[8192];
 	double		 deadline = now_mono() + (double)c->timeout;
 	long		 left;
 	int		 n, m, r;
 
 	res_init(res);
-	if ((r = ssh_cmdline(c, who, account, argv, &cmd)) != 0)
-		goto out;
 	if ((r = channel_open(c, &ch)) != 0)
 		goto out;
 	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
@@ -507,7 +506,105 @@ out:
 			(void)ssh_channel_close(ch);
 		ssh_channel_free(ch);
 	}
+	return r;
+}
+
+int
+ssh_run(struct sconn *c, enum ssh_who who, const char *account,
+    const char *const *argv, const void *in, size_t inlen,
+    struct ssh_res *res)
+{
+	char	*cmd = NULL;
+	int	 r;
+
+	if ((r = ssh_cmdline(c, who, account, argv, &cmd)) != 0) {
+		res_init(res);
+		return r;
+	}
+	r = run_line(c, cmd, in, inlen, res);
 	free(cmd);
+	return r;
+}
+
+/* Moves len bytes of p into res's stdout (reserved: no stale copies). */
+static int
+res_take(struct ssh_res *res, const char *p, size_t len)
+{
+	return buf_add(&res->out, p, len);
+}
+
+int
+ssh_run_seq(struct sconn *c, const struct ssh_cmd *cmds, size_t n,
+    const void *in, size_t inlen, struct ssh_res *res)
+{
+	struct ssh_res	 all;
+	struct buf	 line;
+	unsigned char	 rnd[16];
+	char		 mark[40], *one = NULL, *p, *end, *q;
+	size_t		 i, k;
+	long		 st;
+	int		 r = 0;
+
+	for (i = 0; i < n; i++)
+		res_init(&res[i]);
+	memset(&all, 0, sizeof(all));
+	if (n == 0 || n > SSH_SEQ_MAX)
+		return -EINVAL;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -EIO;
+	mark[0] = '\0';
+	for (k = 0; k < sizeof(rnd); k++)
+		(void)snprintf(mark + 2 * k, 3, "%02x", rnd[k]);
+	buf_init(&line, SSH_CMD_MAX);
+	/* cmd; printf '\n%s %d\n' MARK $?; cmd </dev/null; ... */
+	for (i = 0; i < n && r == 0; i++) {
+		if ((r = ssh_cmdline(c, cmds[i].who, cmds[i].account,
+		    cmds[i].argv, &one)) != 0)
+			break;
+		r = buf_adds(&line, one);
+		free(one);
+		if (r == 0 && i > 0)
+			r = buf_adds(&line, " </dev/null");
+		if (r == 0 && i + 1 < n)
+			r = buf_adds(&line, "; printf '\\n%s %d\\n' ");
+		if (r == 0 && i + 1 < n)
+			r = buf_adds(&line, mark);
+		if (r == 0 && i + 1 < n)
+			r = buf_adds(&line, " \"$?\"; ");
+	}
+	if (r != 0 || (r = run_line(c, line.p, in, inlen, &all)) != 0)
+		goto out;
+	p = all.out.p;
+	end = all.out.p + all.out.len;
+	for (i = 0; i + 1 < n; i++) {
+		/* "\nMARK STATUS\n" ends command i's output. */
+		for (q = p; (q = memmem(q, (size_t)(end - q), mark,
+		    strlen(mark))) != NULL; q++)
+			if (q > p && q[-1] == '\n')
+				break;
+		if (q == NULL) {
+			r = -EIO;		/* the shell did not finish */
+			goto out;
+		}
+		if ((r = res_take(&res[i], p, (size_t)(q - 1 - p))) != 0)
+			goto out;
+		q += strlen(mark);
+		st = strtol(q, &q, 10);
+		res[i].status = (int)st;
+		if (q >= end || *q != '\n') {
+			r = -EIO;
+			goto out;
+		}
+		p = q + 1;
+	}
+	if ((r = res_take(&res[n - 1], p, (size_t)(end - p))) != 0 ||
+	    (r = buf_add(&res[n - 1].err, all.err.p, all.err.len)) != 0)
+		goto out;
+	res[n - 1].status = all.status;
+out:
+	ssh_res_free(&all);
+	buf_free(&line);
+	explicit_bzero(mark, sizeof(mark));
 	return r;
 }
 

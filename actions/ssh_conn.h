@@ -139,6 +139,24 @@ void	ssh_res_free(struct ssh_res *);
 /* The first line of res->err, control characters as '?', for messages. */
 void	ssh_res_errline(const struct ssh_res *, char *out, size_t len);
 
+/*
+ * Several commands one after another on one exec channel: one round trip
+ * and one remote shell instead of one each.  Each command's stdout and
+ * exit status go to its own res[i] (stderr of all to the last); in feeds
+ * the first command's stdin, the others read /dev/null.  A command's
+ * failure does not stop the next: each reads res[i].status.  The output
+ * is split on a random marker the commands cannot guess.  0 or as
+ * ssh_run; call ssh_res_free on every res after, also on failure.
+ */
+#define SSH_SEQ_MAX	4
+struct ssh_cmd {
+	enum ssh_who		 who;
+	const char		*account;
+	const char *const	*argv;
+};
+int	ssh_run_seq(struct sconn *, const struct ssh_cmd *, size_t n,
+	    const void *in, size_t inlen, struct ssh_res *res) WARN_UNUSED;
+
 /* The quoted command line ssh_run would send; caller frees.  For tests. */
 int	ssh_cmdline(const struct sconn *, enum ssh_who, const char *account,
 	    const char *const *argv, char **ret) WARN_UNUSED;
