@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <libssh/libssh.h>
 
@@ -230,14 +231,19 @@ ssh_session_new(const struct target *t, const char *user, ssh_key key,
     ssh_session *ret, char *err, size_t errlen)
 {
 	ssh_session	 s = NULL;
+	double		 t0 = now_mono(), t1;
 	int		 r;
 
 	if ((r = session_connect(t, user, &s, err, errlen)) != 0)
 		return r;
+	t1 = now_mono();
 	if ((r = host_verify(s, t, ssh_opt_str(t, "host"),
 	    (int)ssh_opt_int(t, "port", 22), err, errlen)) != 0 ||
 	    (r = auth_login(s, t, key, err, errlen)) != 0)
 		goto out;
+	/* The bench (scripts/bench-ssh.sh) sums these: where time goes. */
+	log_debug("ssh-time %s connect %.4f auth %.4f", t->name, t1 - t0,
+	    now_mono() - t1);
 	*ret = s;
 	s = NULL;
 	r = 0;
@@ -496,6 +502,8 @@ run_line(struct sconn *c, const char *cmd, const void *in, size_t inlen,
 			break;
 	}
 	res->status = ssh_channel_get_exit_status(ch);
+	log_debug("ssh-time %s exec %.4f", c->host, now_mono() - (deadline -
+	    (double)c->timeout));
 	r = 0;
 out:
 	if (r == -EIO || r == -ETIMEDOUT)
@@ -806,6 +814,51 @@ park_take(const char *key)
 	return c;
 }
 
+/*
+ * Ends expired sessions while the park holds any, so an idle agent does
+ * not keep connections open to every host; exits when the park is empty.
+ */
+static int	reaper_running;
+
+static void *
+park_reaper(void *arg)
+{
+	struct timespec	 ts = { 1, 0 };
+	struct sconn	*old[16];
+	size_t		 i, n, left;
+
+	(void)arg;
+	for (;;) {
+		while (nanosleep(&ts, NULL) != 0 && errno == EINTR)
+			;
+		if (pthread_mutex_lock(&park_mu) != 0)
+			fatalx("%s: mutex", __func__);
+		n = park_expired(old, ARRAY_SIZE(old));
+		if ((left = nparked) == 0)
+			reaper_running = 0;
+		(void)pthread_mutex_unlock(&park_mu);
+		for (i = 0; i < n; i++)
+			ssh_conn_close(old[i]);
+		if (left == 0)
+			return NULL;
+	}
+}
+
+/* Starts the reaper if none runs (park_mu held). */
+static void
+reaper_start(void)
+{
+	pthread_attr_t	at;
+	pthread_t	th;
+
+	if (reaper_running || pthread_attr_init(&at) != 0)
+		return;
+	if (pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 &&
+	    pthread_create(&th, &at, park_reaper, NULL) == 0)
+		reaper_running = 1;
+	(void)pthread_attr_destroy(&at);
+}
+
 int
 ssh_conn_vopen(const struct target *t, void **ret, char *err, size_t errlen)
 {
@@ -858,6 +911,7 @@ ssh_conn_vclose(void *p)
 		park[nparked].c = c;
 		park[nparked++].at = now_mono();
 		parked = 1;
+		reaper_start();
 	}
 	(void)pthread_mutex_unlock(&park_mu);
 	for (i = 0; i < n; i++)

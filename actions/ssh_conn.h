@@ -110,8 +110,8 @@ void	ssh_conn_close(struct sconn *);
  * queued and its apply moments later share one connection per host.  A
  * session that broke is never parked; a parked one must open a channel
  * (kept for the next command) before it is reused, else open connects
- * afresh, with the full host key check.  Expired sessions are ended on
- * the next open or close.  Thread-safe.
+ * afresh, with the full host key check.  A detached thread ends expired
+ * sessions (about a second late) while any are parked.  Thread-safe.
  */
 #define SSH_PARK_S	30
 #define SSH_PARK_MAX	1024
