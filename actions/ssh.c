@@ -17,7 +17,11 @@
  *                           the kept keys.  Undo writes back the exact
  *                           bytes and mode check saw.
  *
- * One session per batch (ssh_conn.h), one exec channel per command.
+ * One session per batch (ssh_conn.h), kept from the check when the run
+ * was queued; one exec channel per command, or per short sequence where
+ * a round trip can be saved (ssh_run_seq: check reads passwd and shadow
+ * together; rotate_password's apply reads the hash back on the channel
+ * that changed it, and verify judges that read-back).
  * Every runbook value is validated (a POSIX account name) and then quoted
  * as one shell word; secrets reach the target only on stdin.  The shadow
  * hash is read to detect a change but never leaves this file: before and
