@@ -17,7 +17,11 @@
  *                           the kept keys.  Undo writes back the exact
  *                           bytes and mode check saw.
  *
- * One session per batch (ssh_conn.h), one exec channel per command.
+ * One session per batch (ssh_conn.h), kept from the check when the run
+ * was queued; one exec channel per command, or per short sequence where
+ * a round trip can be saved (ssh_run_seq: check reads passwd and shadow
+ * together; rotate_password's apply reads the hash back on the channel
+ * that changed it, and verify judges that read-back).
  * Every runbook value is validated (a POSIX account name) and then quoted
  * as one shell word; secrets reach the target only on stdin.  The shadow
  * hash is read to detect a change but never leaves this file: before and
@@ -124,30 +128,23 @@ struct pwent {
 	char	home[SSH_HOME_MAX];
 };
 
-/* getent passwd: 0 found, 1 act failed (not found), <0 broken. */
+/* getent passwd's answer: 0 found, 1 act failed (not found). */
 static int
-pw_lookup(struct sconn *c, struct act *a, const char *acct,
-    struct pwent *pw)
+pw_parse(struct sconn *c, struct act *a, const char *acct,
+    struct ssh_res *res, struct pwent *pw)
 {
-	const char	*argv[] = { "getent", "passwd", acct, NULL };
-	struct ssh_res	 res;
-	char		*f[7], *p, *nl;
-	int		 i, r;
+	char	*f[7], *p, *nl;
+	int	 i;
 
-	if ((r = run(c, a, SSH_AS_LOGIN, NULL, argv, &res)) != 0)
-		goto out;
-	if (res.status == 2) {
+	if (res->status == 2) {
 		act_fail(a, "no account '%s' on %s", acct, c->host);
-		r = 1;
-		goto out;
+		return 1;
 	}
-	if (res.status != 0) {
-		r = status_fail(a, "getent passwd", &res);
-		goto out;
-	}
-	if ((nl = strchr(res.out.p, '\n')) != NULL)
+	if (res->status != 0)
+		return status_fail(a, "getent passwd", res);
+	if ((nl = strchr(res->out.p, '\n')) != NULL)
 		*nl = '\0';
-	p = res.out.p;
+	p = res->out.p;
 	for (i = 0; i < 7; i++) {
 		f[i] = p;
 		if ((p = strchr(p, ':')) == NULL && i < 6)
@@ -158,13 +155,24 @@ pw_lookup(struct sconn *c, struct act *a, const char *acct,
 	if (i < 7 || strcmp(f[0], acct) != 0 || f[5][0] != '/' ||
 	    strlen(f[5]) >= sizeof(pw->home)) {
 		act_fail(a, "unexpected passwd entry for '%s'", acct);
-		r = 1;
-		goto out;
+		return 1;
 	}
 	pw->uid = strtol(f[2], NULL, 10);
 	memcpy(pw->home, f[5], strlen(f[5]) + 1);
-	r = 0;
-out:
+	return 0;
+}
+
+/* getent passwd: 0 found, 1 act failed (not found), <0 broken. */
+static int
+pw_lookup(struct sconn *c, struct act *a, const char *acct,
+    struct pwent *pw)
+{
+	const char	*argv[] = { "getent", "passwd", acct, NULL };
+	struct ssh_res	 res;
+	int		 r;
+
+	if ((r = run(c, a, SSH_AS_LOGIN, NULL, argv, &res)) == 0)
+		r = pw_parse(c, a, acct, &res, pw);
 	ssh_res_free(&res);
 	return r;
 }
@@ -189,27 +197,21 @@ digits_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* getent shadow as root; the hash itself is wiped with the output. */
+/* getent shadow's answer; the hash itself is wiped with the output. */
 static int
-shadow_read(struct sconn *c, struct act *a, const char *acct,
+shadow_parse(struct act *a, const char *acct, struct ssh_res *res,
     struct shadow *sh)
 {
-	const char	*argv[] = { "getent", "shadow", acct, NULL };
-	struct ssh_res	 res;
 	struct secret	 h;
 	char		*f[9], *p, *nl;
-	int		 i, r;
+	int		 i;
 
 	memset(sh, 0, sizeof(*sh));
-	if ((r = run(c, a, SSH_AS_ROOT, NULL, argv, &res)) != 0)
-		goto out;
-	if (res.status != 0) {
-		r = status_fail(a, "getent shadow", &res);
-		goto out;
-	}
-	if ((nl = strchr(res.out.p, '\n')) != NULL)
+	if (res->status != 0)
+		return status_fail(a, "getent shadow", res);
+	if ((nl = strchr(res->out.p, '\n')) != NULL)
 		*nl = '\0';
-	p = res.out.p;
+	p = res->out.p;
 	for (i = 0; i < 9; i++) {
 		f[i] = p;
 		if ((p = strchr(p, ':')) == NULL && i < 8)
@@ -220,8 +222,7 @@ shadow_read(struct sconn *c, struct act *a, const char *acct,
 	if (i < 9 || strcmp(f[0], acct) != 0 || !digits_ok(f[2], 20) ||
 	    !digits_ok(f[7], 20)) {
 		act_fail(a, "unexpected shadow entry for '%s'", acct);
-		r = 1;
-		goto out;
+		return 1;
 	}
 	sh->locked = f[1][0] == '!';
 	h.s = f[1];
@@ -229,9 +230,46 @@ shadow_read(struct sconn *c, struct act *a, const char *acct,
 	secret_fp(&h, sh->hash_fp);
 	memcpy(sh->lastchg, f[2], strlen(f[2]) + 1);
 	memcpy(sh->expire, f[7], strlen(f[7]) + 1);
-	r = 0;
-out:
+	return 0;
+}
+
+/* getent shadow as root. */
+static int
+shadow_read(struct sconn *c, struct act *a, const char *acct,
+    struct shadow *sh)
+{
+	const char	*argv[] = { "getent", "shadow", acct, NULL };
+	struct ssh_res	 res;
+	int		 r;
+
+	memset(sh, 0, sizeof(*sh));
+	if ((r = run(c, a, SSH_AS_ROOT, NULL, argv, &res)) == 0)
+		r = shadow_parse(a, acct, &res, sh);
 	ssh_res_free(&res);
+	return r;
+}
+
+/* passwd and shadow entries in one round trip (check reads both). */
+static int
+pw_shadow_read(struct sconn *c, struct act *a, const char *acct,
+    struct pwent *pw, struct shadow *sh)
+{
+	const char	*pa[] = { "getent", "passwd", acct, NULL };
+	const char	*sa[] = { "getent", "shadow", acct, NULL };
+	struct ssh_cmd	 cmds[] = {
+		{ SSH_AS_LOGIN, NULL, pa },
+		{ SSH_AS_ROOT, NULL, sa },
+	};
+	struct ssh_res	 res[2];
+	int		 r;
+
+	memset(sh, 0, sizeof(*sh));
+	if ((r = ssh_run_seq(c, cmds, 2, NULL, 0, res)) != 0)
+		r = run_fail(a, "getent", r);
+	else if ((r = pw_parse(c, a, acct, &res[0], pw)) == 0)
+		r = shadow_parse(a, acct, &res[1], sh);
+	ssh_res_free(&res[0]);
+	ssh_res_free(&res[1]);
 	return r;
 }
 
@@ -278,8 +316,7 @@ pw_check_one(struct sconn *c, struct act *a)
 
 	if ((acct = account_of(c, a)) == NULL)
 		return 1;
-	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
-	    (r = shadow_read(c, a, acct, &sh)) != 0)
+	if ((r = pw_shadow_read(c, a, acct, &pw, &sh)) != 0)
 		return r;
 	json_decref(a->before);
 	a->before = json_pack("{s:s,s:I,s:b,s:s,s:s}", "account", acct,
@@ -300,6 +337,11 @@ pw_check(void *conn, struct act **v, size_t n)
 	return ssh_each(conn, v, n, pw_check_one);
 }
 
+/*
+ * chpasswd on stdin, the lock again if there was one (chpasswd replaces
+ * the whole hash, '!' with it), and the read-back: one channel, one round
+ * trip.  The read-back goes into observed for verify to judge.
+ */
 static int
 pw_apply_one(struct sconn *c, struct act *a)
 {
@@ -307,13 +349,18 @@ pw_apply_one(struct sconn *c, struct act *a)
 	const char	*cmd = ssh_opt_str(c->t, "chpasswd");
 	const char	*argv[] = { cmd ? cmd : SSH_CHPASSWD, NULL };
 	const char	*lock[] = { "usermod", "-L", acct, NULL };
+	const char	*rd[] = { "getent", "shadow", acct, NULL };
+	const char	*old = json_string_value(json_object_get(a->before,
+	    "hash_fp"));
+	struct ssh_cmd	 cmds[3];
 	struct secret	*pw = NULL;
-	struct ssh_res	 res;
-	char		 fp[24], *in = NULL;
-	size_t		 inlen = 0, alen;
-	int		 r;
+	struct ssh_res	 res[3];
+	struct shadow	 sh;
+	char		 fp[24], *in = NULL, line[SSH_ERRLINE];
+	size_t		 inlen = 0, alen, n = 0, i;
+	int		 r, relock;
 
-	memset(&res, 0, sizeof(res));
+	memset(res, 0, sizeof(res));
 	if (acct == NULL || !ssh_account_ok(acct)) {
 		act_fail(a, "invalid account");
 		return 1;
@@ -338,29 +385,49 @@ pw_apply_one(struct sconn *c, struct act *a)
 	in[alen] = ':';
 	memcpy(in + alen + 1, pw->s, pw->len);
 	in[inlen - 1] = '\n';
-	if ((r = ssh_run(c, SSH_AS_ROOT, NULL, argv, in, inlen, &res)) != 0) {
+	relock = json_is_true(json_object_get(a->before, "locked"));
+	cmds[n++] = (struct ssh_cmd){ SSH_AS_ROOT, NULL, argv };
+	if (relock)
+		cmds[n++] = (struct ssh_cmd){ SSH_AS_ROOT, NULL, lock };
+	cmds[n++] = (struct ssh_cmd){ SSH_AS_ROOT, NULL, rd };
+	if ((r = ssh_run_seq(c, cmds, n, in, inlen, res)) != 0) {
 		r = run_fail(a, "chpasswd", r);
 		goto out;
 	}
-	if (res.status != 0) {
+	if (res[0].status != 0) {
 		/* A configured command might echo its input: never repeat
-		 * output that holds the password. */
-		if (memmem(res.err.p, res.err.len, pw->s, pw->len) ||
-		    memmem(res.out.p, res.out.len, pw->s, pw->len))
+		 * output that holds the password.  stderr is all in the
+		 * last res. */
+		ssh_res_errline(&res[n - 1], line, sizeof(line));
+		for (i = 0; i < n; i++)
+			if (memmem(res[i].err.p, res[i].err.len, pw->s,
+			    pw->len) || memmem(res[i].out.p, res[i].out.len,
+			    pw->s, pw->len))
+				break;
+		if (i < n)
 			act_fail(a, "'%s' exited %d (output withheld: it "
-			    "contains the password)", argv[0], res.status);
+			    "contains the password)", argv[0], res[0].status);
 		else
-			(void)status_fail(a, argv[0], &res);
+			act_fail(a, "%s exited %d%s%s", argv[0],
+			    res[0].status, *line ? ": " : "", line);
 		r = 1;
 		goto out;
 	}
-	/* chpasswd replaces the whole hash, and with it a '!' lock. */
-	if (json_is_true(json_object_get(a->before, "locked")) &&
-	    (r = must(c, a, SSH_AS_ROOT, NULL, lock)) != 0)
+	if (relock && res[1].status != 0) {
+		ssh_res_errline(&res[n - 1], line, sizeof(line));
+		act_fail(a, "usermod -L exited %d%s%s", res[1].status,
+		    *line ? ": " : "", line);
+		r = 1;
 		goto out;
+	}
 	json_decref(a->observed);
 	a->observed = json_pack("{s:s,s:s}", "password_fp", fp,
 	    "vault_label", "password");
+	if ((r = shadow_parse(a, acct, &res[n - 1], &sh)) != 0)
+		goto out;
+	(void)json_object_update_new(a->observed, json_pack("{s:b,s:s,s:b}",
+	    "hash_changed", old == NULL || strcmp(old, sh.hash_fp) != 0,
+	    "last_change", sh.lastchg, "locked", sh.locked));
 	a->outcome = ACT_OK;
 	r = 0;
 out:
@@ -368,7 +435,8 @@ out:
 		explicit_bzero(in, inlen);
 		free(in);
 	}
-	ssh_res_free(&res);
+	for (i = 0; i < 3; i++)
+		ssh_res_free(&res[i]);
 	secret_free(pw);
 	return r;
 }
@@ -387,15 +455,24 @@ pw_verify_one(struct sconn *c, struct act *a)
 	    "hash_fp"));
 	int		 waslocked = json_is_true(json_object_get(a->before,
 	    "locked"));
+	json_t		*hc = json_object_get(a->observed, "hash_changed");
 	struct shadow	 sh;
-	int		 r;
+	int		 r, changed;
 
-	if ((r = shadow_read(c, a, acct, &sh)) != 0)
-		return r;
-	observe(a, json_pack("{s:b,s:s,s:b}", "hash_changed",
-	    old == NULL || strcmp(old, sh.hash_fp) != 0, "last_change",
-	    sh.lastchg, "locked", sh.locked));
-	if (old != NULL && strcmp(old, sh.hash_fp) == 0)
+	/* apply read it back on its own channel, after chpasswd. */
+	if (json_is_boolean(hc)) {
+		changed = json_is_true(hc);
+		sh.locked = json_is_true(json_object_get(a->observed,
+		    "locked"));
+	} else {
+		if ((r = shadow_read(c, a, acct, &sh)) != 0)
+			return r;
+		changed = old == NULL || strcmp(old, sh.hash_fp) != 0;
+		observe(a, json_pack("{s:b,s:s,s:b}", "hash_changed",
+		    changed, "last_change", sh.lastchg, "locked",
+		    sh.locked));
+	}
+	if (!changed)
 		act_fail(a, "read back: the password hash of '%s' did not "
 		    "change", acct);
 	else if (sh.locked != waslocked)
@@ -452,8 +529,7 @@ lock_check_one(struct sconn *c, struct act *a)
 		act_fail(a, "bad expiry in the state to restore");
 		return 1;
 	}
-	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
-	    (r = shadow_read(c, a, acct, &sh)) != 0)
+	if ((r = pw_shadow_read(c, a, acct, &pw, &sh)) != 0)
 		return r;
 	json_decref(a->before);
 	a->before = json_pack("{s:s,s:b,s:s}", "account", acct, "locked",

@@ -4,10 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <libssh/libssh.h>
 
@@ -15,6 +18,8 @@
 #include "../agent/log.h"
 #include "../agent/secret.h"
 #include "ssh_conn.h"
+
+static void	spare_drop(struct sconn *);
 
 #define SSH_READ_SLICE_MS	20
 #define SSH_OUT_RESERVE		4096
@@ -85,10 +90,12 @@ ssh_key_fp(ssh_key k, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static const char *
-known_name(enum ssh_known_hosts_e k)
+const char *
+ssh_known_name(enum ssh_known_hosts_e k)
 {
 	switch (k) {
+	case SSH_KNOWN_HOSTS_OK:
+		return "pinned (accepted)";
 	case SSH_KNOWN_HOSTS_CHANGED:
 		return "host key CHANGED (possible man-in-the-middle)";
 	case SSH_KNOWN_HOSTS_OTHER:
@@ -104,8 +111,8 @@ known_name(enum ssh_known_hosts_e k)
 
 /* Proceeds only on SSH_KNOWN_HOSTS_OK; never updates known_hosts. */
 static int
-host_verify(ssh_session s, const char *host, int port, char *err,
-    size_t errlen)
+host_verify(ssh_session s, const struct target *t, const char *host,
+    int port, char *err, size_t errlen)
 {
 	enum ssh_known_hosts_e	 k;
 	ssh_key			 srv = NULL;
@@ -120,8 +127,11 @@ host_verify(ssh_session s, const char *host, int port, char *err,
 	if (k == SSH_KNOWN_HOSTS_OK)
 		return 0;
 	(void)snprintf(err, errlen, "%s:%d: %s; server key %s; refusing "
-	    "(pin it with ssh-keyscan after checking the fingerprint "
-	    "out of band)", host, port, known_name(k), fp);
+	    "(check the fingerprint out of band, then a lead runs: cordon "
+	    "hosts trust %s --fingerprint %s%s)", host, port,
+	    ssh_known_name(k), fp, t->name, fp,
+	    k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER ?
+	    " --replace" : "");
 	return -EPERM;
 }
 
@@ -175,8 +185,9 @@ ssh_session_end(ssh_session s)
 	ssh_free(s);
 }
 
-int
-ssh_session_new(const struct target *t, const char *user, ssh_key key,
+/* A session connected to the target as user, host key not yet judged. */
+static int
+session_connect(const struct target *t, const char *user,
     ssh_session *ret, char *err, size_t errlen)
 {
 	ssh_session	 s;
@@ -184,7 +195,7 @@ ssh_session_new(const struct target *t, const char *user, ssh_key key,
 	long		 timeout = ssh_opt_int(t, "timeout",
 	    SSH_TIMEOUT_DEFAULT);
 	unsigned int	 port = (unsigned int)ssh_opt_int(t, "port", 22);
-	int		 no = 0, r = -EIO;
+	int		 no = 0, r;
 
 	if ((s = ssh_new()) == NULL)
 		fatalx("ssh_new: out of memory");
@@ -207,15 +218,70 @@ ssh_session_new(const struct target *t, const char *user, ssh_key key,
 		r = -EIO;
 		goto out;
 	}
-	if ((r = host_verify(s, host, (int)port, err, errlen)) != 0 ||
-	    (r = auth_login(s, t, key, err, errlen)) != 0)
-		goto out;
 	*ret = s;
 	s = NULL;
 	r = 0;
 out:
 	ssh_session_end(s);
 	return r;
+}
+
+int
+ssh_session_new(const struct target *t, const char *user, ssh_key key,
+    ssh_session *ret, char *err, size_t errlen)
+{
+	ssh_session	 s = NULL;
+	double		 t0 = now_mono(), t1;
+	int		 r;
+
+	if ((r = session_connect(t, user, &s, err, errlen)) != 0)
+		return r;
+	t1 = now_mono();
+	if ((r = host_verify(s, t, ssh_opt_str(t, "host"),
+	    (int)ssh_opt_int(t, "port", 22), err, errlen)) != 0 ||
+	    (r = auth_login(s, t, key, err, errlen)) != 0)
+		goto out;
+	/* The bench (scripts/bench-ssh.sh) sums these: where time goes. */
+	log_debug("ssh-time %s connect %.4f auth %.4f", t->name, t1 - t0,
+	    now_mono() - t1);
+	*ret = s;
+	s = NULL;
+	r = 0;
+out:
+	ssh_session_end(s);
+	return r;
+}
+
+int
+ssh_hostkey_probe(const struct target *t, struct ssh_hostkey *hk,
+    char *err, size_t errlen)
+{
+	ssh_key	srv = NULL;
+	int	r;
+
+	memset(hk, 0, sizeof(*hk));
+	if ((r = session_connect(t, ssh_opt_str(t, "user"), &hk->s, err,
+	    errlen)) != 0)
+		return r;
+	if (ssh_get_server_publickey(hk->s, &srv) != SSH_OK ||
+	    ssh_key_fp(srv, hk->fp, sizeof(hk->fp)) != 0) {
+		(void)snprintf(err, errlen, "no host key from the server");
+		ssh_key_free(srv);
+		ssh_hostkey_free(hk);
+		return -EIO;
+	}
+	(void)snprintf(hk->type, sizeof(hk->type), "%s",
+	    ssh_key_type_to_char(ssh_key_type(srv)));
+	ssh_key_free(srv);
+	hk->known = ssh_session_is_known_server(hk->s);
+	return 0;
+}
+
+void
+ssh_hostkey_free(struct ssh_hostkey *hk)
+{
+	ssh_session_end(hk->s);
+	hk->s = NULL;
 }
 
 int
@@ -245,7 +311,9 @@ ssh_conn_close(struct sconn *c)
 {
 	if (c == NULL)
 		return;
+	spare_drop(c);
 	ssh_session_end(c->s);
+	free(c->park_key);
 	free(c);
 }
 
@@ -352,23 +420,53 @@ write_all(ssh_channel ch, const void *in, size_t len)
 	return 0;
 }
 
-int
-ssh_run(struct sconn *c, enum ssh_who who, const char *account,
-    const char *const *argv, const void *in, size_t inlen,
+/* A session channel: the spare one a reused session proved alive with. */
+static int
+channel_open(struct sconn *c, ssh_channel *ret)
+{
+	ssh_channel	ch;
+
+	if ((ch = c->spare) != NULL) {
+		c->spare = NULL;
+		*ret = ch;
+		return 0;
+	}
+	if ((ch = ssh_channel_new(c->s)) == NULL)
+		return -EIO;
+	if (ssh_channel_open_session(ch) != SSH_OK) {
+		ssh_channel_free(ch);
+		return -EIO;
+	}
+	*ret = ch;
+	return 0;
+}
+
+static void
+spare_drop(struct sconn *c)
+{
+	if (c->spare == NULL)
+		return;
+	if (ssh_channel_is_open(c->spare))
+		(void)ssh_channel_close(c->spare);
+	ssh_channel_free(c->spare);
+	c->spare = NULL;
+}
+
+/* Runs one command line (already quoted) on one exec channel. */
+static int
+run_line(struct sconn *c, const char *cmd, const void *in, size_t inlen,
     struct ssh_res *res)
 {
 	ssh_channel	 ch = NULL;
-	char		*cmd = NULL, chunk[8192];
+	char		 chunk[8192];
 	double		 deadline = now_mono() + (double)c->timeout;
 	long		 left;
 	int		 n, m, r;
 
 	res_init(res);
-	if ((r = ssh_cmdline(c, who, account, argv, &cmd)) != 0)
+	if ((r = channel_open(c, &ch)) != 0)
 		goto out;
-	if ((ch = ssh_channel_new(c->s)) == NULL ||
-	    ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		r = -EIO;
 		goto out;
 	}
@@ -404,15 +502,117 @@ ssh_run(struct sconn *c, enum ssh_who who, const char *account,
 			break;
 	}
 	res->status = ssh_channel_get_exit_status(ch);
+	log_debug("ssh-time %s exec %.4f", c->host, now_mono() - (deadline -
+	    (double)c->timeout));
 	r = 0;
 out:
+	if (r == -EIO || r == -ETIMEDOUT)
+		c->broken = 1;
 	explicit_bzero(chunk, sizeof(chunk));
 	if (ch) {
 		if (ssh_channel_is_open(ch))
 			(void)ssh_channel_close(ch);
 		ssh_channel_free(ch);
 	}
+	return r;
+}
+
+int
+ssh_run(struct sconn *c, enum ssh_who who, const char *account,
+    const char *const *argv, const void *in, size_t inlen,
+    struct ssh_res *res)
+{
+	char	*cmd = NULL;
+	int	 r;
+
+	if ((r = ssh_cmdline(c, who, account, argv, &cmd)) != 0) {
+		res_init(res);
+		return r;
+	}
+	r = run_line(c, cmd, in, inlen, res);
 	free(cmd);
+	return r;
+}
+
+/* Moves len bytes of p into res's stdout (reserved: no stale copies). */
+static int
+res_take(struct ssh_res *res, const char *p, size_t len)
+{
+	return buf_add(&res->out, p, len);
+}
+
+int
+ssh_run_seq(struct sconn *c, const struct ssh_cmd *cmds, size_t n,
+    const void *in, size_t inlen, struct ssh_res *res)
+{
+	struct ssh_res	 all;
+	struct buf	 line;
+	unsigned char	 rnd[16];
+	char		 mark[40], *one = NULL, *p, *end, *q;
+	size_t		 i, k;
+	long		 st;
+	int		 r = 0;
+
+	for (i = 0; i < n; i++)
+		res_init(&res[i]);
+	memset(&all, 0, sizeof(all));
+	if (n == 0 || n > SSH_SEQ_MAX)
+		return -EINVAL;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -EIO;
+	mark[0] = '\0';
+	for (k = 0; k < sizeof(rnd); k++)
+		(void)snprintf(mark + 2 * k, 3, "%02x", rnd[k]);
+	buf_init(&line, SSH_CMD_MAX);
+	/* cmd; printf '\n%s %d\n' MARK $?; cmd </dev/null; ... */
+	for (i = 0; i < n && r == 0; i++) {
+		if ((r = ssh_cmdline(c, cmds[i].who, cmds[i].account,
+		    cmds[i].argv, &one)) != 0)
+			break;
+		r = buf_adds(&line, one);
+		free(one);
+		if (r == 0 && i > 0)
+			r = buf_adds(&line, " </dev/null");
+		if (r == 0 && i + 1 < n)
+			r = buf_adds(&line, "; printf '\\n%s %d\\n' ");
+		if (r == 0 && i + 1 < n)
+			r = buf_adds(&line, mark);
+		if (r == 0 && i + 1 < n)
+			r = buf_adds(&line, " \"$?\"; ");
+	}
+	if (r != 0 || (r = run_line(c, line.p, in, inlen, &all)) != 0)
+		goto out;
+	p = all.out.p;
+	end = all.out.p + all.out.len;
+	for (i = 0; i + 1 < n; i++) {
+		/* "\nMARK STATUS\n" ends command i's output. */
+		for (q = p; (q = memmem(q, (size_t)(end - q), mark,
+		    strlen(mark))) != NULL; q++)
+			if (q > p && q[-1] == '\n')
+				break;
+		if (q == NULL) {
+			r = -EIO;		/* the shell did not finish */
+			goto out;
+		}
+		if ((r = res_take(&res[i], p, (size_t)(q - 1 - p))) != 0)
+			goto out;
+		q += strlen(mark);
+		st = strtol(q, &q, 10);
+		res[i].status = (int)st;
+		if (q >= end || *q != '\n') {
+			r = -EIO;
+			goto out;
+		}
+		p = q + 1;
+	}
+	if ((r = res_take(&res[n - 1], p, (size_t)(end - p))) != 0 ||
+	    (r = buf_add(&res[n - 1].err, all.err.p, all.err.len)) != 0)
+		goto out;
+	res[n - 1].status = all.status;
+out:
+	ssh_res_free(&all);
+	buf_free(&line);
+	explicit_bzero(mark, sizeof(mark));
 	return r;
 }
 
@@ -541,14 +741,151 @@ ssh_conn_check(const struct target *t, int key_only, char *err,
 	return 0;
 }
 
+/* ---- parked sessions (ssh_conn.h) ---------------------------------- */
+
+struct parked {
+	struct sconn	*c;
+	double		 at;
+};
+
+static pthread_mutex_t	 park_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct parked	 park[SSH_PARK_MAX];
+static size_t		 nparked;
+
+/*
+ * Everything that decided how a session was opened.  known_hosts is named
+ * by its identity too: a re-pinned file never reuses a session verified
+ * against the old one.
+ */
+static char *
+park_key(const struct target *t)
+{
+	struct stat	 st;
+	const char	*kh = ssh_opt_str(t, "known_hosts");
+	const char	*kf = ssh_opt_str(t, "key_file");
+	const char	*pf = ssh_opt_str(t, "password_file");
+
+	if (kh == NULL || stat(kh, &st) != 0)
+		return NULL;
+	return xasprintf("%s\n%ld\n%s\n%s\n%s\n%s\n%ld:%ld:%lld:%ld.%09ld"
+	    "\n%ld\n%d", ssh_opt_str(t, "host"), ssh_opt_int(t, "port", 22),
+	    ssh_opt_str(t, "user"), kf ? kf : "", pf ? pf : "", kh,
+	    (long)st.st_dev, (long)st.st_ino, (long long)st.st_size,
+	    (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+	    ssh_opt_int(t, "timeout", SSH_TIMEOUT_DEFAULT), ssh_opt_sudo(t));
+}
+
+/* Takes the parked sessions past their time out of the park (locked). */
+static size_t
+park_expired(struct sconn **out, size_t max)
+{
+	double	now = now_mono();
+	size_t	i = 0, n = 0;
+
+	while (i < nparked && n < max) {
+		if (now - park[i].at > SSH_PARK_S) {
+			out[n++] = park[i].c;
+			park[i] = park[--nparked];
+		} else
+			i++;
+	}
+	return n;
+}
+
+/* A parked session opened as key would be, or NULL; reaps the old. */
+static struct sconn *
+park_take(const char *key)
+{
+	struct sconn	*c = NULL, *old[16];
+	size_t		 i, n;
+
+	if (pthread_mutex_lock(&park_mu) != 0)
+		fatalx("%s: mutex", __func__);
+	n = park_expired(old, ARRAY_SIZE(old));
+	for (i = 0; key && i < nparked; i++)
+		if (strcmp(park[i].c->park_key, key) == 0) {
+			c = park[i].c;
+			park[i] = park[--nparked];
+			break;
+		}
+	(void)pthread_mutex_unlock(&park_mu);
+	for (i = 0; i < n; i++)
+		ssh_conn_close(old[i]);
+	return c;
+}
+
+/*
+ * Ends expired sessions while the park holds any, so an idle agent does
+ * not keep connections open to every host; exits when the park is empty.
+ */
+static int	reaper_running;
+
+static void *
+park_reaper(void *arg)
+{
+	struct timespec	 ts = { 1, 0 };
+	struct sconn	*old[16];
+	size_t		 i, n, left;
+
+	(void)arg;
+	for (;;) {
+		while (nanosleep(&ts, NULL) != 0 && errno == EINTR)
+			;
+		if (pthread_mutex_lock(&park_mu) != 0)
+			fatalx("%s: mutex", __func__);
+		n = park_expired(old, ARRAY_SIZE(old));
+		if ((left = nparked) == 0)
+			reaper_running = 0;
+		(void)pthread_mutex_unlock(&park_mu);
+		for (i = 0; i < n; i++)
+			ssh_conn_close(old[i]);
+		if (left == 0)
+			return NULL;
+	}
+}
+
+/* Starts the reaper if none runs (park_mu held). */
+static void
+reaper_start(void)
+{
+	pthread_attr_t	at;
+	pthread_t	th;
+
+	if (reaper_running || pthread_attr_init(&at) != 0)
+		return;
+	if (pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 &&
+	    pthread_create(&th, &at, park_reaper, NULL) == 0)
+		reaper_running = 1;
+	(void)pthread_attr_destroy(&at);
+}
+
 int
 ssh_conn_vopen(const struct target *t, void **ret, char *err, size_t errlen)
 {
 	struct sconn	*c = NULL;
+	char		*key = park_key(t);
 	int		 r;
 
-	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0)
+	if ((c = park_take(key)) != NULL) {
+		/* One round trip proves it alive; the channel is used next. */
+		if (ssh_is_connected(c->s) && channel_open(c, &c->spare) ==
+		    0) {
+			free(key);
+			/* The config may have been reloaded since. */
+			c->t = t;
+			c->host = ssh_opt_str(t, "host");
+			c->user = ssh_opt_str(t, "user");
+			*ret = c;
+			return 0;
+		}
+		ssh_conn_close(c);
+		c = NULL;
+	}
+	if ((r = ssh_conn_open(t, &c, err, errlen)) != 0) {
+		free(key);
 		return r;
+	}
+	c->park_key = key;
 	*ret = c;
 	return 0;
 }
@@ -556,7 +893,31 @@ ssh_conn_vopen(const struct target *t, void **ret, char *err, size_t errlen)
 void
 ssh_conn_vclose(void *p)
 {
-	ssh_conn_close(p);
+	struct sconn	*c = p, *old[16];
+	size_t		 i, n;
+	int		 parked = 0;
+
+	if (c == NULL)
+		return;
+	if (pthread_mutex_lock(&park_mu) != 0)
+		fatalx("%s: mutex", __func__);
+	n = park_expired(old, ARRAY_SIZE(old));
+	if (!c->broken && c->park_key && nparked < SSH_PARK_MAX &&
+	    ssh_is_connected(c->s)) {
+		/* Parked sessions point at no config: it may be reloaded. */
+		spare_drop(c);
+		c->t = NULL;
+		c->host = c->user = NULL;
+		park[nparked].c = c;
+		park[nparked++].at = now_mono();
+		parked = 1;
+		reaper_start();
+	}
+	(void)pthread_mutex_unlock(&park_mu);
+	for (i = 0; i < n; i++)
+		ssh_conn_close(old[i]);
+	if (!parked)
+		ssh_conn_close(c);
 }
 
 int

@@ -56,6 +56,10 @@ struct sconn {
 	int			 port;
 	long			 timeout;	/* seconds */
 	int			 sudo;
+	char			*park_key;	/* what opened it (parking) */
+	int			 broken;	/* a command lost the session */
+	ssh_channel		 spare;		/* opened to prove a parked
+						   session alive; used next */
 };
 
 struct ssh_res {
@@ -97,7 +101,20 @@ int	ssh_opt_int_in(const struct target *, const char *, long min,
 int	ssh_conn_open(const struct target *, struct sconn **ret, char *err,
 	    size_t errlen) WARN_UNUSED;
 void	ssh_conn_close(struct sconn *);
-/* The driver vtable's open and close for any target reached over SSH. */
+/*
+ * The driver vtable's open and close for any target reached over SSH.
+ * Close parks a healthy session for SSH_PARK_S seconds instead of ending
+ * it, keyed by everything that decided how it was opened (host, port,
+ * login, credentials file, known_hosts and that file's identity); open
+ * takes a parked one before connecting.  So the check when a run is
+ * queued and its apply moments later share one connection per host.  A
+ * session that broke is never parked; a parked one must open a channel
+ * (kept for the next command) before it is reused, else open connects
+ * afresh, with the full host key check.  A detached thread ends expired
+ * sessions (about a second late) while any are parked.  Thread-safe.
+ */
+#define SSH_PARK_S	30
+#define SSH_PARK_MAX	1024
 int	ssh_conn_vopen(const struct target *, void **ret, char *err,
 	    size_t errlen);
 void	ssh_conn_vclose(void *);
@@ -122,9 +139,45 @@ void	ssh_res_free(struct ssh_res *);
 /* The first line of res->err, control characters as '?', for messages. */
 void	ssh_res_errline(const struct ssh_res *, char *out, size_t len);
 
+/*
+ * Several commands one after another on one exec channel: one round trip
+ * and one remote shell instead of one each.  Each command's stdout and
+ * exit status go to its own res[i] (stderr of all to the last); in feeds
+ * the first command's stdin, the others read /dev/null.  A command's
+ * failure does not stop the next: each reads res[i].status.  The output
+ * is split on a random marker the commands cannot guess.  0 or as
+ * ssh_run; call ssh_res_free on every res after, also on failure.
+ */
+#define SSH_SEQ_MAX	4
+struct ssh_cmd {
+	enum ssh_who		 who;
+	const char		*account;
+	const char *const	*argv;
+};
+int	ssh_run_seq(struct sconn *, const struct ssh_cmd *, size_t n,
+	    const void *in, size_t inlen, struct ssh_res *res) WARN_UNUSED;
+
 /* The quoted command line ssh_run would send; caller frees.  For tests. */
 int	ssh_cmdline(const struct sconn *, enum ssh_who, const char *account,
 	    const char *const *argv, char **ret) WARN_UNUSED;
+
+/*
+ * What the target's server presents before any authentication: its host
+ * key and the pinned known_hosts' verdict on it.  s stays connected (for
+ * `cordon hosts trust`, which re-judges a candidate file on it); free it
+ * with ssh_hostkey_free.
+ */
+struct ssh_hostkey {
+	ssh_session		 s;
+	enum ssh_known_hosts_e	 known;
+	char			 fp[128];	/* "SHA256:..." */
+	char			 type[32];	/* "ssh-ed25519" */
+};
+int	ssh_hostkey_probe(const struct target *, struct ssh_hostkey *,
+	    char *err, size_t errlen) WARN_UNUSED;
+void	ssh_hostkey_free(struct ssh_hostkey *);
+/* The verdict in words ("host key CHANGED ..."). */
+const char *ssh_known_name(enum ssh_known_hosts_e);
 
 /* "SHA256:..." of a public key into out; 0 or -EINVAL. */
 int	ssh_key_fp(ssh_key, char *out, size_t len);

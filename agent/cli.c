@@ -1611,3 +1611,167 @@ out:
 	json_decref(rep);
 	return r;
 }
+
+int
+cmd_hosts(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "customer", required_argument, NULL, 'c' },
+		{ "fingerprint", required_argument, NULL, 'f' },
+		{ "replace", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*sub = argc > 1 ? argv[1] : "", *cust = NULL;
+	const char	*fp = NULL, *target = NULL;
+	json_t		*rep = NULL, *h;
+	size_t		 i;
+	int		 ch, js = 0, replace = 0, r;
+
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cust = optarg; break;
+		case 'f': fp = optarg; break;
+		case 'r': replace = 1; break;
+		case 'j': js = 1; break;
+		default: cmd_usage(cmd_find("hosts")); return EXIT_USAGE;
+		}
+	}
+	if (strcmp(sub, "scan") != 0 && optind == argc - 1)
+		target = argv[optind++];
+	if (optind != argc || (strcmp(sub, "scan") == 0) == (target != NULL) ||
+	    (strcmp(sub, "trust") == 0) != (fp != NULL) ||
+	    (replace && strcmp(sub, "trust") != 0) ||
+	    (strcmp(sub, "show") && strcmp(sub, "scan") &&
+	    strcmp(sub, "trust"))) {
+		cmd_usage(cmd_find("hosts"));
+		return EXIT_USAGE;
+	}
+	if (strcmp(sub, "trust") == 0) {
+		if ((r = request(json_pack("{s:s,s:s,s:s?,s:s,s:b}", "cmd",
+		    "hosts_trust", "target", target, "customer", cust,
+		    "fingerprint", fp, "replace", replace), &rep)) != 0)
+			goto out;
+		if (js)
+			print_json(rep);
+		else if (jstr(rep, "note")) {
+			(void)printf("%s: ", target);
+			put_safe(stdout, jstr(rep, "note"));
+			(void)putchar('\n');
+		} else {
+			(void)printf("%s: pinned ", target);
+			put_safe(stdout, jstr(rep, "fingerprint"));
+			(void)printf(" in ");
+			put_safe(stdout, jstr(rep, "known_hosts"));
+			json_array_foreach(json_object_get(rep,
+			    "old_fingerprints"), i, h) {
+				(void)printf("%s", i ? ", " : " (replacing ");
+				put_safe(stdout, json_string_value(h));
+			}
+			(void)printf("%s\n", json_array_size(json_object_get(
+			    rep, "old_fingerprints")) ? ")" : "");
+		}
+		goto out;
+	}
+	if ((r = request(json_pack("{s:s,s:s?,s:s?}", "cmd", strcmp(sub,
+	    "scan") == 0 ? "hosts_scan" : "hosts_show", "target", target,
+	    "customer", cust), &rep)) != 0)
+		goto out;
+	if (js) {
+		print_json(json_object_get(rep, "hosts"));
+		goto out;
+	}
+	(void)printf("%-10s %-16s %-22s %-11s %s\n", "CUSTOMER", "TARGET",
+	    "HOST", "PINNED", "SERVER KEY");
+	json_array_foreach(json_object_get(rep, "hosts"), i, h) {
+		char hp[300];
+
+		(void)snprintf(hp, sizeof(hp), "%s:%lld", jstr(h, "host"),
+		    (long long)json_integer_value(json_object_get(h,
+		    "port")));
+		(void)printf("%-10s %-16s %-22s %-11s ", jstr(h, "customer"),
+		    jstr(h, "target"), hp, jstr(h, "status"));
+		if (jstr(h, "fingerprint")) {
+			put_safe(stdout, jstr(h, "key_type"));
+			(void)putchar(' ');
+			put_safe(stdout, jstr(h, "fingerprint"));
+		} else
+			put_safe(stdout, jstr(h, "error"));
+		(void)putchar('\n');
+	}
+	/* A key the pinned file does not accept is worth an exit code. */
+	json_array_foreach(json_object_get(rep, "hosts"), i, h)
+		if (strcmp(jstr(h, "status"), "ok") != 0)
+			r = EXIT_FAILED;
+out:
+	json_decref(rep);
+	return r;
+}
+
+int
+cmd_retry(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "failed", no_argument, NULL, 'f' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t		*rep = NULL, *a;
+	double		 timeout = 0;
+	long		 run;
+	char		*end;
+	size_t		 i;
+	int		 ch, failed = 0, wait = 0, js = 0, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': failed = 1; break;
+		case 'w': wait = 1; break;
+		case 'j': js = 1; break;
+		case 't':
+			if ((timeout = num_arg(optarg)) < 0)
+				return die(EXIT_USAGE, "bad --timeout '%s'",
+				    optarg);
+			break;
+		default: cmd_usage(cmd_find("retry")); return EXIT_USAGE;
+		}
+	}
+	/* --failed is the only kind of retry: say so rather than guess. */
+	if (!failed || optind != argc - 1) {
+		cmd_usage(cmd_find("retry"));
+		return EXIT_USAGE;
+	}
+	run = strtol(argv[optind], &end, 10);
+	if (*end || run <= 0)
+		return die(EXIT_USAGE, "bad run '%s'", argv[optind]);
+	if ((r = request(json_pack("{s:s,s:I,s:b}", "cmd", "retry", "run",
+	    (json_int_t)run, "failed", 1), &rep)) != 0)
+		goto out;
+	if (js)
+		print_json(rep);
+	else {
+		(void)printf("run %lld queued on %s: retry of %lld failed "
+		    "action(s) of run %ld\n", (long long)json_integer_value(
+		    json_object_get(rep, "run")), jstr(rep, "incident"),
+		    (long long)json_integer_value(json_object_get(rep,
+		    "total")), run);
+		json_array_foreach(json_object_get(rep, "actions"), i, a) {
+			(void)printf("  A%lld retries A%lld on ",
+			    (long long)json_integer_value(json_object_get(a,
+			    "id")), (long long)json_integer_value(
+			    json_object_get(a, "retry_of")));
+			put_safe(stdout, jstr(a, "target"));
+			(void)putchar('\n');
+		}
+	}
+	if (wait)
+		r = follow(json_integer_value(json_object_get(rep, "run")),
+		    timeout, jstr(rep, "incident"));
+out:
+	json_decref(rep);
+	return r;
+}

@@ -32,6 +32,8 @@ int	cmd_check_config(int, char **);
 int	cmd_secret(int, char **);
 int	cmd_secret_seal(int, char **);
 int	cmd_register(int, char **);
+int	cmd_hosts(int, char **);
+int	cmd_retry(int, char **);
 
 extern const struct cmd	cmds[];
 extern const char	*cli_socket;

@@ -57,6 +57,15 @@ const struct cmd cmds[] = {
 	    "       cordon secret seal ACTION [LABEL] --to NAME [-o FILE]",
 	    "print a secret an action put in the vault, or seal it to a "
 	    "recipient (journaled)" },
+	{ "retry", cmd_retry, "retry RUN --failed [--wait] [--timeout S] "
+	    "[--json]",
+	    "queue again the failed actions of a run, freshly checked" },
+	{ "hosts", cmd_hosts,
+	    "hosts show TARGET [--customer C] [--json]\n"
+	    "       cordon hosts scan [--customer C] [--json]\n"
+	    "       cordon hosts trust TARGET --fingerprint SHA256:... "
+	    "[--replace] [--customer C]",
+	    "SSH host keys: what a server presents, and pinning it (lead)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -340,6 +340,170 @@ out:
 	return e;
 }
 
+/*
+ * `cordon retry RUN --failed`: a new run holding one new action per
+ * failed action of RUN not retried before (same step, target, verb and
+ * parameters), each freshly checked and under the step's approval policy.
+ * The new action's message and the original's "retried" journal entry
+ * link the two; the original stays failed, as it happened.
+ */
+#define RETRY_MAX	10000
+
+json_t *
+h_retry(struct agent *ag, const struct caller *c, json_t *req)
+{
+	json_int_t	  run = json_integer_value(json_object_get(req, "run"));
+	sqlite3_stmt	 *st;
+	struct customer	 *cu;
+	struct act	**v = NULL, *o = NULL;
+	json_t		 *e = NULL, *rep, *ids, *from;
+	char		 *inc = NULL, *rb = NULL, *sha = NULL, ts[32];
+	int64_t		 *orig = NULL, new_run;
+	int		 *step_no = NULL, *stop = NULL, r;
+	size_t		  n = 0, cap = 0, i;
+
+	st = store_q(ag->store, "SELECT incident, runbook, runbook_sha FROM "
+	    "runs WHERE id=?", "i", (int64_t)run);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		inc = store_col_str(st, 0);
+		rb = store_col_str(st, 1);
+		sha = store_col_str(st, 2);
+	}
+	(void)sqlite3_reset(st);
+	if (inc == NULL) {
+		e = reply_err(EXIT_USAGE, "no run %lld", (long long)run);
+		goto out;
+	}
+	if ((cu = incident_customer(ag, inc, &e)) == NULL ||
+	    (e = require_role(ag, c, cu, ROLE_OPERATOR, inc)) != NULL)
+		goto out;
+	st = store_q(ag->store, "SELECT id, step_no, stop_on_fail FROM "
+	    "actions a WHERE run_id=? AND state='failed' AND NOT EXISTS "
+	    "(SELECT 1 FROM journal j WHERE j.action=a.id AND "
+	    "j.event='retried') ORDER BY step_no, target, id", "i",
+	    (int64_t)run);
+	while (sqlite3_step(st) == SQLITE_ROW && n < RETRY_MAX) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			orig = xreallocarray(orig, cap, sizeof(*orig));
+			step_no = xreallocarray(step_no, cap, sizeof(*step_no));
+			stop = xreallocarray(stop, cap, sizeof(*stop));
+		}
+		orig[n] = sqlite3_column_int64(st, 0);
+		step_no[n] = sqlite3_column_int(st, 1);
+		stop[n++] = sqlite3_column_int(st, 2);
+	}
+	(void)sqlite3_reset(st);
+	if (n == 0) {
+		e = reply_err(EXIT_USAGE, "run %lld has no failed action left "
+		    "to retry", (long long)run);
+		goto out;
+	}
+	v = xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		struct act *u;
+
+		if (queue_load(ag->store, ag->cfg, orig[i], &o) != 0) {
+			e = reply_err(EXIT_FAILED, "cannot load A%lld",
+			    (long long)orig[i]);
+			goto out;
+		}
+		if (o->customer == NULL) {
+			e = reply_err(EXIT_USAGE, "A%lld belongs to a customer "
+			    "no longer configured", (long long)o->id);
+			goto out;
+		}
+		u = v[i] = act_new();
+		u->verb = xstrdup(o->verb);
+		u->target = o->target;
+		u->target_name = xstrdup(o->target_name);
+		u->customer = o->customer;
+		u->incident = xstrdup(o->incident);
+		u->incident_info = json_incref(o->incident_info);
+		u->step = xstrdup(o->step);
+		u->params = json_incref(o->params);
+		u->restore = json_incref(o->restore);
+		u->undo_of = o->undo_of;
+		u->approval_required = o->approval_required;
+		u->requested_by = xstrdup(c->actor);
+		u->requested_uid = (int64_t)c->uid;
+		act_free(o);
+		o = NULL;
+	}
+	(void)exec_check(ag, v, n);
+	for (i = 0; i < n; i++) {
+		if (v[i]->outcome == ACT_REFUSED) {
+			e = refuse(ag, c, inc, orig[i], "retry refused: %s",
+			    v[i]->msg);
+			goto out;
+		}
+		if (v[i]->outcome != ACT_FAIL)
+			(void)snprintf(v[i]->msg, sizeof(v[i]->msg),
+			    "retry of A%lld", (long long)orig[i]);
+	}
+	fmt_time(time(NULL), ts);
+	from = json_array();
+	for (i = 0; i < n; i++)
+		(void)json_array_append_new(from, json_integer(orig[i]));
+	if ((r = store_begin(ag->store)) != 0) {
+		json_decref(from);
+		goto fail;
+	}
+	r = store_exec(ag->store, "INSERT INTO runs(incident, runbook, "
+	    "runbook_sha, requested_by, requested_uid, created_at, total, "
+	    "started) VALUES(?,?,?,?,?,?,?,?)", "ssssisii", inc, rb, sha,
+	    c->actor, (int64_t)c->uid, ts, (int64_t)n, (int64_t)time(NULL));
+	new_run = sqlite3_last_insert_rowid(ag->store->db);
+	if (r == 0)
+		r = journal_append(ag->store, c->actor, inc, 0,
+		    "run_requested", json_pack("{s:I,s:s,s:s,s:I,s:I,s:o}",
+		    "run", (json_int_t)new_run, "runbook", rb,
+		    "runbook_sha256", sha, "actions", (json_int_t)n,
+		    "retry_of_run", run, "retry_of", from));
+	else
+		json_decref(from);
+	if (r == 0)
+		r = enqueue(ag, c, v, n, new_run, step_no, stop);
+	for (i = 0; i < n && r == 0; i++)
+		r = journal_append(ag->store, c->actor, inc, orig[i],
+		    "retried", json_pack("{s:I,s:I}", "by_action",
+		    (json_int_t)v[i]->id, "run", (json_int_t)new_run));
+	if (r != 0 || (r = store_commit(ag->store)) != 0) {
+		store_rollback(ag->store);
+		goto fail;
+	}
+	ag->work_pending = 1;
+	rep = reply_ok();
+	ids = json_array();
+	for (i = 0; i < n; i++)
+		(void)json_array_append_new(ids, json_pack("{s:I,s:I,s:s}",
+		    "id", (json_int_t)v[i]->id, "retry_of",
+		    (json_int_t)orig[i], "target", v[i]->target_name));
+	(void)json_object_set_new(rep, "run", json_integer(new_run));
+	(void)json_object_set_new(rep, "retry_of_run", json_integer(run));
+	(void)json_object_set_new(rep, "incident", json_string(inc));
+	(void)json_object_set_new(rep, "actions", ids);
+	(void)json_object_set_new(rep, "total", json_integer((json_int_t)n));
+	(void)json_object_set_new(rep, "states", run_counts(ag, new_run));
+	e = rep;
+	goto out;
+fail:
+	e = reply_err(EXIT_FAILED, "cannot queue the retry: %s",
+	    store_errmsg(ag->store));
+out:
+	act_free(o);
+	for (i = 0; v && i < n; i++)
+		act_free(v[i]);
+	free(v);
+	free(orig);
+	free(step_no);
+	free(stop);
+	free(inc);
+	free(rb);
+	free(sha);
+	return e;
+}
+
 json_t *
 h_queue(struct agent *ag, const struct caller *c, json_t *req)
 {

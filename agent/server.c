@@ -136,6 +136,10 @@ static const struct handler {
 	{ "journal_export",	h_journal_export },
 	{ "secret_show",		h_secret_show },
 	{ "secret_seal",		h_secret_seal },
+	{ "hosts_show",		h_hosts_show },
+	{ "hosts_scan",		h_hosts_scan },
+	{ "hosts_trust",	h_hosts_trust },
+	{ "retry",		h_retry },
 };
 
 /*

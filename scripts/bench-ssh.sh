@@ -13,6 +13,10 @@
 # All three log in as cdsh-agent with the same key and pinned known_hosts.
 # Ansible's become needs sudo for sh and python3, so this benchmark adds a
 # NOPASSWD ALL rule to the hosts' throwaway private /etc only.
+# Before any timing, one untimed `parallel-ssh true` to every host warms
+# every sshd (first fork, PAM and library pages) for all three alike:
+# whoever ran first used to pay that alone.  cordon's agent log then gives
+# where its seconds went (sessions: connect+kex, auth; each exec channel).
 # Last line: "ratio R" = cordon time / pssh time (target <= 1.2; and
 # cordon >= 5x faster than ansible).
 #   scripts/bench-ssh.sh [N]       (as root; NET 1 of nshosts-start.sh)
@@ -61,6 +65,13 @@ SSHOPT="-F /dev/null -i $H/agent_key -o IdentitiesOnly=yes
  -o UserKnownHostsFile=$H/known_hosts -o GlobalKnownHostsFile=/dev/null
  -o BatchMode=yes -o ConnectTimeout=10"
 SSHOPT=$(echo $SSHOPT)
+
+# --- warm-up (untimed, the same for all) ---------------------------------
+# shellcheck disable=SC2086
+parallel-ssh -h "$W/addrs" -l cdsh-agent -p "$N" -t 120 -x "$SSHOPT" true \
+    >"$W/warm.out" 2>&1 ||
+    { tail -5 "$W/warm.out" >&2; echo "bench-ssh: warm-up failed" >&2
+      exit 1; }
 
 # --- cordon ------------------------------------------------------------
 {
@@ -111,6 +122,12 @@ grep -q "done $N failed 0" "$W/cordon.out" ||
       exit 1; }
 echo "cordon   $T_CORDON s  ($(grep 'exec:' "$W/agent.log" |
     sed 's/.*exec: //' | head -1))"
+# Where cordon's time went, summed over all hosts (thread time, not wall).
+awk '/ssh-time .* connect / { n++; c += $(NF-2); a += $NF }
+    /ssh-time .* exec / { e++; x += $NF }
+    END { printf "cordon   profile: %d sessions (connect+kex avg %.3f s, " \
+	"auth avg %.3f s), %d exec channels (avg %.3f s)\n", n, n ? c / n : 0,
+	n ? a / n : 0, e, e ? x / e : 0 }' "$W/agent.log"
 
 # --- parallel-ssh --------------------------------------------------------
 PW=$(openssl rand -base64 18)

@@ -4,6 +4,8 @@
 # (RECIPES-core.md section 3).  Stop them with nshosts-stop.sh DIR.
 #
 #   nshosts-start.sh DIR N [NET]     (1 <= N <= 1000, NET 0..3, default 0)
+#   nshosts-start.sh DIR --restart I (host I's sshd again, same host key,
+#                                    after it was stopped: "back up")
 #
 # Network: bridge cdsh-brNET in the root namespace with 10.214.(NET*64).1/18;
 # host I lives in namespace cdshNET-hI behind veth cdshNET-vI, address
@@ -27,8 +29,52 @@ set -eu
 
 usage() {
 	echo "usage: nshosts-start.sh DIR N [NET]  (1 <= N <= 1000, NET 0..3)" >&2
+	echo "       nshosts-start.sh DIR --restart I" >&2
 	exit 2
 }
+
+# sshd of host I in its namespace and its own mount namespace (ip netns
+# exec makes one, slave to ours) with the private /etc over /etc.  sh
+# execs sshd, so the background pid is sshd's.
+start_sshd() {
+	h=$D/h$1
+	rm -f "$h/sshd.pid"
+	ip netns exec "$PFX-h$1" sh -c 'mount --bind "$1/etc" /etc &&
+	    exec /usr/sbin/sshd -D -f "$1/sshd_config" -E "$1/sshd.log"' \
+	    sh "$h" </dev/null >"$h/start.log" 2>&1 &
+	echo $! >"$h/bgpid"
+}
+
+if [ $# -eq 3 ] && [ "$2" = --restart ]; then
+	D=$1 I=$3
+	case $D in /*) ;; *) D=$(pwd)/$D ;; esac
+	case $I in '' | *[!0-9]*) usage ;; esac
+	[ "$(id -u)" -eq 0 ] ||
+	    { echo "nshosts-start: must run as root" >&2; exit 1; }
+	[ -s "$D/net" ] && [ -d "$D/h$I" ] && [ -s "$D/count" ] &&
+	    [ "$I" -ge 1 ] && [ "$I" -le "$(cat "$D/count")" ] ||
+	    { echo "nshosts-start: no host $I in '$D'" >&2; exit 1; }
+	PFX=cdsh$(cat "$D/net")
+	if [ -s "$D/h$I/bgpid" ] && kill -0 "$(cat "$D/h$I/bgpid")" 2>/dev/null
+	then
+		echo "nshosts-start: sshd of h$I is running" >&2
+		exit 1
+	fi
+	start_sshd "$I"
+	t=0
+	while ! [ -s "$D/h$I/sshd.pid" ]; do
+		if ! kill -0 "$(cat "$D/h$I/bgpid")" 2>/dev/null; then
+			cat "$D/h$I/start.log" >&2 2>/dev/null || true
+			echo "nshosts-start: sshd of h$I exited" >&2
+			exit 1
+		fi
+		[ $t -ge 200 ] &&
+		    { echo "nshosts-start: h$I not ready after 10 s" >&2; exit 1; }
+		sleep 0.05
+		t=$((t + 1))
+	done
+	exit 0
+fi
 [ $# -eq 2 ] || [ $# -eq 3 ] || usage
 D=$1 N=$2 NET=${3:-0}
 case $N in '' | *[!0-9]*) usage ;; esac
@@ -178,16 +224,10 @@ while [ "$i" -le "$N" ]; do
 	i=$((i + 1))
 done
 
-# sshd in each namespace, in a mount namespace of its own (ip netns exec
-# makes one, slave to ours) with the private /etc over /etc.  sh execs
-# sshd, so the background pid is sshd's.
+# sshd in each namespace (start_sshd).
 i=1
 while [ "$i" -le "$N" ]; do
-	h=$D/h$i
-	ip netns exec "$PFX-h$i" sh -c 'mount --bind "$1/etc" /etc &&
-	    exec /usr/sbin/sshd -D -f "$1/sshd_config" -E "$1/sshd.log"' \
-	    sh "$h" </dev/null >"$h/start.log" 2>&1 &
-	echo $! >"$h/bgpid"
+	start_sshd "$i"
 	i=$((i + 1))
 done
 

@@ -11,7 +11,8 @@
  * Hosts h1..h20 form the group "web"; h21 is a target outside it.  Users
  * (nshosts-start.sh): cdsh-agent is cordon's login, cdsh-user and
  * cdsh-user2 the accounts acted on.  The hosts live for the whole group;
- * the tests run in order: rotate, lock, then one host unreachable.
+ * the tests run in order: rotate, lock, one host unreachable, then three
+ * hosts unreachable and `cordon retry --failed` once they are back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@
 #define IT_ACCT		"cdsh-user"
 #define IT_ACCT2	"cdsh-user2"
 #define DOWN_HOST	7		/* stopped before the last run */
+#define NDOWN		3		/* hosts down in the retry test */
 #define LOGIN_WAIT_S	30
 #define CONF_MAX	(32 * 1024)
 
@@ -536,6 +538,172 @@ test_fanout_one_down(void **state)
 	journal_ok(e);
 }
 
+
+/* Logins of cordon's own user that host k's sshd accepted so far. */
+static int
+agent_logins(int k)
+{
+	char	 p[IT_PATH_MAX], *t, *s;
+	size_t	 n;
+	int	 c = 0;
+
+	pfmt(p, sizeof(p), "%s/h%d/sshd.log", nsh, k);
+	assert_int_equal(it_read_file(p, &t, &n), 0);
+	for (s = t; (s = strstr(s, "Accepted publickey for cdsh-agent")); s++)
+		c++;
+	free(t);
+	return c;
+}
+
+static void
+host_stop(struct it_env *e, int k)
+{
+	char	script[IT_PATH_MAX], pidf[IT_PATH_MAX], pat[IT_PATH_MAX];
+
+	pfmt(script, sizeof(script), "%s/stop-pidfile.sh", e->scripts);
+	pfmt(pidf, sizeof(pidf), "%s/h%d/bgpid", nsh, k);
+	pfmt(pat, sizeof(pat), "sshd.*%s/h%d/", nsh, k);
+	{
+		const char *argv[] = { script, pidf, pat, "it_fanout", NULL };
+
+		assert_int_equal(sh_ok(e, argv), 0);
+	}
+}
+
+static void
+host_restart(struct it_env *e, int k)
+{
+	char	script[IT_PATH_MAX], n[16];
+
+	pfmt(script, sizeof(script), "%s/nshosts-start.sh", e->scripts);
+	pfmt(n, sizeof(n), "%d", k);
+	{
+		const char *argv[] = { script, nsh, "--restart", n, NULL };
+
+		assert_int_equal(sh_ok(e, argv), 0);
+	}
+}
+
+/*
+ * Three hosts down: they fail, the others rotate.  Back up, `cordon retry
+ * RUN --failed` queues one new action for each of the three only, linked
+ * to the failed one; the 17 others see no new login and keep their shadow
+ * line byte for byte.  A second retry finds nothing left to retry.
+ */
+static void
+test_fanout_retry(void **state)
+{
+	struct it_env	*e = *state;
+	static const int down[NDOWN] = { 3, DOWN_HOST, 12 };
+	static char	 pwf[NHOSTS + 1][IT_PATH_MAX];
+	char		 sh1[NHOSTS + 1][512], sh2[512], name[64], run[32];
+	int64_t		 ids[NHOSTS + 1], rid[NHOSTS + 1];
+	int		 isdown[NHOSTS + 1], logins1[NHOSTS + 1];
+	int		 want[NHOSTS + 1], ret[NHOSTS + 1], k;
+	size_t		 i;
+	json_t		*j, *a;
+
+	memset(isdown, 0, sizeof(isdown));
+	for (i = 0; i < NDOWN; i++) {
+		isdown[down[i]] = 1;
+		/* DOWN_HOST is still down from the test before. */
+		if (down[i] != DOWN_HOST)
+			host_stop(e, down[i]);
+	}
+	for (k = 1; k <= NGROUP; k++)
+		shadow_line(k, IT_ACCT, sh1[k], sizeof(sh1[k]));
+	assert_int_equal(run_group(e, "ssh.rotate_password", IT_ACCT, ids),
+	    NGROUP);
+	for (k = 1; k <= NGROUP; k++)
+		if (it_wait_action(e, ids[k], isdown[k] ? "failed" :
+		    "succeeded", 30) != 0)
+			fail_msg("h%d: A%lld did not settle as expected", k,
+			    (long long)ids[k]);
+	for (k = 1; k <= NGROUP; k++) {
+		shadow_line(k, IT_ACCT, sh2, sizeof(sh2));
+		if (isdown[k])
+			assert_string_equal(sh1[k], sh2);
+		else
+			assert_string_not_equal(sh1[k], sh2);
+		pfmt(sh1[k], sizeof(sh1[k]), "%s", sh2);
+		logins1[k] = agent_logins(k);
+	}
+	assert_non_null(a = it_action(e, ids[1]));
+	pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
+	    json_object_get(a, "run")));
+	json_decref(a);
+
+	/* Only an operator may retry; an auditor is refused. */
+	assert_int_equal(it_cordon(e, IT_AUD, "retry", run, "--failed", NULL),
+	    3);
+	for (i = 0; i < NDOWN; i++)
+		host_restart(e, down[i]);
+	assert_int_equal(it_cordon(e, IT_OP, "retry", run, "--failed",
+	    "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	assert_int_equal(json_array_size(json_object_get(j, "actions")),
+	    NDOWN);
+	memset(rid, 0, sizeof(rid));
+	json_array_foreach(json_object_get(j, "actions"), i, a) {
+		const char *t = json_string_value(json_object_get(a,
+		    "target"));
+
+		k = atoi(t + 1);
+		assert_true(k >= 1 && k <= NGROUP && isdown[k]);
+		assert_int_equal(json_integer_value(json_object_get(a,
+		    "retry_of")), ids[k]);
+		rid[k] = json_integer_value(json_object_get(a, "id"));
+	}
+	pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
+	    json_object_get(j, "run")));
+	json_decref(j);
+	for (k = 1; k <= NGROUP; k++)
+		if (isdown[k] && it_wait_action(e, rid[k], "succeeded",
+		    30) != 0)
+			fail_msg("h%d: retry A%lld did not succeed", k,
+			    (long long)rid[k]);
+
+	/* The retried hosts changed; the others were not even logged in. */
+	for (k = 1; k <= NGROUP; k++) {
+		shadow_line(k, IT_ACCT, sh2, sizeof(sh2));
+		if (isdown[k])
+			assert_string_not_equal(sh1[k], sh2);
+		else {
+			assert_string_equal(sh1[k], sh2);
+			assert_int_equal(agent_logins(k), logins1[k]);
+		}
+		want[k] = isdown[k] ? 1 : -1;
+		if (isdown[k]) {
+			pfmt(name, sizeof(name), "vault/A%lld-password",
+			    (long long)rid[k]);
+			(void)it_tpath(e, name, pwf[k]);
+		}
+	}
+	want[NHOSTS] = -1;
+	logins(IT_ACCT, pwf, NULL, want, ret);
+	expect_logins("retried hosts, new password", want, ret);
+
+	/* Per-host status of the retry run; one "retried" per original. */
+	assert_int_equal(it_cordon(e, IT_AUD, "queue", "--run", run, "--all",
+	    "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	assert_int_equal(json_array_size(j), NDOWN);
+	json_array_foreach(j, i, a)
+		assert_string_equal(json_string_value(json_object_get(a,
+		    "state")), "succeeded");
+	json_decref(j);
+	for (i = 0; i < NDOWN; i++)
+		assert_int_equal(it_journal_count(e, "retried",
+		    ids[down[i]]), 1);
+	pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
+	    json_object_get(a = it_action(e, ids[1]), "run")));
+	json_decref(a);
+	assert_int_equal(it_cordon(e, IT_OP, "retry", run, "--failed", NULL),
+	    2);
+	assert_true(it_err_has(e, "no failed action left"));
+	journal_ok(e);
+}
+
 int
 main(void)
 {
@@ -545,6 +713,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fanout_lock,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_one_down,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_fanout_retry,
 		    test_setup, test_teardown),
 	};
 

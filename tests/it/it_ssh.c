@@ -30,6 +30,7 @@
 
 #define IT_SLAPD_PORT	38926
 #define IT_SSH_PORT	22260
+#define IT_SSH2_PORT	38952		/* the sshd whose key gets trusted */
 #define IT_AGENT_USER	"cordon-t-agent"
 #define IT_ACCT		"cordon-t-ssh1"
 #define IT_OLD_PW	"Old-pw-1 with 'quotes' and $x"
@@ -38,7 +39,7 @@
 
 static char	sshd_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
-static int	sshd_up, users_made;
+static int	sshd_up, users_made, sshd2_up;
 
 /* snprintf that fails the test instead of truncating. */
 static void
@@ -225,9 +226,10 @@ static int
 write_targets(struct it_env *e)
 {
 	char	key[IT_PATH_MAX], kh[IT_PATH_MAX], khe[IT_PATH_MAX];
-	char	khc[IT_PATH_MAX];
+	char	khc[IT_PATH_MAX], kht[IT_PATH_MAX];
 	int	n;
 
+	(void)gp(e, "kh_trust", kht);
 	(void)gp(e, "agent_key", key);
 	pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	(void)gp(e, "kh_empty", khe);
@@ -241,9 +243,12 @@ write_targets(struct it_env *e)
 	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 5; },\n"
 	    "\t\t\t{ name = \"web1-changed\"; type = \"ssh\"; host = "
 	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 5; },\n"
+	    "\t\t\t{ name = \"web2\"; type = \"ssh\"; host = "
+	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
 	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 5; }",
 	    IT_SSH_PORT, key, kh, IT_SSH_PORT, key, khe, IT_SSH_PORT, key,
-	    khc);
+	    khc, IT_SSH2_PORT, key, kht);
 	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
 }
 
@@ -269,6 +274,8 @@ pin_files(struct it_env *e)
 		    0644) != 0)
 			return -1;
 	}
+	if (it_write_file(gp(e, "kh_trust", kh), "", 0, 0644) != 0)
+		return -1;
 	return it_write_file(gp(e, "kh_empty", kh), "", 0, 0644);
 }
 
@@ -441,10 +448,33 @@ test_setup(void **state)
 	return it_agent_start(e, 0);
 }
 
+/* The second sshd (IT_SSH2_PORT); each start makes a new host key. */
+static int
+sshd2(struct it_env *e, int start)
+{
+	char		 dir[IT_PATH_MAX], script[IT_PATH_MAX], port[16];
+	const char	*up[] = { script, dir, port, NULL };
+	const char	*down[] = { script, dir, NULL };
+
+	(void)gp(e, "sshd2", dir);
+	pfmt(port, sizeof(port), "%d", IT_SSH2_PORT);
+	pfmt(script, sizeof(script), "%s/sshd-%s.sh", e->scripts,
+	    start ? "start" : "stop");
+	sshd2_up = start;
+	return sh_ok(e, start ? up : down);
+}
+
 static int
 test_teardown(void **state)
 {
-	return it_test_teardown(*state);
+	struct it_env	*e = *state;
+	int		 r = 0;
+
+	if (sshd2_up && sshd2(e, 0) != 0)
+		r = -1;
+	if (it_test_teardown(e) != 0)
+		r = -1;
+	return r;
 }
 
 /* A one-step runbook for verb on target, approval none. */
@@ -853,6 +883,161 @@ test_ssh_config_refused(void **state)
 	assert_true(it_err_has(e, "missing 'known_hosts'"));
 }
 
+
+/* The fingerprint sshd-start.sh wrote for the second sshd. */
+static void
+sshd2_fp(struct it_env *e, char fp[128])
+{
+	char	d[IT_PATH_MAX], p[IT_PATH_MAX];
+
+	pfmt(p, sizeof(p), "%s/host_fp", gp(e, "sshd2", d));
+	assert_int_equal(file_text(p, fp, 128), 0);
+	fp[strcspn(fp, "\n")] = '\0';
+	assert_non_null(strstr(fp, "SHA256:"));
+}
+
+/* A rotation on web2 that must fail with why and fp; nothing changed. */
+static void
+refused_with(struct it_env *e, const char *why, const char *fp)
+{
+	char		 old[IT_PATH_MAX];
+	const char	*msg;
+	json_t		*a;
+	int64_t		 id;
+
+	id = run_verb(e, "ssh.rotate_password", "web2", NULL, IT_ACCT);
+	wait_state(e, id, "failed");
+	a = it_action(e, id);
+	msg = json_string_value(json_object_get(a, "message"));
+	if (msg == NULL || strstr(msg, why) == NULL || strstr(msg, fp) == NULL)
+		fail_msg("message '%s' lacks '%s' or '%s'", msg ? msg : "",
+		    why, fp);
+	json_decref(a);
+	assert_int_equal(login_pw(e, IT_ACCT, gp(e, "old.pw", old)), 0);
+}
+
+/* Lines of the pinned file for web2, and whether one holds needle. */
+static int
+kh_lines(struct it_env *e, const char *needle, int *has)
+{
+	char	p[IT_PATH_MAX], *t, *q;
+	size_t	n;
+	int	lines = 0;
+
+	assert_int_equal(it_read_file(gp(e, "kh_trust", p), &t, &n), 0);
+	for (q = t; *q; q++)
+		lines += *q == '\n';
+	*has = needle && strstr(t, needle) != NULL;
+	free(t);
+	return lines;
+}
+
+/*
+ * `cordon hosts`: an unknown key aborts with its fingerprint; a wrong
+ * fingerprint or an operator cannot pin; a lead with the right one can,
+ * and the action then runs; a new host key (sshd restarted) aborts again
+ * and is only replaced with --replace.  Every pin is journaled.
+ */
+static void
+test_ssh_hosts_trust(void **state)
+{
+	struct it_env	*e = *state;
+	char		 fp[128], fp2[128], kh[IT_PATH_MAX], pub[IT_PATH_MAX];
+	char		 key[512];
+	json_t		*j, *h;
+	int		 has;
+	int64_t		 id;
+
+	assert_int_equal(it_write_file(gp(e, "kh_trust", kh), "", 0, 0644), 0);
+	assert_int_equal(sshd2(e, 1), 0);
+	sshd2_fp(e, fp);
+	refused_with(e, "unknown", fp);
+	assert_int_equal(kh_lines(e, NULL, &has), 0);
+
+	/* show: what the server presents, and that it is not pinned. */
+	assert_int_equal(it_cordon(e, IT_OP, "hosts", "show", "web2",
+	    "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	h = json_array_get(j, 0);
+	assert_string_equal(json_string_value(json_object_get(h,
+	    "fingerprint")), fp);
+	assert_string_equal(json_string_value(json_object_get(h, "status")),
+	    "unknown");
+	json_decref(j);
+	assert_int_equal(it_cordon(e, IT_OP, "hosts", "scan", NULL), 1);
+	assert_true(it_out_has(e, fp));
+	assert_true(it_out_has(e, "web2"));
+
+	/* A wrong fingerprint, and an operator, pin nothing. */
+	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
+	    "--fingerprint", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    NULL), 3);
+	assert_true(it_err_has(e, fp));
+	assert_int_equal(it_cordon(e, IT_OP, "hosts", "trust", "web2",
+	    "--fingerprint", fp, NULL), 3);
+	assert_true(it_err_has(e, "needs 'lead'"));
+	assert_int_equal(kh_lines(e, NULL, &has), 0);
+	assert_int_equal(it_journal_count(e, "host_trusted", 0), 0);
+	assert_true(it_journal_count(e, "refused", 0) >= 2);
+
+	/* The lead pins it; the action runs. */
+	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
+	    "--fingerprint", fp, NULL), 0);
+	pfmt(pub, sizeof(pub), "%s/hostkey.pub", gp(e, "sshd2", kh));
+	assert_int_equal(file_text(pub, key, sizeof(key)), 0);
+	*strrchr(key, ' ') = '\0';		/* type and key, no comment */
+	assert_int_equal(kh_lines(e, key, &has), 1);
+	assert_true(has);
+	assert_int_equal(it_journal_count(e, "host_trusted", 0), 1);
+	assert_int_equal(it_cordon(e, IT_OP, "hosts", "show", "web2", NULL),
+	    0);
+	id = run_verb(e, "ssh.rotate_password", "web2", NULL, IT_ACCT);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
+	    "--fingerprint", fp, NULL), 0);
+	assert_true(it_out_has(e, "already pinned"));
+	assert_int_equal(it_journal_count(e, "host_trusted", 0), 1);
+
+	/*
+	 * A new host key: refused again, kept out without --replace.  Like a
+	 * reinstalled host, the old server's connections go too: cordon
+	 * keeps a verified session for a few seconds (ssh_conn.h), and
+	 * sshd's per-connection processes outlive its listener.  They are
+	 * found by their socket on our port and ended by pid.
+	 */
+	assert_int_equal(acct_reset(e), 0);
+	assert_int_equal(sshd2(e, 0), 0);
+	{
+		char		 cmd[256];
+		const char	*argv[] = { "sh", "-c", cmd, NULL };
+
+		pfmt(cmd, sizeof(cmd), "ss -Htnp state established "
+		    "'( sport = :%d )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | "
+		    "sort -u | xargs -r kill", IT_SSH2_PORT);
+		assert_int_equal(sh_ok(e, argv), 0);
+	}
+	assert_int_equal(sshd2(e, 1), 0);
+	sshd2_fp(e, fp2);
+	assert_string_not_equal(fp, fp2);
+	refused_with(e, "CHANGED", fp2);
+	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
+	    "--fingerprint", fp2, NULL), 3);
+	assert_true(it_err_has(e, "--replace"));
+	assert_int_equal(kh_lines(e, key, &has), 1);
+	assert_true(has);
+	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
+	    "--fingerprint", fp2, "--replace", "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    j, "old_fingerprints"), 0)), fp);
+	json_decref(j);
+	assert_int_equal(kh_lines(e, key, &has), 1);
+	assert_false(has);
+	assert_int_equal(it_journal_count(e, "host_trusted", 0), 2);
+	id = run_verb(e, "ssh.rotate_password", "web2", NULL, IT_ACCT);
+	wait_state(e, id, "succeeded");
+}
+
 int
 main(void)
 {
@@ -870,6 +1055,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ssh_quoting,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_config_refused,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_hosts_trust,
 		    test_setup, test_teardown),
 	};
 
