@@ -48,6 +48,7 @@ struct fw_job {
 	char			 msg[FW_MSG_MAX];
 	long			 status;	/* of the last response */
 	json_t			*body;		/* last response as JSON or NULL */
+	char			*text;		/* last response as text or NULL */
 	int			 requests;	/* sent, retries included */
 
 	/* Private to fw_http. */

@@ -182,6 +182,10 @@ step_free(struct fw_step *st)
 	free(st->method);
 	free(st->url);
 	free(st->body);
+	for (i = 0; i < st->nform; i++) {
+		free(st->form_name[i]);
+		free(st->form_val[i]);
+	}
 	for (i = 0; i < st->nheaders; i++)
 		free(st->headers[i]);
 	for (i = 0; i < st->nsuccess; i++)
@@ -196,15 +200,43 @@ step_free(struct fw_step *st)
 	free(st);
 }
 
+/* form = { name = "template"; ... }: an x-www-form-urlencoded body. */
+static int
+parse_form(struct perr *pe, const config_setting_t *c, struct fw_step *st)
+{
+	const config_setting_t	*e;
+	const char		*v;
+	char			 why[256];
+	int			 j, n;
+
+	if (st->body)
+		return pfail(pe, c, "a step has 'body' or 'form', not both");
+	if (!config_setting_is_group(c) || (n = config_setting_length(c)) ==
+	    0 || n > FW_MAX_HEADERS)
+		return pfail(pe, c, "form must be a group of 1 to %d "
+		    "name = \"template\"", FW_MAX_HEADERS);
+	for (j = 0; j < n; j++) {
+		e = config_setting_get_elem(c, (unsigned)j);
+		if ((v = config_setting_get_string(e)) == NULL)
+			return pfail(pe, e, "form field '%s' must be a string",
+			    config_setting_name(e));
+		if (fw_template_check(v, noraw, why, sizeof(why)) != 0)
+			return pfail(pe, e, "%s", why);
+		st->form_name[st->nform] = xstrdup(config_setting_name(e));
+		st->form_val[st->nform++] = xstrdup(v);
+	}
+	return 0;
+}
+
 static int
 parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
     struct fw_step **ret)
 {
 	static const char *const skeys[] = { "method", "url", "headers",
-	    "body", "status", "success", "fail", "capture", "poll",
+	    "body", "form", "status", "success", "fail", "capture", "poll",
 	    "comment", NULL };
 	static const char *const pkeys[] = { "method", "url", "headers",
-	    "body", "status", "done", "fail", "interval", "deadline",
+	    "body", "form", "status", "done", "fail", "interval", "deadline",
 	    "comment", NULL };
 	static const char *const methods[] = { "GET", "POST", "PUT",
 	    "PATCH", "DELETE", NULL };
@@ -263,6 +295,9 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 			goto out;
 		}
 	}
+	if ((c = config_setting_get_member(g, "form")) != NULL &&
+	    (r = parse_form(pe, c, st)) != 0)
+		goto out;
 	if ((c = config_setting_get_member(g, "capture")) != NULL) {
 		if (!config_setting_is_group(c) ||
 		    (n = config_setting_length(c)) > FW_MAX_CAPTURES) {
@@ -323,7 +358,7 @@ parse_auth(struct perr *pe, const config_setting_t *root,
     struct fw_profile *p)
 {
 	static const char *const keys[] = { "type", "name", "prefix",
-	    "token_url", NULL };
+	    "token_url", "scope", NULL };
 	const config_setting_t	*a = config_setting_get_member(root, "auth");
 	char			*type = NULL;
 	int			 r;
@@ -336,7 +371,8 @@ parse_auth(struct perr *pe, const config_setting_t *root,
 	    (r = get_str(pe, a, "type", 1, &type)) != 0 ||
 	    (r = get_str(pe, a, "name", 0, &p->auth_header)) != 0 ||
 	    (r = get_str(pe, a, "prefix", 0, &p->auth_prefix)) != 0 ||
-	    (r = get_tmpl(pe, a, "token_url", 0, &p->token_url)) != 0)
+	    (r = get_tmpl(pe, a, "token_url", 0, &p->token_url)) != 0 ||
+	    (r = get_str(pe, a, "scope", 0, &p->token_scope)) != 0)
 		goto out;
 	if (strcmp(type, "none") == 0)
 		p->auth = FW_AUTH_NONE;
@@ -454,6 +490,7 @@ fw_profile_free(struct fw_profile *p)
 	free(p->auth_header);
 	free(p->auth_prefix);
 	free(p->token_url);
+	free(p->token_scope);
 	json_decref(p->vars);
 	free(p->retry_header);
 	free(p->isolated);

@@ -6,6 +6,7 @@
  *   host = "ip";                      # "ip" | "id": what `host` must be
  *   auth = { type = "basic"; };       # basic|header|bearer|
  *                                     # oauth2_client_credentials|none
+ *                                     # oauth2: token_url, scope
  *   vars = { alias = "cordon_quarantine"; };  # defaults, target overrides
  *   retry = { statuses = [429, 503]; max_attempts = 4; backoff = 1.0;
  *             max_wait = 30.0; header = "Retry-After";
@@ -19,6 +20,8 @@
  *   { method = "POST"; url = "${base_url|raw}/api/x/${alias|url}";
  *     headers = [ "Content-Type: application/json" ];
  *     body = "{\"address\":\"${host|json}\"}";
+ *     # or: form = { type = "user-id"; cmd = "<x>${host|xml}</x>"; };
+ *     #     each field expanded, then form-encoded (not with body)
  *     status = [ 200 ];               # accepted statuses (default 2xx)
  *     success = [ "$.status == \"done\"" ];   # all must hold
  *     capture = { action_id = "$.resources[0].id"; };
@@ -67,6 +70,9 @@ struct fw_step {
 	char		*headers[FW_MAX_HEADERS];
 	size_t		 nheaders;
 	char		*body;			/* NULL: no body */
+	char		*form_name[FW_MAX_HEADERS];	/* form body fields */
+	char		*form_val[FW_MAX_HEADERS];	/* their templates */
+	size_t		 nform;
 	long		 status[FW_MAX_STATUS];
 	size_t		 nstatus;		/* 0: any 2xx */
 	char		*success[FW_MAX_CONDS];	/* poll: done */
@@ -93,6 +99,7 @@ struct fw_profile {
 	char		*auth_header;		/* header: its name */
 	char		*auth_prefix;		/* header: "ApiToken " */
 	char		*token_url;		/* oauth2: template */
+	char		*token_scope;		/* oauth2: scope or NULL */
 	json_t		*vars;			/* {"alias": "..."}: strings */
 	long		 retry_status[FW_MAX_STATUS];
 	size_t		 nretry_status;
