@@ -293,7 +293,8 @@ token_fetch(struct fw_http *h, const json_t *vars)
 	int		 r = -EACCES;
 
 	memset(&t, 0, sizeof(t));
-	buf_init(&body, 2 * SECRET_MAX * 3 + 64);
+	buf_init(&body, 2 * SECRET_MAX * 3 + 64 + (h->prof->token_scope ?
+	    strlen(h->prof->token_scope) * 3 + 8 : 0));
 	if (h->key == NULL || h->secret == NULL) {
 		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2: "
 		    "no client id or secret");

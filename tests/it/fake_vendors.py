@@ -244,7 +244,7 @@ class H(BaseHTTPRequestHandler):
             if p == "/cordon/isolation":
                 return self.webhook(method, body)
             if p.startswith("/api/v2/firewall/"):
-                return self.pfsense(method, p, q, body)
+                return self.pfsense(method, p, q, body, u.query)
             if p.startswith("/api/v2/monitor/user/banned/"):
                 return self.fortigate(method, p, q, body)
             if p == "/api/":
@@ -426,11 +426,16 @@ class H(BaseHTTPRequestHandler):
                                  "response_id": rid, "message": message,
                                  "data": data})
 
-    def pfsense(self, method, p, q, body):
+    def pfsense(self, method, p, q, body, rawq):
         if self.headers.get("X-API-Key") != SECRET:
             return self.pf_reply(401, [], "AUTH_AUTHENTICATION_FAILED",
                                  "Authentication failed")
         if p == "/api/v2/firewall/aliases" and method == "GET":
+            # the query must be exactly name=<RFC 3986 %XX of the name>
+            if set(q) - {"name"} or "name" in q and pct_upper(rawq) != \
+                    "name=" + urllib.parse.quote(q["name"][0], safe="-._~"):
+                return self.pf_reply(400, [], "QUERY_INVALID",
+                                     "query not in the escaped form")
             rows = [a for a in STATE["pf_aliases"]
                     if all(a.get(k) == v[0] for k, v in q.items())]
             return self.pf_reply(200, rows)

@@ -32,7 +32,8 @@
 /* JSON, XML and URL metacharacters, and no comma (a list separator). */
 #define NASTY		"dev\"<x>&y?z=1/2%41 'q'#\\"
 
-/* A PAN-OS tag with XML metacharacters, as libconfig text and as is. */
+/* A PAN-OS tag or pfSense alias name with XML/JSON/URL metacharacters,
+ * as libconfig text and as is. */
 #define PAN_NASTY_TAG_CFG	"quar<\\\"t'>&x"
 #define PAN_NASTY_TAG		"quar<\"t'>&x"
 
@@ -215,7 +216,7 @@ group_setup(void **state)
 	struct it_env	*e;
 	static const char *const tg[] = { "fw-opn", "fw-cs", "fw-s1",
 	    "fw-hook", "fw-badtls", "fw-pf", "fw-fg", "fw-pan", "fw-pan-x",
-	    "fw-mde" };
+	    "fw-mde", "fw-pf-x" };
 	char		 prov[IT_PATH_MAX];
 	size_t		 i;
 	int		 n;
@@ -251,7 +252,8 @@ group_setup(void **state)
 	    TGTV("fw-pan-x", "panos", "tag = \"" PAN_NASTY_TAG_CFG "\";")
 	    ",\n"
 	    TGTV("fw-mde", "defender", "tenant = \"tenant-0001\"; "
-	    "login_url = \"https://127.0.0.1:%d/login\";"),
+	    "login_url = \"https://127.0.0.1:%d/login\";") ",\n"
+	    TGTV("fw-pf-x", "pfsense", "alias = \"" PAN_NASTY_TAG_CFG "\";"),
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
@@ -261,7 +263,8 @@ group_setup(void **state)
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
-	    FAKE_PORT, fake_dir, e->dir, e->dir, prov, FAKE_PORT);
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov, FAKE_PORT,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov);
 #undef TGT
 #undef TGTV
 	if (n < 0 || (size_t)n >= sizeof(targets))
@@ -852,11 +855,25 @@ test_fw_pfsense_failures(void **state)
 	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
 	    "{\"id\":1,\"address\":[\"10.213.0.7\"],\"append\":true}"), 0);
 
+	/* An alias name with metacharacters: URL-escaped in the lookup (the
+	 * fake refuses any other form), JSON-escaped in the condition. */
+	ctl_ok("/_ctl/state", "{\"pf_aliases\":[{\"id\":7,\"name\":"
+	    "\"quar<\\\"t'>&x\",\"type\":\"host\",\"descr\":\"\","
+	    "\"address\":[],\"detail\":[]}]}");
+	assert_int_equal(isolate(e, "fw-pf-x", "10.213.0.10", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	pf_alias(PAN_NASTY_TAG, buf, sizeof(buf));
+	assert_string_equal(buf, "[\"10.213.0.10\"]");
+	assert_true(req_count("GET", "/api/v2/firewall/aliases?name=quar%3c%22"
+	    "t%27%3e%26x", NULL) >= 3);
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":7,\"address\":[\"10.213.0.10\"],\"append\":true}"), 1);
+
 	/* The quarantine alias does not exist: refused before any write. */
 	ctl_ok("/_ctl/state", "{\"pf_aliases\":[]}");
 	assert_int_equal(isolate(e, "fw-pf", "10.213.0.8", &id, 1), 1);
 	wait_state(e, id, "failed");
-	assert_int_equal(req_count("PATCH", "/", NULL), 1);
+	assert_int_equal(req_count("PATCH", "/", NULL), 2);
 	pf_alias("cordon_quarantine", buf, sizeof(buf));
 	assert_string_equal(buf, "(none)");
 }
