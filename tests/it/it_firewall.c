@@ -927,6 +927,17 @@ test_fw_fortigate(void **state)
 	assert_int_equal(isolate(e, "fw-fg", "10.213.0.6", ids, 1), 1);
 	wait_state(e, ids[0], "failed");
 	want_in_msg(e, ids[0], "status == \\\"success\\\"");
+
+	/* A truncated answer to the read: the state is unreadable. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"GET\",\"prefix\":"
+	    "\"/api/v2/monitor/user/banned/select\",\"status\":200,"
+	    "\"count\":1,\"raw\":\"{\\\"results\\\":[\"}");
+	assert_int_equal(isolate(e, "fw-fg", "10.213.0.7", ids, 1), 1);
+	wait_state(e, ids[0], "failed");
+	want_in_msg(e, ids[0], "cannot read the state");
+	assert_int_equal(req_count("POST", "/api/v2/monitor/user/banned/"
+	    "add_users", "{\"ip_addresses\":[\"10.213.0.7\"],\"expiry\":0}"),
+	    0);
 }
 
 static void
@@ -1113,6 +1124,14 @@ test_fw_defender_errors(void **state)
 	    1);
 	wait_state(e, id, "failed");
 	want_in_msg(e, id, "HTTP 400");
+	/* A 201 whose body is not JSON: no action id, a failure. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":201,\"count\":1,\"raw\":"
+	    "\"<html>gateway</html>\"}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-03.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "condition not met");
 	/* A 5xx storm outlasts the attempts: failed, not hung. */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
 	    "\"/api/machines/\",\"status\":503,\"count\":9,\"body\":{}}");
