@@ -65,14 +65,18 @@ esc_xml(struct buf *b, const char *s)
 	return 0;
 }
 
-/* A literal inside a POSIX extended regular expression. */
+/*
+ * A literal inside a POSIX extended regular expression: a backslash
+ * before exactly the characters POSIX makes special there (a lone ] or }
+ * is already literal, and \] is undefined).
+ */
 static int
 esc_re(struct buf *b, const char *s)
 {
 	int	r = 0;
 
 	for (; *s && r == 0; s++) {
-		if (strchr(".[]{}()\\*+?^$|", *s))
+		if (strchr("^.[$()|*+?{\\", *s))
 			r = buf_addc(b, '\\');
 		if (r == 0)
 			r = buf_addc(b, *s);

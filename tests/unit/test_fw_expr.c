@@ -40,6 +40,7 @@ test_fw_expr_chains(void **state)
 	/* A literal in a regex inside a JSON string. */
 	expands("\"${host|re|json}\"", "a.b\\(c)", "\"a\\\\.b\\\\\\\\\\\\(c\\\\)\"");
 	expands("${host|odata}", "it''s", "it''''s");
+	expands("${host|re}", "^a[b]{2}$|x*+?", "\\^a\\[b]\\{2}\\$\\|x\\*\\+\\?");
 }
 
 static void
