@@ -432,7 +432,7 @@ judge_state(struct fwconn *c, struct act *a, struct fw_job *j)
 		act_fail(a, "isolated: %s", why);
 		return -1;
 	}
-	r = fw_cond_eval(cond, j->body);
+	r = fw_cond_eval_text(cond, j->body, j->text);
 	free(cond);
 	if (r < 0) {
 		act_fail(a, "isolated: malformed condition");

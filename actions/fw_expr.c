@@ -2,6 +2,7 @@
  * fw_expr: profile templates and JSON-path conditions (see fw_expr.h).
  */
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,14 @@
 #include "../agent/esc.h"
 #include "fw_expr.h"
 
-enum esc { ESC_JSON, ESC_XML, ESC_URL, ESC_FORM, ESC_RAW };
+enum esc { ESC_JSON, ESC_XML, ESC_URL, ESC_FORM, ESC_RE, ESC_ODATA,
+    ESC_RAW };
 
-static const char *const esc_names[] = { "json", "xml", "url", "form",
-    "raw" };
+static const char *const esc_names[] = { "json", "xml", "url", "form", "re",
+    "odata", "raw" };
+
+/* ${name|e1|e2...}: escapings applied left to right (inner to outer). */
+#define FW_ESC_CHAIN	4
 
 static int
 esc_json_str(struct buf *b, const char *s)
@@ -61,16 +66,84 @@ esc_xml(struct buf *b, const char *s)
 }
 
 /*
- * Parses the placeholder starting after "${" at p: name into name, the
- * escaping into *ret_esc, returns the length up to and including "}", or
- * -EINVAL.
+ * A literal inside a POSIX extended regular expression: a backslash
+ * before exactly the characters POSIX makes special there (a lone ] or }
+ * is already literal, and \] is undefined).
  */
 static int
-placeholder(const char *p, char name[FW_NAME_MAX], enum esc *ret_esc,
-    char *err, size_t errlen)
+esc_re(struct buf *b, const char *s)
 {
-	const char	*bar, *end = strchr(p, '}');
-	size_t		 n, i;
+	int	r = 0;
+
+	for (; *s && r == 0; s++) {
+		if (strchr("^.[$()|*+?{\\", *s))
+			r = buf_addc(b, '\\');
+		if (r == 0)
+			r = buf_addc(b, *s);
+	}
+	return r;
+}
+
+/* Inside an OData string literal '...': a quote is written twice. */
+static int
+esc_odata(struct buf *b, const char *s)
+{
+	int	r = 0;
+
+	for (; *s && r == 0; s++)
+		r = *s == '\'' ? buf_adds(b, "''") : buf_addc(b, *s);
+	return r;
+}
+
+static int
+esc_one(struct buf *b, enum esc e, const char *v)
+{
+	switch (e) {
+	case ESC_JSON: return esc_json_str(b, v);
+	case ESC_XML: return esc_xml(b, v);
+	case ESC_URL:
+	case ESC_FORM: return esc_url(b, v);
+	case ESC_RE: return esc_re(b, v);
+	case ESC_ODATA: return esc_odata(b, v);
+	case ESC_RAW: return buf_adds(b, v);
+	}
+	return -EINVAL;
+}
+
+/* v through every escaping of the chain, appended to b. */
+static int
+esc_chain(struct buf *b, const enum esc *chain, size_t n, const char *v)
+{
+	struct buf	 t;
+	char		*cur = NULL;
+	size_t		 i;
+	int		 r = 0;
+
+	for (i = 0; i + 1 < n && r == 0; i++) {
+		buf_init(&t, FW_TEMPLATE_MAX);
+		if ((r = esc_one(&t, chain[i], cur ? cur : v)) == 0) {
+			free(cur);
+			cur = buf_steal(&t);
+		}
+		buf_free(&t);
+	}
+	if (r == 0)
+		r = esc_one(b, chain[n - 1], cur ? cur : v);
+	free(cur);
+	return r;
+}
+
+/*
+ * Parses the placeholder starting after "${" at p: name into name, the
+ * escapings into chain (*ret_n of them), returns the length up to and
+ * including "}", or -EINVAL.
+ */
+static int
+placeholder(const char *p, char name[FW_NAME_MAX], enum esc *chain,
+    size_t *ret_n, char *err, size_t errlen)
+{
+	const char	*bar, *end = strchr(p, '}'), *e, *nb;
+	size_t		 n, i, len;
 
 	if (end == NULL) {
 		(void)snprintf(err, errlen, "unterminated placeholder '${%.20s'",
@@ -80,7 +153,8 @@ placeholder(const char *p, char name[FW_NAME_MAX], enum esc *ret_esc,
 	bar = memchr(p, '|', (size_t)(end - p));
 	if (bar == NULL) {
 		(void)snprintf(err, errlen, "placeholder '${%.*s}' needs an "
-		    "escaping: |json |xml |url |form |raw", (int)(end - p), p);
+		    "escaping: |json |xml |url |form |re |odata |raw",
+		    (int)(end - p), p);
 		return -EINVAL;
 	}
 	n = (size_t)(bar - p);
@@ -98,16 +172,35 @@ placeholder(const char *p, char name[FW_NAME_MAX], enum esc *ret_esc,
 		}
 	memcpy(name, p, n);
 	name[n] = '\0';
-	for (i = 0; i < ARRAY_SIZE(esc_names); i++)
-		if (strlen(esc_names[i]) == (size_t)(end - bar - 1) &&
-		    strncmp(esc_names[i], bar + 1, (size_t)(end - bar - 1)) ==
-		    0) {
-			*ret_esc = (enum esc)i;
-			return (int)(end - p + 1);
+	*ret_n = 0;
+	for (e = bar + 1; e <= end; e = nb + 1) {
+		nb = memchr(e, '|', (size_t)(end - e));
+		if (nb == NULL)
+			nb = end;
+		len = (size_t)(nb - e);
+		for (i = 0; i < ARRAY_SIZE(esc_names); i++)
+			if (strlen(esc_names[i]) == len &&
+			    strncmp(esc_names[i], e, len) == 0)
+				break;
+		if (i == ARRAY_SIZE(esc_names)) {
+			(void)snprintf(err, errlen, "unknown escaping '%.*s' in "
+			    "'${%s|...}'", (int)len, e, name);
+			return -EINVAL;
 		}
-	(void)snprintf(err, errlen, "unknown escaping '%.*s' in '${%s|...}'",
-	    (int)(end - bar - 1), bar + 1, name);
-	return -EINVAL;
+		if (*ret_n == FW_ESC_CHAIN) {
+			(void)snprintf(err, errlen, "more than %d escapings in "
+			    "'${%s|...}'", FW_ESC_CHAIN, name);
+			return -EINVAL;
+		}
+		chain[(*ret_n)++] = (enum esc)i;
+	}
+	for (i = 0; i < *ret_n; i++)
+		if (chain[i] == ESC_RAW && *ret_n > 1) {
+			(void)snprintf(err, errlen, "'${%s|...}': raw cannot be "
+			    "chained", name);
+			return -EINVAL;
+		}
+	return (int)(end - p + 1);
 }
 
 /* vars NULL: syntax only, every value is "x". */
@@ -118,8 +211,8 @@ expand(const char *tmpl, const json_t *vars, const char *const *noraw,
 	struct buf	 b;
 	const char	*p, *v;
 	char		 name[FW_NAME_MAX];
-	enum esc	 e;
-	size_t		 i;
+	enum esc	 chain[FW_ESC_CHAIN], e;
+	size_t		 i, nesc = 0;
 	int		 n, r = 0;
 
 	buf_init(&b, FW_TEMPLATE_MAX);
@@ -137,11 +230,13 @@ expand(const char *tmpl, const json_t *vars, const char *const *noraw,
 			r = buf_addc(&b, *p++);
 			continue;
 		}
-		if ((n = placeholder(p + 2, name, &e, err, errlen)) < 0) {
+		if ((n = placeholder(p + 2, name, chain, &nesc, err,
+		    errlen)) < 0) {
 			r = n;
 			break;
 		}
 		p += 2 + n;
+		e = chain[nesc - 1];
 		for (i = 0; e == ESC_RAW && noraw && noraw[i]; i++)
 			if (strcmp(noraw[i], name) == 0) {
 				(void)snprintf(err, errlen, "'${%s|raw}': a "
@@ -166,13 +261,7 @@ expand(const char *tmpl, const json_t *vars, const char *const *noraw,
 			r = -EINVAL;
 			break;
 		}
-		switch (e) {
-		case ESC_JSON: r = esc_json_str(&b, v); break;
-		case ESC_XML: r = esc_xml(&b, v); break;
-		case ESC_URL:
-		case ESC_FORM: r = esc_url(&b, v); break;
-		case ESC_RAW: r = buf_adds(&b, v); break;
-		}
+		r = esc_chain(&b, chain, nesc, v);
 		if (r == -EINVAL)
 			(void)snprintf(err, errlen, "'${%s}' has no safe %s "
 			    "encoding", name, esc_names[e]);
@@ -323,7 +412,15 @@ fw_path_first(const json_t *doc, const char *path)
 	return v;
 }
 
-enum op { OP_NONE, OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE };
+enum op { OP_NONE, OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE, OP_RE };
+
+/* "body": the raw answer rather than a path into its JSON. */
+static int
+is_body(const char *c)
+{
+	return strncmp(c, "body", 4) == 0 && (c[4] == '\0' || c[4] == ' ' ||
+	    c[4] == '\t');
+}
 
 /* Splits "PATH OP LITERAL": returns the path length, op, literal start. */
 static int
@@ -331,10 +428,10 @@ cond_split(const char *c, enum op *ret_op, const char **ret_lit)
 {
 	static const struct { const char *s; enum op op; } ops[] = {
 		{ "==", OP_EQ }, { "!=", OP_NE }, { ">=", OP_GE },
-		{ "<=", OP_LE }, { ">", OP_GT }, { "<", OP_LT },
+		{ "<=", OP_LE }, { ">", OP_GT }, { "<", OP_LT }, { "~", OP_RE },
 	};
 	const char	*p;
-	int		 n = path_eval(c, NULL, NULL);
+	int		 n = is_body(c) ? 4 : path_eval(c, NULL, NULL);
 	size_t		 i;
 
 	if (n <= 0)
@@ -380,9 +477,40 @@ fw_cond_check(const char *cond, const char *const *noraw, char *err,
 		(void)snprintf(err, errlen, "bad condition '%s': the right "
 		    "side is not a JSON value", cond);
 		r = -EINVAL;
+	} else if (is_body(x) && op != OP_NONE && op != OP_EQ &&
+	    op != OP_NE && op != OP_RE) {
+		(void)snprintf(err, errlen, "bad condition '%s': body takes "
+		    "only == != ~", cond);
+		r = -EINVAL;
+	} else if (op == OP_RE) {
+		regex_t	re;
+
+		if (!json_is_string(j) || regcomp(&re, json_string_value(j),
+		    REG_EXTENDED | REG_NOSUB) != 0) {
+			(void)snprintf(err, errlen, "bad condition '%s': ~ "
+			    "wants a POSIX extended regular expression as a "
+			    "JSON string", cond);
+			r = -EINVAL;
+		} else
+			regfree(&re);
 	}
 	json_decref(j);
 	free(x);
+	return r;
+}
+
+/* The text matches the expression; 0 when it does not or cannot. */
+static int
+re_holds(const char *text, const json_t *lit)
+{
+	regex_t	re;
+	int	r;
+
+	if (!json_is_string(lit) || regcomp(&re, json_string_value(lit),
+	    REG_EXTENDED | REG_NOSUB) != 0)
+		return 0;
+	r = regexec(&re, text, 0, NULL, 0) == 0;
+	regfree(&re);
 	return r;
 }
 
@@ -392,6 +520,8 @@ compare(const json_t *v, enum op op, const json_t *lit)
 	double	a, b;
 	int	c;
 
+	if (op == OP_RE)
+		return json_is_string(v) && re_holds(json_string_value(v), lit);
 	if (json_is_number(v) && json_is_number(lit)) {
 		a = json_number_value(v);
 		b = json_number_value(lit);
@@ -419,6 +549,12 @@ compare(const json_t *v, enum op op, const json_t *lit)
 int
 fw_cond_eval(const char *cond, const json_t *doc)
 {
+	return fw_cond_eval_text(cond, doc, NULL);
+}
+
+int
+fw_cond_eval_text(const char *cond, const json_t *doc, const char *text)
+{
 	struct sel	*s;
 	const char	*lit;
 	enum op		 op;
@@ -430,6 +566,19 @@ fw_cond_eval(const char *cond, const json_t *doc)
 		return -EINVAL;
 	if (lit && (j = json_loads(lit, JSON_DECODE_ANY, NULL)) == NULL)
 		return -EINVAL;
+	if (is_body(cond)) {
+		if (text == NULL)
+			r = 0;
+		else if (op == OP_NONE)
+			r = *text != '\0';
+		else if (op == OP_RE)
+			r = re_holds(text, j);
+		else if (json_is_string(j))
+			r = (strcmp(text, json_string_value(j)) == 0) ==
+			    (op == OP_EQ);
+		json_decref(j);
+		return r;
+	}
 	if (doc == NULL) {
 		json_decref(j);
 		return 0;

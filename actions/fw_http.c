@@ -221,6 +221,7 @@ fw_job_free(struct fw_job *j)
 	job_req_free(j);
 	json_decref(j->vars);
 	json_decref(j->body);
+	free(j->text);
 	free(j);
 }
 
@@ -343,7 +344,8 @@ token_fetch(struct fw_http *h, const json_t *vars)
 	int		 r = -EACCES;
 
 	memset(&t, 0, sizeof(t));
-	buf_init(&body, 2 * SECRET_MAX * 3 + 64);
+	buf_init(&body, 2 * SECRET_MAX * 3 + 64 + (h->prof->token_scope ?
+	    strlen(h->prof->token_scope) * 3 + 8 : 0));
 	if (h->key == NULL || h->secret == NULL) {
 		(void)snprintf(h->token_err, sizeof(h->token_err), "%s: "
 		    "no client id or secret", what);
@@ -363,7 +365,9 @@ token_fetch(struct fw_http *h, const json_t *vars)
 	} else if (buf_adds(&body, "grant_type=client_credentials&client_id=") ||
 	    esc_url(&body, h->key->s) ||
 	    buf_adds(&body, "&client_secret=") ||
-	    esc_url(&body, h->secret->s)) {
+	    esc_url(&body, h->secret->s) ||
+	    (h->prof->token_scope && (buf_adds(&body, "&scope=") ||
+	    esc_url(&body, h->prof->token_scope)))) {
 		(void)snprintf(h->token_err, sizeof(h->token_err), "oauth2: "
 		    "credentials too long");
 		goto out;
@@ -468,6 +472,39 @@ is_token(enum fw_auth a)
 	return a == FW_AUTH_OAUTH2 || a == FW_AUTH_LOGIN;
 }
 
+/*
+ * An application/x-www-form-urlencoded body: each field's template is
+ * expanded (its own escapings: the language inside the field), then the
+ * whole value is form-encoded, so a field holding XML needs no |form.
+ */
+static int
+form_body(const struct fw_step *st, const json_t *vars, char **ret,
+    char *why, size_t whylen)
+{
+	struct buf	 b;
+	char		*v = NULL;
+	size_t		 i;
+	int		 r = 0;
+
+	buf_init(&b, FW_TEMPLATE_MAX * 3);
+	for (i = 0; i < st->nform && r == 0; i++) {
+		if ((r = fw_expand(st->form_val[i], vars, &v, why, whylen)) != 0)
+			break;
+		if ((i > 0 && (r = buf_addc(&b, '&')) != 0) ||
+		    (r = esc_url(&b, st->form_name[i])) != 0 ||
+		    (r = buf_addc(&b, '=')) != 0 ||
+		    (r = esc_url(&b, v)) != 0)
+			(void)snprintf(why, whylen, "field '%s' too long",
+			    st->form_name[i]);
+		free(v);
+		v = NULL;
+	}
+	if (r == 0)
+		*ret = buf_steal(&b);
+	buf_free(&b);
+	return r;
+}
+
 /* Builds and queues the job's current request; on error the job fails. */
 static void
 job_start(struct fw_http *h, struct fw_job *j)
@@ -499,6 +536,11 @@ job_start(struct fw_http *h, struct fw_job *j)
 		job_fail(j, "step %zu body: %s", j->si + 1, why);
 		goto out;
 	}
+	if (st->nform && form_body(st, j->vars, &j->req_body, why,
+	    sizeof(why)) != 0) {
+		job_fail(j, "step %zu form: %s", j->si + 1, why);
+		goto out;
+	}
 	for (i = 0; i < st->nheaders; i++) {
 		if (fw_expand(st->headers[i], j->vars, &hv, why,
 		    sizeof(why)) != 0 || strpbrk(hv, "\r\n")) {
@@ -512,8 +554,9 @@ job_start(struct fw_http *h, struct fw_job *j)
 		free(hv);
 		hv = NULL;
 	}
-	if (st->body && !has_header(st, "Content-Type")) {
-		if ((nl = curl_slist_append(l, "Content-Type: "
+	if ((st->body || st->nform) && !has_header(st, "Content-Type")) {
+		if ((nl = curl_slist_append(l, st->nform ? "Content-Type: "
+		    "application/x-www-form-urlencoded" : "Content-Type: "
 		    "application/json")) == NULL)
 			goto oom;
 		l = nl;
@@ -647,7 +690,7 @@ conds(struct fw_job *j, char *const *v, size_t n, int all, size_t *ret_i)
 		if (fw_expand(v[i], j->vars, &c, why, sizeof(why)) != 0)
 			r = 0;
 		else
-			r = fw_cond_eval(c, j->body) == 1;
+			r = fw_cond_eval_text(c, j->body, j->text) == 1;
 		free(c);
 		c = NULL;
 		if (all != r) {
@@ -722,6 +765,11 @@ job_done(struct fw_http *h, struct fw_job *j, CURLcode rc)
 	}
 	json_decref(j->body);
 	j->body = j->resp ? json_loads(j->resp, JSON_DECODE_ANY, NULL) : NULL;
+	/* The raw answer too, for "body" conditions on XML or text. */
+	free(j->text);
+	j->text = j->resp;
+	j->resp = NULL;
+	j->resp_len = 0;
 	if (!status_in(j->status, st->status, st->nstatus)) {
 		job_fail(j, "step %zu (%s): HTTP %ld%s", j->si + 1, st->method,
 		    j->status, j->attempt >= p->max_attempts && j->attempt > 1 ?

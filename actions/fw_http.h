@@ -7,12 +7,15 @@
  * struct fw_job is one act's walk through a list of steps: each step is
  * requested (retried on the profile's statuses, honouring Retry-After as
  * delta seconds, an absolute epoch or an HTTP date, within max_wait),
- * judged (status set, then fail/success conditions), its captures added
+ * judged (status set, then fail/success conditions on the answer as
+ * JSON, or as raw text for non-JSON answers), its captures added
  * to the job's variables, and -- if it has a poll -- polled at its
  * interval until done, failed or past its deadline.  A 401 under OAuth2
  * drops the token and retries once with a fresh one; auth type login
  * fetches and refreshes its token the same way.  A step with
- * auth = "alt" presents the profile's second credential instead.
+ * auth = "alt" presents the profile's second credential instead.  A
+ * step's body is a JSON (or any) template, or form fields sent
+ * x-www-form-urlencoded.
  *
  * TLS: peers are always verified (CA from ca_file, else the system's),
  * only https is spoken and redirects are not followed.  Secrets go into
@@ -51,6 +54,7 @@ struct fw_job {
 	char			 msg[FW_MSG_MAX];
 	long			 status;	/* of the last response */
 	json_t			*body;		/* last response as JSON or NULL */
+	char			*text;		/* last response as text or NULL */
 	int			 requests;	/* sent, retries included */
 
 	/* Private to fw_http. */

@@ -183,6 +183,10 @@ step_free(struct fw_step *st)
 	free(st->method);
 	free(st->url);
 	free(st->body);
+	for (i = 0; i < st->nform; i++) {
+		free(st->form_name[i]);
+		free(st->form_val[i]);
+	}
 	for (i = 0; i < st->nheaders; i++)
 		free(st->headers[i]);
 	for (i = 0; i < st->nsuccess; i++)
@@ -197,15 +201,43 @@ step_free(struct fw_step *st)
 	free(st);
 }
 
+/* form = { name = "template"; ... }: an x-www-form-urlencoded body. */
+static int
+parse_form(struct perr *pe, const config_setting_t *c, struct fw_step *st)
+{
+	const config_setting_t	*e;
+	const char		*v;
+	char			 why[256];
+	int			 j, n;
+
+	if (st->body)
+		return pfail(pe, c, "a step has 'body' or 'form', not both");
+	if (!config_setting_is_group(c) || (n = config_setting_length(c)) ==
+	    0 || n > FW_MAX_HEADERS)
+		return pfail(pe, c, "form must be a group of 1 to %d "
+		    "name = \"template\"", FW_MAX_HEADERS);
+	for (j = 0; j < n; j++) {
+		e = config_setting_get_elem(c, (unsigned)j);
+		if ((v = config_setting_get_string(e)) == NULL)
+			return pfail(pe, e, "form field '%s' must be a string",
+			    config_setting_name(e));
+		if (fw_template_check(v, noraw, why, sizeof(why)) != 0)
+			return pfail(pe, e, "%s", why);
+		st->form_name[st->nform] = xstrdup(config_setting_name(e));
+		st->form_val[st->nform++] = xstrdup(v);
+	}
+	return 0;
+}
+
 static int
 parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
     struct fw_step **ret)
 {
 	static const char *const skeys[] = { "method", "url", "headers",
-	    "body", "status", "success", "fail", "capture", "poll",
+	    "body", "form", "status", "success", "fail", "capture", "poll",
 	    "auth", "comment", NULL };
 	static const char *const pkeys[] = { "method", "url", "headers",
-	    "body", "status", "done", "fail", "interval", "deadline",
+	    "body", "form", "status", "done", "fail", "interval", "deadline",
 	    "comment", NULL };
 	static const char *const methods[] = { "GET", "POST", "PUT",
 	    "PATCH", "DELETE", NULL };
@@ -277,6 +309,9 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 			goto out;
 		}
 	}
+	if ((c = config_setting_get_member(g, "form")) != NULL &&
+	    (r = parse_form(pe, c, st)) != 0)
+		goto out;
 	if ((c = config_setting_get_member(g, "capture")) != NULL) {
 		if (!config_setting_is_group(c) ||
 		    (n = config_setting_length(c)) > FW_MAX_CAPTURES) {
@@ -338,7 +373,7 @@ parse_auth(struct perr *pe, const config_setting_t *root,
     struct fw_profile *p)
 {
 	static const char *const keys[] = { "type", "name", "prefix",
-	    "token_url", "body", "token", NULL };
+	    "token_url", "body", "token", "scope", NULL };
 	const config_setting_t	*a = config_setting_get_member(root, "auth");
 	char			*type = NULL;
 	int			 r;
@@ -353,7 +388,8 @@ parse_auth(struct perr *pe, const config_setting_t *root,
 	    (r = get_str(pe, a, "prefix", 0, &p->auth_prefix)) != 0 ||
 	    (r = get_tmpl(pe, a, "token_url", 0, &p->token_url)) != 0 ||
 	    (r = get_tmpl(pe, a, "body", 0, &p->login_body)) != 0 ||
-	    (r = get_str(pe, a, "token", 0, &p->token_path)) != 0)
+	    (r = get_str(pe, a, "token", 0, &p->token_path)) != 0 ||
+	    (r = get_str(pe, a, "scope", 0, &p->token_scope)) != 0)
 		goto out;
 	if (strcmp(type, "none") == 0)
 		p->auth = FW_AUTH_NONE;
@@ -573,6 +609,7 @@ fw_profile_free(struct fw_profile *p)
 	free(p->alt_header);
 	free(p->alt_prefix);
 	free(p->alt_setting);
+	free(p->token_scope);
 	json_decref(p->vars);
 	free(p->retry_header);
 	free(p->isolated);

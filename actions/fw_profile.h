@@ -6,6 +6,7 @@
  *   host = "ip";                      # "ip" | "id": what `host` must be
  *   auth = { type = "basic"; };       # basic|header|bearer|login|
  *                                     # oauth2_client_credentials|none
+ *                                     # oauth2: token_url, scope
  *   # login: POST body (${key|json}, ${secret|json}) to token_url, the
  *   # token at the path "token" is sent as a Bearer token (JWT logins).
  *   alt_auth = { type = "header"; name = "X-Api-Key";
@@ -25,6 +26,8 @@
  *   { method = "POST"; url = "${base_url|raw}/api/x/${alias|url}";
  *     headers = [ "Content-Type: application/json" ];
  *     body = "{\"address\":\"${host|json}\"}";
+ *     # or: form = { type = "user-id"; cmd = "<x>${host|xml}</x>"; };
+ *     #     each field expanded, then form-encoded (not with body)
  *     status = [ 200 ];               # accepted statuses (default 2xx)
  *     success = [ "$.status == \"done\"" ];   # all must hold
  *     capture = { action_id = "$.resources[0].id"; };
@@ -81,6 +84,9 @@ struct fw_step {
 	char		*headers[FW_MAX_HEADERS];
 	size_t		 nheaders;
 	char		*body;			/* NULL: no body */
+	char		*form_name[FW_MAX_HEADERS];	/* form body fields */
+	char		*form_val[FW_MAX_HEADERS];	/* their templates */
+	size_t		 nform;
 	long		 status[FW_MAX_STATUS];
 	size_t		 nstatus;		/* 0: any 2xx */
 	char		*success[FW_MAX_CONDS];	/* poll: done */
@@ -113,6 +119,7 @@ struct fw_profile {
 	enum fw_auth	 alt_auth;		/* NONE, HEADER or BEARER */
 	char		*alt_header, *alt_prefix;
 	char		*alt_setting;		/* target setting: its file */
+	char		*token_scope;		/* oauth2: scope or NULL */
 	json_t		*vars;			/* {"alias": "..."}: strings */
 	long		 retry_status[FW_MAX_STATUS];
 	size_t		 nretry_status;

@@ -32,6 +32,11 @@
 /* JSON, XML and URL metacharacters, and no comma (a list separator). */
 #define NASTY		"dev\"<x>&y?z=1/2%41 'q'#\\"
 
+/* A PAN-OS tag or pfSense alias name with XML/JSON/URL metacharacters,
+ * as libconfig text and as is. */
+#define PAN_NASTY_TAG_CFG	"quar<\\\"t'>&x"
+#define PAN_NASTY_TAG		"quar<\"t'>&x"
+
 static pid_t	fake_pid;
 
 static void xsnp(char *, size_t, const char *, ...)
@@ -49,7 +54,7 @@ xsnp(char *buf, size_t len, const char *fmt, ...)
 }
 static char	fake_dir[IT_PATH_MAX];
 static char	ca_pem[IT_PATH_MAX];
-static char	targets[4096];
+static char	targets[8192];
 static struct it_conf fwconf;
 
 static const char *
@@ -210,7 +215,8 @@ group_setup(void **state)
 {
 	struct it_env	*e;
 	static const char *const tg[] = { "fw-opn", "fw-cs", "fw-s1",
-	    "fw-hook", "fw-badtls" };
+	    "fw-hook", "fw-badtls", "fw-pf", "fw-fg", "fw-pan", "fw-pan-x",
+	    "fw-mde", "fw-pf-x" };
 	char		 prov[IT_PATH_MAX];
 	size_t		 i;
 	int		 n;
@@ -228,18 +234,39 @@ group_setup(void **state)
 	provider "\"; base_url = \"https://127.0.0.1:%d\"; " \
 	"ca_file = \"%s/" ca "\"; key_file = \"%s/fw.key\"; " \
 	"secret_file = \"%s/fw.secret\"; profile_dir = \"%s\"; }"
+	/* The same, with profile vars set by the target. */
+#define TGTV(name, provider, vars) \
+	"{ name = \"" name "\"; type = \"firewall\"; provider = \"" \
+	provider "\"; base_url = \"https://127.0.0.1:%d\"; " \
+	"ca_file = \"%s/ca.pem\"; key_file = \"%s/fw.key\"; " \
+	"secret_file = \"%s/fw.secret\"; profile_dir = \"%s\"; " vars " }"
 	n = snprintf(targets, sizeof(targets),
 	    TGT("fw-opn", "opnsense", "ca.pem") ",\n"
 	    TGT("fw-cs", "crowdstrike", "ca.pem") ",\n"
 	    TGT("fw-s1", "sentinelone", "ca.pem") ",\n"
 	    TGT("fw-hook", "webhook", "ca.pem") ",\n"
-	    TGT("fw-badtls", "opnsense", "other-ca.pem"),
+	    TGT("fw-badtls", "opnsense", "other-ca.pem") ",\n"
+	    TGT("fw-pf", "pfsense", "ca.pem") ",\n"
+	    TGT("fw-fg", "fortigate", "ca.pem") ",\n"
+	    TGT("fw-pan", "panos", "ca.pem") ",\n"
+	    TGTV("fw-pan-x", "panos", "tag = \"" PAN_NASTY_TAG_CFG "\";")
+	    ",\n"
+	    TGTV("fw-mde", "defender", "tenant = \"tenant-0001\"; "
+	    "login_url = \"https://127.0.0.1:%d/login\";") ",\n"
+	    TGTV("fw-pf-x", "pfsense", "alias = \"" PAN_NASTY_TAG_CFG "\";"),
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov, FAKE_PORT,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov);
 #undef TGT
+#undef TGTV
 	if (n < 0 || (size_t)n >= sizeof(targets))
 		return -1;
 	fwconf.targets_extra = targets;
@@ -685,6 +712,512 @@ test_fw_bad_profile_refused(void **state)
 	assert_int_equal(it_agent_start(e, 0), 0);
 }
 
+#define MDE_WS01	"4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c"
+#define MDE_WS02	"9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b"
+
+/* Requests whose path starts with prefix and body holds needle. */
+static int
+req_count_has(const char *method, const char *prefix, const char *needle)
+{
+	json_t	*l = ctl("/_ctl/requests", NULL), *r;
+	size_t	 i;
+	int	 n = 0;
+
+	json_array_foreach(l, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "method")),
+		    method) == 0 && strncmp(json_string_value(json_object_get(r,
+		    "path")), prefix, strlen(prefix)) == 0 &&
+		    strstr(json_string_value(json_object_get(r, "body")),
+		    needle) != NULL)
+			n++;
+	json_decref(l);
+	return n;
+}
+
+/* The value the fake holds at coll.key, as compact JSON text. */
+static void
+fake_dump(const char *coll, const char *key, char *buf, size_t len)
+{
+	json_t	*v = fake_get(coll, key);
+	char	*d = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	xsnp(buf, len, "%s", d ? d : "null");
+	free(d);
+	json_decref(v);
+}
+
+static void
+want_in_msg(struct it_env *e, int64_t id, const char *needle)
+{
+	char	buf[4096];
+
+	(void)action_msg(e, id, buf, sizeof(buf));
+	if (strstr(buf, needle) == NULL)
+		fail_msg("want '%s' in A%lld: %s", needle, (long long)id, buf);
+}
+
+/* The pfSense alias the fake holds, by name, as compact JSON. */
+static void
+pf_alias(const char *name, char *buf, size_t len)
+{
+	json_t	*l, *a;
+	size_t	 i;
+	char	*d;
+
+	xsnp(buf, len, "(none)");
+	l = ctl("/_ctl/get", "{}");
+	json_array_foreach(json_object_get(l, "pf_aliases"), i, a) {
+		if (strcmp(json_string_value(json_object_get(a, "name")),
+		    name) != 0)
+			continue;
+		d = json_dumps(json_object_get(a, "address"), JSON_COMPACT);
+		xsnp(buf, len, "%s", d ? d : "");
+		free(d);
+	}
+	json_decref(l);
+}
+
+static void
+test_fw_pfsense_isolate_undo(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[3], u1, u2;
+	char		 buf[512];
+	json_t		*d;
+
+	/* .9 was in the quarantine alias before cordon came. */
+	ctl_ok("/_ctl/state", "{\"pf_aliases\":[{\"id\":0,\"name\":"
+	    "\"other_alias\",\"type\":\"host\",\"descr\":\"\",\"address\":"
+	    "[\"192.0.2.1\"],\"detail\":[\"\"]},{\"id\":1,\"name\":"
+	    "\"cordon_quarantine\",\"type\":\"host\",\"descr\":\"\","
+	    "\"address\":[\"10.213.0.9\"],\"detail\":[\"\"]}]}");
+	assert_int_equal(isolate(e, "fw-pf", "10.213.0.5,10.213.0.9,"
+	    "fd00:213::5", ids, 3), 3);
+	wait_state(e, ids[0], "succeeded");
+	wait_state(e, ids[1], "succeeded");
+	wait_state(e, ids[2], "succeeded");
+	pf_alias("cordon_quarantine", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"10.213.0.9\",\"10.213.0.5\","
+	    "\"fd00:213::5\"]");
+	pf_alias("other_alias", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"192.0.2.1\"]");
+	/* Append by alias id, never a rewrite of the list; then applied. */
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":1,\"address\":[\"10.213.0.5\"],\"append\":true}"), 1);
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":1,\"address\":[\"fd00:213::5\"],\"append\":true}"), 1);
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias", NULL),
+	    2);
+	assert_int_equal(req_count("POST", "/api/v2/firewall/apply", NULL), 2);
+	assert_true(req_count("GET", "/api/v2/firewall/apply", NULL) >= 2);
+	d = ctl("/_ctl/get", "{}");
+	assert_true(json_is_false(json_object_get(d, "pf_dirty")));
+	json_decref(d);
+
+	/* Undo takes out what cordon added and leaves .9 where it was. */
+	u1 = undo(e, ids[0]);
+	u2 = undo(e, ids[1]);
+	wait_state(e, u1, "succeeded");
+	wait_state(e, u2, "succeeded");
+	wait_state(e, ids[0], "undone");
+	pf_alias("cordon_quarantine", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"10.213.0.9\",\"fd00:213::5\"]");
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":1,\"address\":[\"10.213.0.5\"],\"remove\":true}"), 1);
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":1,\"address\":[\"10.213.0.9\"],\"remove\":true}"), 0);
+}
+
+static void
+test_fw_pfsense_failures(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+	char		 buf[512];
+
+	/* Applies piling up: 503 twice, then the apply goes through. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/v2/firewall/apply\",\"status\":503,\"count\":2,"
+	    "\"body\":{\"code\":503,\"status\":\"service unavailable\","
+	    "\"response_id\":\"DISPATCHER_TOO_MANY_QUEUED_PROCESSES\","
+	    "\"message\":\"\",\"data\":[]}}");
+	assert_int_equal(isolate(e, "fw-pf", "10.213.0.6", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(req_count("POST", "/api/v2/firewall/apply", NULL), 3);
+
+	/* A malformed answer to the name -> id lookup: no write follows. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"GET\",\"prefix\":"
+	    "\"/api/v2/firewall/aliases\",\"status\":200,\"count\":1,"
+	    "\"raw\":\"{\\\"data\\\":[{\\\"id\\\":1,\"}");
+	assert_int_equal(isolate(e, "fw-pf", "10.213.0.7", &id, 1), 1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "cannot read the state");
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":1,\"address\":[\"10.213.0.7\"],\"append\":true}"), 0);
+
+	/* An alias name with metacharacters: URL-escaped in the lookup (the
+	 * fake refuses any other form), JSON-escaped in the condition. */
+	ctl_ok("/_ctl/state", "{\"pf_aliases\":[{\"id\":7,\"name\":"
+	    "\"quar<\\\"t'>&x\",\"type\":\"host\",\"descr\":\"\","
+	    "\"address\":[],\"detail\":[]}]}");
+	assert_int_equal(isolate(e, "fw-pf-x", "10.213.0.10", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	pf_alias(PAN_NASTY_TAG, buf, sizeof(buf));
+	assert_string_equal(buf, "[\"10.213.0.10\"]");
+	assert_true(req_count("GET", "/api/v2/firewall/aliases?name=quar%3c%22"
+	    "t%27%3e%26x", NULL) >= 3);
+	assert_int_equal(req_count("PATCH", "/api/v2/firewall/alias",
+	    "{\"id\":7,\"address\":[\"10.213.0.10\"],\"append\":true}"), 1);
+
+	/* The quarantine alias does not exist: refused before any write. */
+	ctl_ok("/_ctl/state", "{\"pf_aliases\":[]}");
+	assert_int_equal(isolate(e, "fw-pf", "10.213.0.8", &id, 1), 1);
+	wait_state(e, id, "failed");
+	assert_int_equal(req_count("PATCH", "/", NULL), 2);
+	pf_alias("cordon_quarantine", buf, sizeof(buf));
+	assert_string_equal(buf, "(none)");
+}
+
+static void
+test_fw_fortigate(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[2], u1, u2;
+	char		 buf[512];
+
+	ctl_ok("/_ctl/state", "{\"banned\":{\"10.213.0.9\":{\"created\":1,"
+	    "\"expires\":0}}}");
+	/* One 429 with Retry-After, one 500 on the read: both retried. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/v2/monitor/user/banned/add_users\",\"status\":429,"
+	    "\"count\":1,\"headers\":{\"Retry-After\":\"1\"},\"body\":{}}");
+	ctl_ok("/_ctl/fail", "{\"method\":\"GET\",\"prefix\":"
+	    "\"/api/v2/monitor/user/banned/select\",\"status\":500,"
+	    "\"count\":1,\"body\":{\"status\":\"error\",\"http_status\":500}}");
+	assert_int_equal(isolate(e, "fw-fg", "10.213.0.5,10.213.0.9", ids, 2),
+	    2);
+	wait_state(e, ids[0], "succeeded");
+	wait_state(e, ids[1], "succeeded");
+	fake_dump("banned", "10.213.0.5", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"expires\":0"));
+	assert_int_equal(req_count("POST", "/api/v2/monitor/user/banned/"
+	    "add_users?vdom=root", "{\"ip_addresses\":[\"10.213.0.5\"],"
+	    "\"expiry\":0}"), 2);
+	assert_int_equal(req_count("POST", "/api/v2/monitor/user/banned/"
+	    "add_users", "{\"ip_addresses\":[\"10.213.0.9\"],\"expiry\":0}"),
+	    0);
+	u1 = undo(e, ids[0]);
+	u2 = undo(e, ids[1]);
+	wait_state(e, u1, "succeeded");
+	wait_state(e, u2, "succeeded");
+	fake_dump("banned", "10.213.0.5", buf, sizeof(buf));
+	assert_string_equal(buf, "null");
+	fake_dump("banned", "10.213.0.9", buf, sizeof(buf));
+	assert_string_not_equal(buf, "null");
+	assert_int_equal(req_count("POST", "/api/v2/monitor/user/banned/"
+	    "clear_users?vdom=root", "{\"ip_addresses\":[\"10.213.0.5\"]}"),
+	    1);
+	assert_int_equal(req_count("POST", "/api/v2/monitor/user/banned/"
+	    "clear_users", NULL), 1);
+
+	/* HTTP 200 whose body says "error" is a failure. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/v2/monitor/user/banned/add_users\",\"status\":200,"
+	    "\"count\":1,\"body\":{\"status\":\"error\",\"http_status\":200}}");
+	assert_int_equal(isolate(e, "fw-fg", "10.213.0.6", ids, 1), 1);
+	wait_state(e, ids[0], "failed");
+	want_in_msg(e, ids[0], "status == \\\"success\\\"");
+
+	/* A truncated answer to the read: the state is unreadable. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"GET\",\"prefix\":"
+	    "\"/api/v2/monitor/user/banned/select\",\"status\":200,"
+	    "\"count\":1,\"raw\":\"{\\\"results\\\":[\"}");
+	assert_int_equal(isolate(e, "fw-fg", "10.213.0.7", ids, 1), 1);
+	wait_state(e, ids[0], "failed");
+	want_in_msg(e, ids[0], "cannot read the state");
+	assert_int_equal(req_count("POST", "/api/v2/monitor/user/banned/"
+	    "add_users", "{\"ip_addresses\":[\"10.213.0.7\"],\"expiry\":0}"),
+	    0);
+}
+
+static void
+test_fw_panos(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[2], u;
+	char		 buf[512];
+
+	ctl_ok("/_ctl/state", "{\"dag\":{\"10.213.0.9\":"
+	    "[\"cordon-quarantine\"],\"10.213.0.5\":[\"other-tag\"]}}");
+	assert_int_equal(isolate(e, "fw-pan", "10.213.0.5,10.213.0.9", ids, 2),
+	    2);
+	wait_state(e, ids[0], "succeeded");
+	wait_state(e, ids[1], "succeeded");
+	fake_dump("dag", "10.213.0.5", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"other-tag\",\"cordon-quarantine\"]");
+	/* The uid-message, XML inside a form field, exactly so encoded. */
+	assert_int_equal(req_count("POST", "/api/", "type=user-id&vsys=vsys1&"
+	    "cmd=%3cuid-message%3e%3cversion%3e2.0%3c%2fversion%3e%3ctype%3e"
+	    "update%3c%2ftype%3e%3cpayload%3e%3cregister%3e%3centry%20ip%3d"
+	    "%2210.213.0.5%22%3e%3ctag%3e%3cmember%20timeout%3d%220%22%3e"
+	    "cordon-quarantine%3c%2fmember%3e%3c%2ftag%3e%3c%2fentry%3e%3c%2f"
+	    "register%3e%3c%2fpayload%3e%3c%2fuid-message%3e"), 1);
+	assert_int_equal(req_count_has("POST", "/api/", "type=user-id"), 1);
+	u = undo(e, ids[0]);
+	wait_state(e, u, "succeeded");
+	fake_dump("dag", "10.213.0.5", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"other-tag\"]");
+	fake_dump("dag", "10.213.0.9", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"cordon-quarantine\"]");
+
+	/* A tag with XML metacharacters: escaped, then form-encoded. */
+	assert_int_equal(isolate(e, "fw-pan-x", "10.213.0.6", ids, 1), 1);
+	wait_state(e, ids[0], "succeeded");
+	fake_dump("dag", "10.213.0.6", buf, sizeof(buf));
+	assert_string_equal(buf, "[\"" "quar<\\\"t'>&x" "\"]");
+	assert_int_equal(req_count("POST", "/api/", "type=user-id&vsys=vsys1&"
+	    "cmd=%3cuid-message%3e%3cversion%3e2.0%3c%2fversion%3e%3ctype%3e"
+	    "update%3c%2ftype%3e%3cpayload%3e%3cregister%3e%3centry%20ip%3d"
+	    "%2210.213.0.6%22%3e%3ctag%3e%3cmember%20timeout%3d%220%22%3e"
+	    "quar%26lt%3b%26quot%3bt%26apos%3b%26gt%3b%26amp%3bx"
+	    "%3c%2fmember%3e%3c%2ftag%3e%3c%2fentry%3e%3c%2f"
+	    "register%3e%3c%2fpayload%3e%3c%2fuid-message%3e"), 1);
+
+	/* "already exists, ignore" (somebody registered it meanwhile) is
+	 * success, and the read-back proves it. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":\"/api/\","
+	    "\"body_has\":\"type=user-id\",\"status\":200,\"count\":1,"
+	    "\"state\":{\"dag\":{\"10.213.0.7\":[\"cordon-quarantine\"]}},"
+	    "\"raw\":\"<response status=\\\"error\\\"><msg><line>"
+	    "<uid-response><version>2.0</version><payload><register>"
+	    "<entry ip=\\\"10.213.0.7\\\" message=\\\"tag cordon-quarantine "
+	    "already exists, ignore\\\"/></register></payload></uid-response>"
+	    "</line></msg></response>\"}");
+	ctl_ok("/_ctl/state", "{\"dag\":{\"10.213.0.7\":[]}}");
+	assert_int_equal(isolate(e, "fw-pan", "10.213.0.7", ids, 1), 1);
+	wait_state(e, ids[0], "succeeded");
+
+	/* An XML error in an HTTP 200, and a malformed answer: failures. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":\"/api/\","
+	    "\"body_has\":\"type=user-id\",\"status\":200,\"count\":1,"
+	    "\"raw\":\"<response status=\\\"error\\\" code=\\\"17\\\"><msg>"
+	    "<line>invalid</line></msg></response>\"}");
+	assert_int_equal(isolate(e, "fw-pan", "10.213.0.8", ids, 1), 1);
+	wait_state(e, ids[0], "failed");
+	want_in_msg(e, ids[0], "condition not met");
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":\"/api/\","
+	    "\"body_has\":\"type=op\",\"status\":200,\"count\":1,"
+	    "\"raw\":\"<respo\"}");
+	assert_int_equal(isolate(e, "fw-pan", "10.213.0.8", ids, 1), 1);
+	wait_state(e, ids[0], "failed");
+	want_in_msg(e, ids[0], "cannot read the state");
+}
+
+static void
+test_fw_defender(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[5], u;
+	json_t		*m, *a;
+	char		*d, body[512];
+
+	/* A device whose id is hostile, one pre-isolated, one that fails. */
+	m = json_pack("{s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b},{s:s,s:s,s:s,s:s}]}",
+	    "machines", "id", NASTY, "computerDnsName", "nasty.corp.example",
+	    "lastIpAddress", "10.213.1.66",
+	    "id", "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00", "computerDnsName",
+	    "already.corp.example", "lastIpAddress", "10.213.1.3", "isolated", 1,
+	    "id", "dead0000dead0000dead0000dead0000dead0000", "computerDnsName",
+	    "broken.corp.example", "lastIpAddress", "10.213.1.4", "outcome",
+	    "Failed");
+	d = json_dumps(m, JSON_COMPACT);
+	ctl_ok("/_ctl/state", d);
+	free(d);
+	json_decref(m);
+	/* By DNS name, by IP, by (hostile) id, pre-isolated, failing. */
+	assert_int_equal(isolate(e, "fw-mde", "ws-01.corp.example,10.213.1.2,"
+	    NASTY ",already.corp.example,broken.corp.example", ids, 5), 5);
+	wait_state(e, ids[0], "succeeded");
+	wait_state(e, ids[1], "succeeded");
+	wait_state(e, ids[2], "succeeded");
+	wait_state(e, ids[3], "succeeded");
+	want_in_msg(e, ids[3], "no change");
+	wait_state(e, ids[4], "failed");
+	want_in_msg(e, ids[4], "$.status == \\\"Failed\\\"");
+	/* One token for the whole batch, with the documented scope. */
+	assert_int_equal(req_count("POST", "/login/tenant-0001/oauth2/v2.0/"
+	    "token", NULL), 1);
+	assert_int_equal(req_count_has("POST", "/login/", "&scope=https%3a%2f"
+	    "%2fapi.securitycenter.microsoft.com%2f.default"), 1);
+	/* Lookup before the write; the write names the machine id. */
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS01
+	    "/isolate", NULL), 1);
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS02
+	    "/isolate", NULL), 1);
+	assert_int_equal(req_count("POST", "/api/machines/c0ffee", NULL), 0);
+	/* The hostile id: OData-quoted then URL-escaped in the filter, URL-
+	 * escaped in the path (the fake refuses any other form). */
+	assert_true(req_count("GET", "/api/machines?$filter=id%20eq%20%27dev"
+	    "%22%3cx%3e%26y%3fz%3d1%2f2%2541%20%27%27q%27%27%23%5c%27%20or%20"
+	    "computerDnsName", NULL) >= 2);
+	assert_int_equal(req_count("POST", "/api/machines/dev%22%3cx%3e%26y"
+	    "%3fz%3d1%2f2%2541%20%27q%27%23%5c/isolate", NULL), 1);
+	/* The comment is the runbook's reason, JSON-escaped. */
+	a = json_pack("{s:s,s:s}", "Comment", "phishing <b>&\"c2\"",
+	    "IsolationType", "Full");
+	d = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	xsnp(body, sizeof(body), "%s", d);
+	free(d);
+	json_decref(a);
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS01
+	    "/isolate", body), 1);
+	/* Polled until Succeeded. */
+	assert_true(req_count("GET", "/api/machineactions/", NULL) >= 6);
+
+	u = undo(e, ids[0]);
+	wait_state(e, u, "succeeded");
+	wait_state(e, ids[0], "undone");
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS01
+	    "/unisolate", NULL), 1);
+	/* The pre-isolated device: no-change, so nothing to undo. */
+	assert_int_equal(req_count("POST", "/api/machines/c0ffee00c0ffee00"
+	    "c0ffee00c0ffee00c0ffee00/unisolate", NULL), 0);
+
+	/* No such device: nothing written. */
+	assert_int_equal(isolate(e, "fw-mde", "ghost.corp.example", ids, 1),
+	    1);
+	wait_state(e, ids[0], "failed");
+	want_in_msg(e, ids[0], "$.value[0].id");
+}
+
+static void
+test_fw_defender_errors(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+
+	/* The token expires server-side: one 401, one refresh, success. */
+	assert_int_equal(isolate(e, "fw-mde", "ws-01.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "succeeded");
+	ctl_ok("/_ctl/expire_tokens", "{}");
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":429,\"count\":1,\"headers\":"
+	    "{\"Retry-After\":\"1\"},\"body\":{\"error\":{\"code\":"
+	    "\"TooManyRequests\",\"message\":\"Rate limit\"}}}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-02.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(req_count("POST", "/login/", NULL), 2);
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS02
+	    "/isolate", NULL), 2);
+
+	/* An isolation already pending: 400 ActiveRequestAlreadyExists. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":400,\"count\":1,\"body\":"
+	    "{\"error\":{\"code\":\"ActiveRequestAlreadyExists\",\"message\":"
+	    "\"Action is already in progress\"}}}");
+	ctl_ok("/_ctl/state", "{\"machines\":[{\"id\":\"ab00\","
+	    "\"computerDnsName\":\"ws-03.corp.example\",\"lastIpAddress\":"
+	    "\"10.213.1.5\"}]}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-03.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "HTTP 400");
+	/* A 201 whose body is not JSON: no action id, a failure. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":201,\"count\":1,\"raw\":"
+	    "\"<html>gateway</html>\"}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-03.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "condition not met");
+	/* A 5xx storm outlasts the attempts: failed, not hung. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":503,\"count\":9,\"body\":{}}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-03.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "after all attempts");
+}
+
+/* IP profiles refuse a host with metacharacters before any request. */
+static void
+test_fw_ip_profiles_refuse_hostile(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *const tg[] = { "fw-pf", "fw-fg", "fw-pan" };
+	int64_t		 id;
+	size_t		 i;
+	json_t		*l;
+
+	for (i = 0; i < sizeof(tg) / sizeof(tg[0]); i++) {
+		assert_int_equal(isolate(e, tg[i], "10.0.0.1\"/><x&y", &id, 1),
+		    1);
+		wait_state(e, id, "failed");
+		want_in_msg(e, id, "not an IPv4 or IPv6 address");
+	}
+	l = ctl("/_ctl/requests", NULL);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+}
+
+/* Each shipped profile loads cleanly through `cordon check-config`. */
+static void
+test_fw_profiles_check_config(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *const prov[] = { "pfsense", "fortigate", "panos",
+	    "defender", "opnsense", "crowdstrike", "sentinelone", "webhook" };
+	char		 conf[2048], cpath[IT_PATH_MAX], pdir[IT_PATH_MAX];
+	char		 bad[IT_PATH_MAX], text[64 * 1024];
+	const char	*argv[] = { e->bin, "check-config", cpath, NULL };
+	struct it_conf	 c = fwconf;
+	FILE		*f;
+	size_t		 i, n, lines;
+	int		 k;
+
+	xsnp(pdir, sizeof(pdir), "%s/../config/providers", e->scripts);
+	xsnp(cpath, sizeof(cpath), "%s/one.conf", e->tdir);
+	for (i = 0; i < sizeof(prov) / sizeof(prov[0]); i++) {
+		k = snprintf(conf, sizeof(conf), "{ name = \"p\"; type = "
+		    "\"firewall\"; provider = \"%s\"; base_url = "
+		    "\"https://127.0.0.1:%d\"; key_file = \"%s/fw.key\"; "
+		    "secret_file = \"%s/fw.secret\"; profile_dir = \"%s\"; }",
+		    prov[i], FAKE_PORT, e->dir, e->dir, pdir);
+		assert_true(k > 0 && (size_t)k < sizeof(conf));
+		c.targets_extra = conf;
+		assert_int_equal(it_config_write(e, cpath, &c), 0);
+		if (it_runv(e, NULL, NULL, argv, 10) != 0)
+			fail_msg("%s: %s%s", prov[i], e->out, e->err);
+	}
+	/* A copy of the pfSense profile with an unknown key: file:line. */
+	xsnp(bad, sizeof(bad), "%s/pfsense.profile", pdir);
+	assert_non_null(f = fopen(bad, "r"));
+	n = fread(text, 1, sizeof(text) - 64, f);
+	(void)fclose(f);
+	text[n] = '\0';
+	for (i = 0, lines = 0; i < n; i++)
+		lines += text[i] == '\n';
+	(void)strcat(text, "colour = \"blue\";\n");
+	xsnp(pdir, sizeof(pdir), "%s/prov", e->tdir);
+	assert_int_equal(mkdir(pdir, 0755), 0);
+	xsnp(bad, sizeof(bad), "%s/pfsense.profile", pdir);
+	assert_int_equal(it_write_file(bad, text, strlen(text), 0644), 0);
+	k = snprintf(conf, sizeof(conf), "{ name = \"p\"; type = "
+	    "\"firewall\"; provider = \"pfsense\"; base_url = "
+	    "\"https://127.0.0.1:%d\"; secret_file = \"%s/fw.secret\"; "
+	    "profile_dir = \"%s\"; }", FAKE_PORT, e->dir, pdir);
+	assert_true(k > 0 && (size_t)k < sizeof(conf));
+	c.targets_extra = conf;
+	assert_int_equal(it_config_write(e, cpath, &c), 0);
+	assert_int_not_equal(it_runv(e, NULL, NULL, argv, 10), 0);
+	xsnp(cpath, sizeof(cpath), "pfsense.profile:%zu: unknown key "
+	    "'colour' in profile", lines + 1);
+	if (strstr(e->err, cpath) == NULL)
+		fail_msg("want '%s' in '%s'", cpath, e->err);
+}
+
 int
 main(void)
 {
@@ -706,6 +1239,22 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fw_tls_verification_fails,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_bad_profile_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_pfsense_isolate_undo,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_pfsense_failures,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_fortigate,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_panos,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_defender,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_defender_errors,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fw_ip_profiles_refuse_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_profiles_check_config,
 		    setup, teardown),
 	};
 
