@@ -42,12 +42,12 @@
 #include <unistd.h>
 
 #include <libssh/libssh.h>
-#include <openssl/evp.h>
 
 #include "../agent/driver.h"
 #include "../agent/hash.h"
 #include "../agent/log.h"
 #include "../agent/vault.h"
+#include "ssh_akeys.h"
 #include "ssh_conn.h"
 #include "ssh_win.h"
 
@@ -56,9 +56,6 @@
 #define SSH_PW_LEN_MAX		256
 #define SSH_CHPASSWD		"/usr/sbin/chpasswd"
 #define SSH_HOME_MAX		1024
-#define SSH_AK_MAX		(256 * 1024)	/* authorized_keys bytes */
-#define SSH_AK_LINE_MAX		16384
-#define SSH_KEEP_MAX		64		/* fingerprints in keep */
 #define SSH_KILL_WAIT_S		5
 #define SSH_ERRLINE		160
 
@@ -754,8 +751,6 @@ es_verify(void *conn, struct act **v, size_t n)
 
 /* ---- rotate_authorized_keys ------------------------------------------- */
 
-enum keep_mode { KEEP_NEW, KEEP_NONE, KEEP_LIST };
-
 struct akfile {
 	int	 exists;
 	char	 mode[8];		/* "600" */
@@ -781,161 +776,6 @@ mode_ok(const char *m)
 	for (i = 0; i < n; i++)
 		if (m[i] < '0' || m[i] > '7')
 			return 0;
-	return 1;
-}
-
-static char *
-b64_encode(const char *p, size_t n)
-{
-	char	*out = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	(void)EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p,
-	    (int)n);
-	return out;
-}
-
-static int
-b64_decode(const char *s, char **ret, size_t *ret_len)
-{
-	size_t	 n = strlen(s);
-	char	*out;
-	int	 m;
-
-	if (n % 4 != 0 || n > 4 * (SSH_AK_MAX / 3 + 1))
-		return -EINVAL;
-	out = xmalloc(n / 4 * 3 + 1);
-	if ((m = EVP_DecodeBlock((unsigned char *)out,
-	    (const unsigned char *)s, (int)n)) < 0) {
-		free(out);
-		return -EINVAL;
-	}
-	if (n >= 1 && s[n - 1] == '=')
-		m--;
-	if (n >= 2 && s[n - 2] == '=')
-		m--;
-	*ret = out;
-	*ret_len = (size_t)m;
-	return 0;
-}
-
-/* The fingerprint of the key on one line into out; 0, or -1 if none. */
-static int
-line_fp(const char *line, size_t len, char *out, size_t outlen)
-{
-	enum ssh_keytypes_e	 type;
-	ssh_key			 k = NULL;
-	char			 tmp[SSH_AK_LINE_MAX], *tok[4], *p;
-	int			 nt = 0, q, i, r = -1;
-
-	if (len >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, line, len);
-	tmp[len] = '\0';
-	p = tmp;
-	/* Options may hold quoted spaces: command="a b",from="x" ssh-... */
-	while (nt < 4) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (*p == '\0' || (*p == '#' && nt == 0))
-			break;
-		tok[nt++] = p;
-		for (q = 0; *p && (q || (*p != ' ' && *p != '\t')); p++) {
-			if (*p == '\\' && q && p[1])
-				p++;
-			else if (*p == '"')
-				q = !q;
-		}
-		if (*p)
-			*p++ = '\0';
-	}
-	for (i = 0; i + 1 < nt; i++) {
-		if ((type = ssh_key_type_from_name(tok[i])) ==
-		    SSH_KEYTYPE_UNKNOWN)
-			continue;
-		if (ssh_pki_import_pubkey_base64(tok[i + 1], type, &k) ==
-		    SSH_OK && ssh_key_fp(k, out, outlen) == 0)
-			r = 0;
-		break;
-	}
-	ssh_key_free(k);
-	return r;
-}
-
-/* The fingerprints of every key in the file, as a JSON array. */
-static json_t *
-ak_keys(const char *d, size_t len)
-{
-	json_t		*a = json_array();
-	const char	*p = d, *e, *end = d + len;
-	char		 fp[128];
-
-	while (p < end) {
-		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			e = end;
-		if (line_fp(p, (size_t)(e - p), fp, sizeof(fp)) == 0)
-			(void)json_array_append_new(a, json_string(fp));
-		p = e + 1;
-	}
-	return a;
-}
-
-static int
-fp_in(const json_t *list, const char *fp)
-{
-	size_t	 i;
-	json_t	*v;
-
-	json_array_foreach(list, i, v)
-		if (strcmp(json_string_value(v), fp) == 0)
-			return 1;
-	return 0;
-}
-
-/* keep = "new" (default) | "none" | "SHA256:...,SHA256:..." */
-static int
-keep_parse(struct act *a, enum keep_mode *ret, json_t **ret_list)
-{
-	const char	*s = act_param(a, "keep"), *p, *e;
-	json_t		*l = json_array();
-	char		 fp[64];
-	size_t		 n, i;
-
-	*ret_list = NULL;
-	if (s == NULL || strcmp(s, "new") == 0 || strcmp(s, "none") == 0) {
-		*ret = s && strcmp(s, "none") == 0 ? KEEP_NONE : KEEP_NEW;
-		*ret_list = l;
-		return 0;
-	}
-	for (p = s; *p; p = *e ? e + 1 : e) {
-		while (*p == ' ')
-			p++;
-		if ((e = strchr(p, ',')) == NULL)
-			e = p + strlen(p);
-		n = (size_t)(e - p);
-		while (n > 0 && p[n - 1] == ' ')
-			n--;
-		if (n != 50 || strncmp(p, "SHA256:", 7) != 0 ||
-		    json_array_size(l) >= SSH_KEEP_MAX)
-			goto bad;
-		for (i = 7; i < n; i++)
-			if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' &&
-			    p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
-			    p[i] == '+' || p[i] == '/'))
-				goto bad;
-		memcpy(fp, p, n);
-		fp[n] = '\0';
-		(void)json_array_append_new(l, json_string(fp));
-	}
-	if (json_array_size(l) == 0)
-		goto bad;
-	*ret = KEEP_LIST;
-	*ret_list = l;
-	return 0;
-bad:
-	json_decref(l);
-	act_fail(a, "'keep' must be \"new\", \"none\" or a comma-separated "
-	    "list of SHA256:... key fingerprints (at most %d)",
-	    SSH_KEEP_MAX);
 	return 1;
 }
 
@@ -1001,8 +841,8 @@ ak_read(struct sconn *c, struct act *a, const char *acct, const char *path,
 		r = 1;
 		goto out;
 	}
-	if (res.out.len - hl > SSH_AK_MAX) {
-		act_fail(a, "'%s' is larger than %d bytes", path, SSH_AK_MAX);
+	if (res.out.len - hl > SSH_AKEYS_MAX) {
+		act_fail(a, "'%s' is larger than %d bytes", path, SSH_AKEYS_MAX);
 		r = 1;
 		goto out;
 	}
@@ -1090,14 +930,15 @@ ak_where(struct sconn *c, struct act *a, int check, const char **ret_acct,
 static json_t *
 ak_state(const char *acct, const char *path, const struct akfile *f)
 {
-	char	*b = b64_encode(f->data, f->len);
+	char	*b = ssh_b64_encode(f->data, f->len);
 	char	 h[HASH_HEX_LEN + 1];
 	json_t	*o;
 
 	sha256_hex(f->data, f->len, h);
 	o = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:o}", "account", acct,
 	    "path", path, "exists", f->exists, "mode", f->mode,
-	    "content_b64", b, "sha256", h, "keys", ak_keys(f->data, f->len));
+	    "content_b64", b, "sha256", h, "keys",
+	    ssh_akeys_fps(f->data, f->len));
 	free(b);
 	return o;
 }
@@ -1117,7 +958,7 @@ ak_same(const struct akfile *f, const json_t *st)
 		return 0;
 	if (!f->exists)
 		return 1;
-	if (m == NULL || b == NULL || b64_decode(b, &d, &n) != 0)
+	if (m == NULL || b == NULL || ssh_b64_decode(b, &d, &n) != 0)
 		return 0;
 	same = strcmp(m, f->mode) == 0 && n == f->len &&
 	    memcmp(d, f->data, n) == 0;
@@ -1129,7 +970,7 @@ static int
 ak_check_one(struct sconn *c, struct act *a)
 {
 	struct akfile	 f;
-	enum keep_mode	 km;
+	enum ssh_keep_mode	 km;
 	json_t		*keep = NULL, *keys, *v;
 	const char	*acct;
 	char		 path[SSH_HOME_MAX + 32];
@@ -1138,7 +979,7 @@ ak_check_one(struct sconn *c, struct act *a)
 
 	memset(&f, 0, sizeof(f));
 	if ((r = ak_where(c, a, 1, &acct, path, sizeof(path))) != 0 ||
-	    (!a->restore && (r = keep_parse(a, &km, &keep)) != 0) ||
+	    (!a->restore && (r = ssh_keep_parse(a, &km, &keep)) != 0) ||
 	    (r = ak_read(c, a, acct, path, &f)) != 0)
 		goto out;
 	json_decref(a->before);
@@ -1163,15 +1004,15 @@ ak_check_one(struct sconn *c, struct act *a)
 		goto ok;
 	}
 	json_array_foreach(keep, i, v)
-		if (!fp_in(keys, json_string_value(v))) {
+		if (!ssh_akeys_has(keys, json_string_value(v))) {
 			act_fail(a, "keep lists %s, which is not in %s",
 			    json_string_value(v), path);
 			r = 1;
 			goto out;
 		}
 	json_array_foreach(keys, i, v)
-		dropped += !fp_in(keep, json_string_value(v));
-	if (km == KEEP_NONE) {
+		dropped += !ssh_akeys_has(keep, json_string_value(v));
+	if (km == SSH_KEEP_NONE) {
 		if (json_array_size(keys) == 0 && f.len == 0) {
 			set_change(a, NULL);
 			a->outcome = ACT_NOCHANGE;
@@ -1184,7 +1025,7 @@ ak_check_one(struct sconn *c, struct act *a)
 		set_change(a, xasprintf("add a new ed25519 key to %s, prove "
 		    "it logs in as '%s', then keep only it%s (remove %zu "
 		    "key(s)); the private key goes to the vault", path, acct,
-		    km == KEEP_LIST ? " and the listed keys" : "", dropped));
+		    km == SSH_KEEP_LIST ? " and the listed keys" : "", dropped));
 ok:
 	a->outcome = ACT_OK;
 	r = 0;
@@ -1198,28 +1039,6 @@ static int
 ak_check(void *conn, struct act **v, size_t n)
 {
 	return ssh_each(conn, v, n, ak_check_one);
-}
-
-/* The lines of f whose key is in keep, each ending in a newline. */
-static char *
-ak_kept(const struct akfile *f, const json_t *keep, size_t *ret_len)
-{
-	struct buf	 b;
-	const char	*p = f->data, *e, *end = f->data + f->len;
-	char		 fp[128];
-
-	buf_init(&b, SSH_AK_MAX + SSH_AK_LINE_MAX);
-	while (p < end) {
-		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			e = end;
-		if (line_fp(p, (size_t)(e - p), fp, sizeof(fp)) == 0 &&
-		    fp_in(keep, fp) && (buf_add(&b, p, (size_t)(e - p)) != 0 ||
-		    buf_addc(&b, '\n') != 0))
-			fatalx("%s: kept keys exceed the file", __func__);
-		p = e + 1;
-	}
-	*ret_len = b.len;
-	return buf_steal(&b);
 }
 
 /* Logs in as acct with key through a new session: the proof. */
@@ -1237,7 +1056,7 @@ ak_prove(struct sconn *c, const char *acct, ssh_key key, char *err,
 
 static int
 ak_rotate(struct sconn *c, struct act *a, const char *acct,
-    const char *path, struct akfile *cur, enum keep_mode km,
+    const char *path, struct akfile *cur, enum ssh_keep_mode km,
     const json_t *keep)
 {
 	ssh_key	 k = NULL;
@@ -1246,7 +1065,7 @@ ak_rotate(struct sconn *c, struct act *a, const char *acct,
 	size_t	 klen = 0, llen, n1;
 	int	 r;
 
-	if (km == KEEP_NONE) {
+	if (km == SSH_KEEP_NONE) {
 		r = ak_write(c, a, acct, path, cur->mode, "", 0);
 		goto done;
 	}
@@ -1293,7 +1112,7 @@ ak_rotate(struct sconn *c, struct act *a, const char *acct,
 		goto out;
 	}
 	/* Break: only the kept keys and the new one. */
-	kept = ak_kept(cur, keep, &klen);
+	kept = ssh_akeys_kept(cur->data, cur->len, keep, &klen);
 	kept = xreallocarray(kept, klen + llen + 1, 1);
 	memcpy(kept + klen, line, llen + 1);
 	if ((r = ak_write(c, a, acct, path, cur->mode, kept,
@@ -1325,7 +1144,7 @@ static int
 ak_apply_one(struct sconn *c, struct act *a)
 {
 	struct akfile	 cur;
-	enum keep_mode	 km;
+	enum ssh_keep_mode	 km;
 	json_t		*keep = NULL;
 	const char	*acct, *m, *b;
 	char		 path[SSH_HOME_MAX + 32], *d = NULL;
@@ -1341,7 +1160,7 @@ ak_apply_one(struct sconn *c, struct act *a)
 		} else if ((m = json_string_value(json_object_get(a->restore,
 		    "mode"))) == NULL || (b = json_string_value(
 		    json_object_get(a->restore, "content_b64"))) == NULL ||
-		    b64_decode(b, &d, &n) != 0) {
+		    ssh_b64_decode(b, &d, &n) != 0) {
 			act_fail(a, "bad state to restore");
 			r = 1;
 		} else
@@ -1350,7 +1169,7 @@ ak_apply_one(struct sconn *c, struct act *a)
 			a->outcome = ACT_OK;
 		goto out;
 	}
-	if ((r = keep_parse(a, &km, &keep)) != 0 ||
+	if ((r = ssh_keep_parse(a, &km, &keep)) != 0 ||
 	    (r = ak_read(c, a, acct, path, &cur)) != 0)
 		goto out;
 	r = ak_rotate(c, a, acct, path, &cur, km, keep);
@@ -1399,7 +1218,7 @@ static int
 ak_verify_one(struct sconn *c, struct act *a)
 {
 	struct akfile	 f;
-	enum keep_mode	 km;
+	enum ssh_keep_mode	 km;
 	json_t		*keep = NULL, *keys, *v;
 	const char	*acct, *nfp;
 	char		 path[SSH_HOME_MAX + 32];
@@ -1426,10 +1245,10 @@ ak_verify_one(struct sconn *c, struct act *a)
 			a->outcome = ACT_OK;
 		goto out;
 	}
-	if ((r = keep_parse(a, &km, &keep)) != 0)
+	if ((r = ssh_keep_parse(a, &km, &keep)) != 0)
 		goto out;
 	nfp = json_string_value(json_object_get(a->observed, "key_fp"));
-	if (km == KEEP_NONE) {
+	if (km == SSH_KEEP_NONE) {
 		if (json_array_size(keys) != 0) {
 			act_fail(a, "read back: %s still holds %zu key(s)",
 			    path, json_array_size(keys));
@@ -1439,14 +1258,14 @@ ak_verify_one(struct sconn *c, struct act *a)
 		a->outcome = ACT_OK;
 		goto out;
 	}
-	if (nfp == NULL || !fp_in(keys, nfp)) {
+	if (nfp == NULL || !ssh_akeys_has(keys, nfp)) {
 		act_fail(a, "read back: the new key is not in %s", path);
 		r = 1;
 		goto out;
 	}
 	json_array_foreach(keys, i, v)
 		if (strcmp(json_string_value(v), nfp) != 0 &&
-		    !fp_in(keep, json_string_value(v))) {
+		    !ssh_akeys_has(keep, json_string_value(v))) {
 			act_fail(a, "read back: %s still holds %s", path,
 			    json_string_value(v));
 			r = 1;
