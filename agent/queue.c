@@ -160,6 +160,38 @@ queue_load(struct store *s, const struct config *cfg, int64_t id,
 	return 0;
 }
 
+/*
+ * Isolations in force for the incident: succeeded, not themselves undos,
+ * and with no undo that is queued, running or done (a release in flight
+ * already counts as released).
+ */
+static json_t *
+isolated_hosts(struct store *s, const char *incident)
+{
+	sqlite3_stmt	*st;
+	json_t		*arr = json_array(), *p;
+	const char	*h;
+
+	st = store_q(s, "SELECT a.id, a.params FROM actions a WHERE "
+	    "a.incident=? AND a.verb=? AND a.state='succeeded' AND "
+	    "a.undo_of=0 AND NOT EXISTS (SELECT 1 FROM actions u WHERE "
+	    "u.undo_of=a.id AND u.state NOT IN ('failed','rejected',"
+	    "'expired')) ORDER BY a.id", "ss", incident, QUEUE_ISOLATE_VERB);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		p = store_col_json(st, 1);
+		h = json_string_value(json_object_get(p, "host"));
+		if (h == NULL)
+			h = json_string_value(json_object_get(p, "ip"));
+		if (h != NULL)
+			(void)json_array_append_new(arr, json_pack("{s:I,s:s}",
+			    "action", (json_int_t)sqlite3_column_int64(st, 0),
+			    "host", h));
+		json_decref(p);
+	}
+	(void)sqlite3_reset(st);
+	return arr;
+}
+
 json_t *
 queue_incident_info(struct store *s, const char *incident)
 {
@@ -179,7 +211,44 @@ queue_incident_info(struct store *s, const char *incident)
 		json_decref(rec);
 	}
 	(void)sqlite3_reset(st);
+	if (o != NULL)
+		(void)json_object_set_new(o, "isolated_hosts",
+		    isolated_hosts(s, incident));
 	return o;
+}
+
+/* The host an isolation act names: its host param, else its ip param. */
+static const char *
+isolate_host_of(const struct act *a)
+{
+	const char	*h = act_param(a, "host");
+
+	return h ? h : act_param(a, "ip");
+}
+
+void
+queue_isolation_pending(struct act **v, size_t n)
+{
+	json_t	*pend = json_array();
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i]->incident_info == NULL)
+			v[i]->incident_info = json_object();
+		(void)json_object_set(v[i]->incident_info,
+		    "isolation_pending", pend);
+		/* Acts come in step order: only earlier steps count. */
+		if (strcmp(v[i]->verb, QUEUE_ISOLATE_VERB) == 0 &&
+		    isolate_host_of(v[i]) != NULL) {
+			json_t *c = json_deep_copy(pend);
+
+			(void)json_array_append_new(c, json_string(
+			    isolate_host_of(v[i])));
+			json_decref(pend);
+			pend = c;
+		}
+	}
+	json_decref(pend);
 }
 
 int

@@ -50,6 +50,8 @@
 #define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
 #define IT_ORIG1	"original one"
 #define IT_RANSOM	"ENCRYPTED by ransomware"
+/* These tests are about restoring; it_snapshot3.c proves isolation. */
+#define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
 #define IT_BIG		"sub/big.bin"
 #define IT_ID_MAX	64
 
@@ -625,36 +627,36 @@ t_list_refusals(struct it_env *e, const struct be_case *k)
 	t_list(e, k, inc);
 	/* The post-incident snapshot, by id. */
 	pfmt(args, sizeof(args), "path = \"" IT_FILE1_RB "\"; snapshot = "
-	    "\"%s\"; isolated = \"yes\";", k->post);
+	    "\"%s\"; " IT_WAIVE, k->post);
 	failed_with(e, step(e, inc, "snapshot.restore", k->target, args, 0),
 	    "not before the incident");
 	if (k == &c_btrfs)
 		failed_with(e, step(e, inc, "snapshot.restore", k->target,
-		    "path = \"sub\"; snapshot = \"rw\"; isolated = \"yes\";",
+		    "path = \"sub\"; snapshot = \"rw\"; " IT_WAIVE,
 		    0), "writable");
 	else
 		failed_with(e, step(e, inc, "snapshot.restore", k->target,
-		    "path = \"sub/*\"; isolated = \"yes\";", 0), "pattern");
+		    "path = \"sub/*\"; " IT_WAIVE, 0), "pattern");
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"nothere\"; isolated = \"yes\";", 0), "not in snapshot");
+	    "path = \"nothere\"; " IT_WAIVE, 0), "not in snapshot");
 	/* Not isolated and no waiver: the run is refused. */
 	assert_int_equal(step(e, inc, "snapshot.restore", k->target,
 	    "path = \"" IT_FILE1_RB "\";", 0), 0);
 	assert_int_equal(e->status, 3);
-	assert_non_null(strstr(e->err, "not known to be isolated"));
+	assert_non_null(strstr(e->err, "is not isolated"));
 	/* Escapes. */
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"sub/../../../../etc/passwd\"; isolated = \"yes\";", 0),
+	    "path = \"sub/../../../../etc/passwd\"; " IT_WAIVE, 0),
 	    "'..'");
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"..\"; isolated = \"yes\";", 0), "'..'");
+	    "path = \"..\"; " IT_WAIVE, 0), "'..'");
 	id = step(e, inc, "snapshot.restore", k->target,
-	    "path = \"/etc/passwd\"; isolated = \"yes\";", 0);
+	    "path = \"/etc/passwd\"; " IT_WAIVE, 0);
 	failed_with(e, id, "relative path");
 	/* A symlink planted in the live tree leads nowhere. */
 	assert_int_equal(sh(e, "ln -s /etc \"$0/link\"", k->root, NULL), 0);
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"link/passwd\"; isolated = \"yes\";", 0), "symlink");
+	    "path = \"link/passwd\"; " IT_WAIVE, 0), "symlink");
 	assert_int_equal(sh(e, "rm -f \"$0/link\"", k->root, NULL), 0);
 	file_is(k, IT_FILE1, IT_RANSOM);
 	same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
@@ -687,7 +689,7 @@ t_staging(struct it_env *e, const struct be_case *k)
 	file_is(k, IT_FILE1, IT_RANSOM);
 	/* A directory, staged whole, from the snapshot named by id. */
 	pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
-	    "isolated = \"yes\";", k->pre);
+	    IT_WAIVE, k->pre);
 	id = step(e, inc, "snapshot.restore", k->target, rel, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "succeeded");
@@ -716,7 +718,7 @@ t_in_place_undo(struct it_env *e, const struct be_case *k)
 	incident(e, inc);
 	for (i = 0; i < 2; i++) {
 		pfmt(args, sizeof(args), "path = \"%s\"; mode = \"in_place\"; "
-		    "isolated = \"yes\";", paths[i]);
+		    IT_WAIVE, paths[i]);
 		id = step(e, inc, "snapshot.restore", k->target, args, 1);
 		assert_true(id > 0);
 		pfmt(ref, sizeof(ref), "A%lld", (long long)id);
