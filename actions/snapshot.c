@@ -78,7 +78,8 @@ static const char *const conn_keys[] = {
 };
 
 static const struct snap_be *const backends[] = {
-	&snap_be_dir, &snap_be_btrfs, &snap_be_restic,
+	&snap_be_dir, &snap_be_btrfs, &snap_be_restic, &snap_be_lvm,
+	&snap_be_zfs,
 };
 
 /*
@@ -279,7 +280,7 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 
 	if ((be = be_of(t)) == NULL) {
 		(void)snprintf(err, errlen, "'backend' must be \"dir\", "
-		    "\"btrfs\" or \"restic\"");
+		    "\"btrfs\", \"restic\", \"lvm\" or \"zfs\"");
 		return -EINVAL;
 	}
 	json_object_foreach(t->opts, key, v) {
@@ -311,16 +312,25 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 	/* Key login only: the restic password file lives on the host. */
 	if ((r = ssh_conn_check(t, 1, err, errlen)) != 0)
 		return r;
-	for (i = 0; be->keys[i]; i++) {
-		s = ssh_opt_str(t, be->keys[i]);
-		if (strcmp(be->keys[i], "repository") != 0 && !abs_ok(s)) {
+	for (i = 0; be->path_keys[i]; i++) {
+		s = ssh_opt_str(t, be->path_keys[i]);
+		if (!abs_ok(s)) {
 			(void)snprintf(err, errlen, "'%s' must be an absolute "
 			    "path without '..', '.' or a trailing '/'",
-			    be->keys[i]);
+			    be->path_keys[i]);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	if ((s = ssh_opt_str(t, "isolation_host")) != NULL &&
+	    (*s == '\0' || strlen(s) > 255 || strcspn(s, "\x01\x02\x03"
+	    "\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13"
+	    "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") !=
+	    strlen(s))) {
+		(void)snprintf(err, errlen, "'isolation_host' must be a host "
+		    "name or address");
+		return -EINVAL;
+	}
+	return be->check ? be->check(t, err, errlen) : 0;
 }
 
 /*
@@ -604,7 +614,8 @@ pick(struct sconn *c, struct act *a, time_t before, struct snap *ret)
 		if (strcmp(want, SNAP_LATEST) == 0) {
 			if (v[i].at < before && v[i].readonly != 0)
 				found = (int)i;
-		} else if (strcmp(want, v[i].id) == 0)
+		} else if (strcmp(want, v[i].id) == 0 || (v[i].full[0] &&
+		    strcmp(want, v[i].full) == 0))
 			found = (int)i;
 	}
 	r = 1;
@@ -751,7 +762,7 @@ restore_check_one(struct sconn *c, struct act *a)
 	const char	*src, *waive = act_param(a, "waive_isolation_reason");
 	struct snap	 sn;
 	struct rs	 s;
-	char		 ts[32], tb[32], err[ACT_MSG_MAX];
+	char		 ts[32], tb[32], err[ACT_MSG_MAX], sp[SNAP_PATH_MAX];
 	long long	 bytes = 0, need;
 	time_t		 before;
 	int		 r;
@@ -780,7 +791,14 @@ restore_check_one(struct sconn *c, struct act *a)
 	if ((r = s.be->probe(c, &sn, s.rel, &bytes, err, sizeof(err))) != 0)
 		return r == -ENOENT ? (act_fail(a, "'%s' is not in snapshot "
 		    "'%s'", s.rel, sn.id), 1) : be_fail(a, r, err);
-	need = bytes + (s.in_place ? s.size : 0);
+	/*
+	 * New bytes on the live file system: one copy of the restore, plus
+	 * for in_place the copy preserving the current state, plus for a
+	 * back end without a file tree to compare against (restic) the
+	 * second restore verify makes while the first still exists.
+	 */
+	need = bytes + (s.in_place ? s.size : 0) + (s.be->src_path(c, &sn,
+	    s.rel, sp, sizeof(sp)) == -ENOTSUP ? bytes : 0);
 	need += need * SNAP_MARGIN_PCT / 100;
 	if (need > s.avail) {
 		act_fail(a, "not enough free space beside '%s': %lld bytes "
@@ -791,12 +809,13 @@ restore_check_one(struct sconn *c, struct act *a)
 	fmt_time(before, tb);
 	json_decref(a->before);
 	a->before = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,"
-	    "s:s?}",
+	    "s:s?,s:I,s:I}",
 	    "backend", s.be->name, "root", s.root, "path", s.rel, "snapshot",
 	    sn.id, "snapshot_time", ts, "incident_time", tb, "time_from",
 	    src, "mode", s.in_place ? "in_place" : "staging", "existed",
 	    s.exists, "isolation_host", iso_host(c->t), "isolation_waived",
-	    waive);
+	    waive, "restore_bytes", (json_int_t)bytes, "space_needed",
+	    (json_int_t)need);
 	free(a->change);
 	a->change = xasprintf("restore '%s' from snapshot %s (%s) %s",
 	    s.rel, sn.id, ts, s.in_place ? "in place, after preserving the "

@@ -53,7 +53,10 @@
 /* These tests are about restoring; it_snapshot3.c proves isolation. */
 #define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
 #define IT_BIG		"sub/big.bin"
-#define IT_ID_MAX	64
+#define IT_ID_MAX	72
+/* sub/deep/f3: a file one level below what restic ls shows by default. */
+#define IT_DEEP_BYTES	"300000"
+#define IT_SUB_BYTES	(3 + 1048576 + 300000)	/* files under sub */
 
 enum bt_state { BT_UNTRIED, BT_READY, BT_SKIP, BT_BROKEN };
 
@@ -62,6 +65,7 @@ struct be_case {
 	const char	*target;
 	char		 root[IT_PATH_MAX];
 	char		 pre[IT_ID_MAX], post[IT_ID_MAX];
+	char		 pre_full[IT_ID_MAX];	/* restic's 64-digit id */
 };
 
 static char		 sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
@@ -71,9 +75,9 @@ static time_t		 inc_time;
 static int		 sshd_up, users_made, bt_made, rs_mounted;
 static enum bt_state	 bt = BT_UNTRIED;
 static struct be_case	 c_btrfs = { "btrfs", "snap-btrfs", "", "pre",
-			     "post" };
+			     "post", "" };
 static struct be_case	 c_restic = { "restic", "snap-restic", "", "",
-			     "" };
+			     "", "" };
 
 static void
 pfmt(char *buf, size_t len, const char *fmt, ...)
@@ -120,9 +124,11 @@ nap(void)
 static int
 files_make(struct it_env *e)
 {
-	return sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p orig/sub; "
-	    "printf '" IT_ORIG1 "' > \"orig/$1\"; printf two > orig/sub/f2; "
+	return sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p "
+	    "orig/sub/deep; printf '" IT_ORIG1 "' > \"orig/$1\"; "
+	    "printf two > orig/sub/f2; "
 	    "head -c 1048576 /dev/urandom > orig/" IT_BIG "; "
+	    "head -c " IT_DEEP_BYTES " /dev/urandom > orig/sub/deep/f3; "
 	    "cp -a orig ransomed; for f in \"ransomed/$1\" ransomed/sub/f2; "
 	    "do printf '" IT_RANSOM "' > \"$f\"; done; "
 	    "head -c 1048576 /dev/urandom > ransomed/" IT_BIG,
@@ -233,7 +239,7 @@ restic_post(struct it_env *e)
 {
 	json_t		*j;
 	json_error_t	 je;
-	const char	*a, *b;
+	const char	*a, *b, *f;
 	int		 r = -1;
 
 	if (sh(e, "cd \"$0\"; rm -rf data; cp -a ../ransomed data; "
@@ -247,11 +253,14 @@ restic_post(struct it_env *e)
 	    (a = json_string_value(json_object_get(json_array_get(j, 0),
 	    "short_id"))) == NULL ||
 	    (b = json_string_value(json_object_get(json_array_get(j, 1),
-	    "short_id"))) == NULL)
+	    "short_id"))) == NULL ||
+	    (f = json_string_value(json_object_get(json_array_get(j, 0),
+	    "id"))) == NULL || strlen(f) != 64)
 		(void)fprintf(stderr, "restic snapshots: %s\n", e->out);
 	else {
 		pfmt(c_restic.pre, sizeof(c_restic.pre), "%s", a);
 		pfmt(c_restic.post, sizeof(c_restic.post), "%s", b);
+		pfmt(c_restic.pre_full, sizeof(c_restic.pre_full), "%s", f);
 		r = 0;
 	}
 	json_decref(j);
@@ -667,6 +676,7 @@ t_staging(struct it_env *e, const struct be_case *k)
 {
 	char		 inc[32], rel[IT_PATH_MAX];
 	int64_t		 id;
+	json_int_t	 nb;
 	json_t		*a;
 
 	need(k);
@@ -687,12 +697,31 @@ t_staging(struct it_env *e, const struct be_case *k)
 	file_is(k, rel, IT_ORIG1);
 	same_sha(e, k, rel, "orig", IT_FILE1);
 	file_is(k, IT_FILE1, IT_RANSOM);
-	/* A directory, staged whole, from the snapshot named by id. */
+	/* A directory, staged whole, from the snapshot named by id (restic:
+	 * the full 64-digit one). */
 	pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
-	    IT_WAIVE, k->pre);
+	    IT_WAIVE, k->pre_full[0] ? k->pre_full : k->pre);
 	id = step(e, inc, "snapshot.restore", k->target, rel, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "before"), "snapshot")), k->pre);
+	/* restic sizes are file bytes: exactly the tree, subfolders too;
+	 * file systems add their directories' sizes. */
+	if (k->pre_full[0])
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_object_get(a, "before"), "restore_bytes")),
+		    IT_SUB_BYTES);
+	else
+		assert_true(json_integer_value(json_object_get(json_object_get(
+		    a, "before"), "restore_bytes")) >= IT_SUB_BYTES);
+	/* One copy (restic: and verify's second one), 5 % margin. */
+	nb = json_integer_value(json_object_get(json_object_get(a, "before"),
+	    "restore_bytes")) * (k->pre_full[0] ? 2 : 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    a, "before"), "space_needed")), nb + nb * 5 / 100);
+	json_decref(a);
 	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
 	file_is(k, rel, "two");
 	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/big.bin",
