@@ -542,6 +542,12 @@ rs_init(struct sconn *c, struct act *a, int64_t id, struct rs *s)
 
 	memset(s, 0, sizeof(*s));
 	s->be = be_of(c->t);
+	/* act_param stops at a NUL: a longer JSON string hides a tail. */
+	if (json_string_length(json_object_get(a->params, "path")) !=
+	    strlen(act_param(a, "path") ? act_param(a, "path") : "")) {
+		act_fail(a, "'path' holds a NUL byte");
+		return 1;
+	}
 	if (path_norm(act_param(a, "path"), s->be->no_glob, s->rel,
 	    sizeof(s->rel), &why) != 0) {
 		act_fail(a, "'path' %s", why);
