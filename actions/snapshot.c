@@ -1137,4 +1137,12 @@ const struct driver snapshot_driver = {
 	.target_check = snapshot_target_check,
 	.open = ssh_conn_vopen,
 	.close = ssh_conn_vclose,
+	/*
+	 * Safe on threads: this file and the back ends keep no mutable
+	 * static state (only const tables), each group has its own ssh
+	 * session (ssh_conn, as the parallel ssh driver), and everything an
+	 * act writes is named by its own action id (.cordon-*-A<id>, and
+	 * mktemp/PID-named mounts and clones on the host).
+	 */
+	.parallel = 1,
 };

@@ -11,6 +11,11 @@
  * restore is checked again after the isolation settled); a failed
  * isolation in that run leaves the restore refused; a waiver with a
  * reason runs and is journaled.
+ *
+ * And the driver is parallel: one run restoring on two targets (a target
+ * group) has both copies in flight at once.  The second key's
+ * authorized_keys line forces a wrapper that holds each copy until two
+ * are waiting, logging "together" (or "alone" after 10 s).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -44,7 +49,7 @@
 #define IT_FW_SECRET	"s3cr3t-T0ken-xyz"
 #define IT_WAIVER	"lab copy, no network at all"
 
-static char	sshd_dir[IT_PATH_MAX], fake_dir[IT_PATH_MAX];
+static char	sshd_dir[IT_PATH_MAX], fake_dir[IT_PATH_MAX], rdv[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static time_t	inc_time;
 static pid_t	fake_pid;
@@ -103,8 +108,28 @@ store_dir(struct it_env *e)
 	nap();
 	inc_time = time(NULL);
 	nap();
-	return sh(e, "printf '" IT_RANSOM "' > \"$0/data/f\"", d, NULL);
+	if (sh(e, "printf '" IT_RANSOM "' > \"$0/data/f\"", d, NULL) != 0)
+		return -1;
+	/* Two more hosts' worth, for the parallel test. */
+	return sh(e, "for i in 1 2; do rm -rf \"$0$i\"; cp -a \"$0\" "
+	    "\"$0$i\"; done", d, NULL);
 }
+
+/* Holds the copy (the fetch script) until two are waiting. */
+static const char rdv_sh[] =
+    "#!/bin/sh\n"
+    "c=$SSH_ORIGINAL_COMMAND\n"
+    "case $c in\n"
+    "*'destination exists'*)\n"
+    "  d=$(dirname \"$0\")/rdv\n"
+    "  : > \"$d/in.$$\"\n"
+    "  i=0\n"
+    "  while [ \"$(ls \"$d\" | grep -c '^in\\.')\" -lt 2 ] && "
+    "[ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done\n"
+    "  if [ $i -lt 100 ]; then echo together; else echo alone; fi "
+    ">> \"$d/log\" ;;\n"
+    "esac\n"
+    "exec sh -c \"$c\"\n";
 
 static const char *
 py3(void)
@@ -186,7 +211,7 @@ group_setup(void **state)
 {
 	struct it_env	*e;
 	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
-	char		 prov[IT_PATH_MAX];
+	char		 prov[IT_PATH_MAX], key2[IT_PATH_MAX], wrap[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -216,13 +241,29 @@ group_setup(void **state)
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
 	(void)it_gpath(e, "agent_key", key);
+	(void)it_gpath(e, "agent_key2", key2);
+	(void)it_gpath(e, "rdv.sh", wrap);
+	(void)it_gpath(e, "rdv", rdv);
 	(void)unlink(key);
-	if (sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	(void)unlink(key2);
+	if (it_write_file(wrap, rdv_sh, strlen(rdv_sh), 0755) != 0 ||
+	    sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	    key, NULL) != 0 || sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
+	    "cordon-it -f \"$0\"", key2, NULL) != 0 ||
+	    sh(e, "h=$(getent passwd \"$0\" | cut -d: "
 	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
 	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
 	    IT_AGENT_USER, key) != 0)
 		return -1;
+	{
+		char line[IT_PATH_MAX * 2];
+
+		pfmt(line, sizeof(line), "command=\"%s\" ", wrap);
+		if (sh(e, "h=$(getent passwd cordon-t-snap3 | cut -d: -f6); "
+		    "{ printf '%s' \"$1\"; cat \"$0.pub\"; } >> "
+		    "\"$h/.ssh/authorized_keys\"", key2, line) != 0)
+			return -1;
+	}
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"snap-dir\"; type = \"snapshot\"; backend = \"dir\"; "
 	    "host = \"" IT_HOST "\"; port = %d; user = \"" IT_AGENT_USER "\"; "
@@ -236,10 +277,20 @@ group_setup(void **state)
 	    "{ name = \"fw-dead\"; type = \"firewall\"; provider = "
 	    "\"webhook\"; base_url = \"https://127.0.0.1:%d/nothing\"; "
 	    "ca_file = \"%s/ca.pem\"; key_file = \"%s/fw.key\"; "
-	    "secret_file = \"%s/fw.secret\"; profile_dir = \"%s\"; }",
+	    "secret_file = \"%s/fw.secret\"; profile_dir = \"%s\"; },\n"
+#define PTARGET(i) \
+	    "{ name = \"snap-p" i "\"; type = \"snapshot\"; backend = " \
+	    "\"dir\"; host = \"" IT_HOST "\"; port = %d; user = \"" \
+	    IT_AGENT_USER "\"; key_file = \"%s\"; known_hosts = " \
+	    "\"%s/known_hosts\"; timeout = 60; root = \"%s/dir" i "/data\"; " \
+	    "snapshots_dir = \"%s/dir" i "/snaps\"; }"
+	    PTARGET("1") ",\n" PTARGET("2"),
 	    IT_SSH_PORT, key, sshd_dir, e->dir, e->dir,
 	    IT_FAKE_PORT, fake_dir, e->dir, e->dir, prov,
-	    IT_SLAPD_PORT, fake_dir, e->dir, e->dir, prov);
+	    IT_SLAPD_PORT, fake_dir, e->dir, e->dir, prov,
+	    IT_SSH_PORT, key2, sshd_dir, e->dir, e->dir,
+	    IT_SSH_PORT, key2, sshd_dir, e->dir, e->dir);
+#undef PTARGET
 	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
 }
 
@@ -276,10 +327,33 @@ test_setup(void **state)
 {
 	struct it_env	*e = *state;
 	struct it_conf	 c = { .targets_extra = targets };
+	static const char grp[] = "\t\ttarget_groups = ( { name = \"snaps\"; "
+	    "members = [ \"snap-p1\", \"snap-p2\" ]; } );\n";
+	char		*t = NULL, *out, *at;
+	size_t		 n;
+	int		 r;
 
-	if (store_dir(e) != 0)
+	if (store_dir(e) != 0 || it_test_dir(e) != 0 ||
+	    it_config_write(e, e->conf, &c) != 0 ||
+	    it_read_file(e->conf, &t, &n) != 0)
 		return -1;
-	return it_test_setup(e, &c);
+	/* The harness writes no target groups: one goes before roles. */
+	if ((at = strstr(t, "\t\troles = (")) == NULL) {
+		free(t);
+		return -1;
+	}
+	out = malloc(n + sizeof(grp));
+	if (out == NULL) {
+		free(t);
+		return -1;
+	}
+	memcpy(out, t, (size_t)(at - t));
+	memcpy(out + (at - t), grp, sizeof(grp) - 1);
+	memcpy(out + (at - t) + sizeof(grp) - 1, at, n - (size_t)(at - t));
+	r = it_write_file(e->conf, out, n + sizeof(grp) - 1, 0600);
+	free(out);
+	free(t);
+	return r != 0 ? -1 : it_agent_start(e, 0);
 }
 
 static int
@@ -512,6 +586,42 @@ test_isolation_waiver_journaled(void **state)
 	assert_int_equal(seen, 1);
 }
 
+static void
+test_parallel_targets(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], p[IT_PATH_MAX], *t;
+	int64_t		 ids[4];
+	size_t		 n, i;
+
+	assert_int_equal(sh(e, "rm -rf \"$0\"; mkdir -m 1777 \"$0\"", rdv,
+	    NULL), 0);
+	incident(e, inc);
+	assert_int_equal(run(e, inc, "{ name = \"restore\"; verb = "
+	    "\"snapshot.restore\"; target = \"snaps\"; foreach = "
+	    "\"${accounts}\"; args = { path = \"f\"; "
+	    "waive_isolation_reason = \"" IT_WAIVER "\"; }; approval = "
+	    "\"none\"; on_failure = \"continue\"; }", ids, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++) {
+		wait_state(e, ids[i], "succeeded");
+		pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-A%lld",
+		    e->dir, i + 1, (long long)ids[i]);
+		if (access(p, F_OK) != 0) {
+			/* The group may list them in either order. */
+			pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-"
+			    "A%lld", e->dir, 2 - i, (long long)ids[i]);
+		}
+		assert_int_equal(it_read_file(p, &t, &n), 0);
+		assert_string_equal(t, IT_ORIG);
+		free(t);
+	}
+	pfmt(p, sizeof(p), "%s/log", rdv);
+	assert_int_equal(it_read_file(p, &t, &n), 0);
+	assert_string_equal(t, "together\ntogether\n");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -523,6 +633,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_isolation_waiver_journaled, test_setup,
 		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_targets,
+		    test_setup, test_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
