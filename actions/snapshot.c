@@ -729,8 +729,14 @@ iso_check(struct sconn *c, struct act *a, const char *waive)
 		a->outcome = ACT_REFUSED;
 		return 1;
 	}
-	if (iso_find(a, c->t) != NULL || iso_pending(a, c->t)) {
+	if (iso_find(a, c->t) != NULL) {
 		a->outcome = ACT_OK;
+		return 0;
+	}
+	if (iso_pending(a, c->t)) {
+		a->outcome = ACT_OK;
+		(void)snprintf(a->msg, sizeof(a->msg), "runs only if the "
+		    "isolation of '%.64s' by an earlier step succeeds", h);
 		return 0;
 	}
 	act_fail(a, "the host '%.64s' is not isolated: no firewall."

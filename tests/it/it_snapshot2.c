@@ -212,7 +212,7 @@ btrfs_down(struct it_env *e)
 	    "for l in $(losetup -n -O NAME -j \"$0/img\"); do "
 	    "losetup -d \"$l\"; done; "
 	    "i=0; while losetup -n -O NAME -j \"$0/img\" | grep -q .; do "
-	    "i=$((i + 1)); [ $i -le 100 ] || exit 1; sleep 0.1; done",
+	    "i=$((i + 1)); [ $i -le 300 ] || exit 1; sleep 0.1; done",
 	    bt_dir,
 	    bt_loop) != 0) {
 		(void)fprintf(stderr, "it_snapshot2: btrfs teardown failed "

@@ -388,6 +388,24 @@ run(struct it_env *e, const char *inc, const char *steps, int64_t ids[4],
 	return r;
 }
 
+/* `cordon plan` of the same runbook; its output in e->out. */
+static void
+plan(struct it_env *e, const char *inc, const char *steps)
+{
+	char	rb[IT_PATH_MAX], text[4096];
+
+	pfmt(text, sizeof(text),
+	    "name = \"it-snap3\";\n"
+	    "params = ( { name = \"accounts\"; type = \"list\"; "
+	    "required = true; } );\n"
+	    "steps = ( %s );\n", steps);
+	(void)it_tpath(e, "plan.runbook", rb);
+	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
+	if (it_cordon(e, IT_OP, "plan", rb, "--incident", inc, "--set",
+	    "accounts=" IT_HOST, "--json", NULL) != 0)
+		fail_msg("plan: %s%s", e->out, e->err);
+}
+
 #define ISOLATE_STEP(target) \
 	"{ name = \"isolate\"; verb = \"firewall.isolate_host\"; " \
 	"target = \"" target "\"; foreach = \"${accounts}\"; " \
@@ -526,6 +544,10 @@ test_isolation_same_run(void **state)
 	json_t		*a;
 
 	incident(e, inc);
+	/* Plan says the restore waits on the isolation. */
+	plan(e, inc, ISOLATE_STEP("fw-hook") ", " RESTORE_STEP(""));
+	assert_true(it_out_has(e, "runs only if the isolation of '" IT_HOST
+	    "' by an earlier step succeeds"));
 	assert_int_equal(run(e, inc, ISOLATE_STEP("fw-hook") ", "
 	    RESTORE_STEP(""), ids, &n), 0);
 	assert_int_equal(n, 2);
