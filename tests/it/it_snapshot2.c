@@ -212,7 +212,17 @@ btrfs_down(struct it_env *e)
 	    "for l in $(losetup -n -O NAME -j \"$0/img\"); do "
 	    "losetup -d \"$l\"; done; "
 	    "i=0; while losetup -n -O NAME -j \"$0/img\" | grep -q .; do "
-	    "i=$((i + 1)); [ $i -le 300 ] || exit 1; sleep 0.1; done",
+	    "i=$((i + 1)); [ $i -le 300 ] || break; sleep 0.1; done; "
+	    /* A mount namespace made elsewhere while the file system was
+	     * mounted keeps its own copy of the mount, and with it the loop
+	     * device; `losetup -d` then only sets autoclear, and the kernel
+	     * frees the device when that namespace goes.  Anything else
+	     * still attached is a leak. */
+	    "if losetup -n -O NAME -j \"$0/img\" | grep -q .; then "
+	    "if losetup -n -O AUTOCLEAR -j \"$0/img\" | "
+	    "grep -qvx '[[:space:]]*1[[:space:]]*'; then exit 1; fi; "
+	    "echo 'it_snapshot2: loop device still in use elsewhere; "
+	    "autoclear set' >&2; fi",
 	    bt_dir,
 	    bt_loop) != 0) {
 		(void)fprintf(stderr, "it_snapshot2: btrfs teardown failed "
