@@ -1,6 +1,8 @@
 /*
  * snap: the contract between the snapshot driver (snapshot.c) and its
- * back ends (snap_tree.c: "dir" and "btrfs"; snap_restic.c: "restic").
+ * back ends (snap_tree.c: "dir" and "btrfs"; snap_restic.c: "restic";
+ * snap_lvm.c: "lvm"; snap_zfs.c: "zfs").  Windows shadow copies are
+ * command generators only (snap_vss.h).
  *
  * A back end only reads snapshots: it lists them with their creation
  * time, says whether a path exists in one (and how big it is), and copies
@@ -33,6 +35,7 @@
 
 struct snap {
 	char	id[SNAP_ID_MAX];
+	char	full[SNAP_ID_MAX];	/* a longer name for id, or "" */
 	time_t	at;			/* creation time, UTC */
 	int	readonly;		/* 1 yes, 0 no, -1 not applicable */
 };
@@ -43,12 +46,17 @@ struct snap_be {
 	 * ones it requires. */
 	const char	*const *keys;
 	const char	*const *required;
+	/* The keys that are absolute paths on the host. */
+	const char	*const *path_keys;
+	/* Further checks of the settings at config load, or NULL. */
+	int	(*check)(const struct target *, char *err, size_t errlen);
 	/* 1 if paths may not contain glob characters (restic --include). */
 	int		 no_glob;
 	/* *ret (caller frees) holds *ret_n snapshots, oldest first. */
 	int	(*list)(struct sconn *, struct snap **ret, size_t *ret_n,
 		    char *err, size_t errlen);
-	/* -ENOENT when rel is not in s; else its apparent size in bytes. */
+	/* -ENOENT when rel is not in s; else its apparent size in bytes,
+	 * the whole tree when rel is a directory. */
 	int	(*probe)(struct sconn *, const struct snap *, const char *rel,
 		    long long *ret_bytes, char *err, size_t errlen);
 	/* Copies rel out of s to dest, which must not exist. */
@@ -63,6 +71,33 @@ struct snap_be {
 extern const struct snap_be	snap_be_dir;
 extern const struct snap_be	snap_be_btrfs;
 extern const struct snap_be	snap_be_restic;
+extern const struct snap_be	snap_be_lvm;
+extern const struct snap_be	snap_be_zfs;
+
+/*
+ * The LVM and ZFS back ends' exact commands and parsers, for tests: the
+ * list argv, the fixed script run as `sh -c SCRIPT sh ARGS` with args
+ * from *_args (MODE DEVICE|DATASET@SNAP REL DEST), and the list parsers
+ * (oldest first is the caller's sort).
+ */
+extern const char	snap_lvm_sh[];
+extern const char	snap_zfs_sh[];
+int	snap_lvm_name_ok(const char *);
+int	snap_zfs_name_ok(const char *, int snapshot);
+void	snap_lvm_list_argv(const char *vg, const char *argv[9]);
+void	snap_zfs_list_argv(const char *dataset, const char *argv[16]);
+int	snap_lvm_parse(const char *out, size_t len, const char *lv,
+	    struct snap **ret, size_t *ret_n, char *err, size_t errlen)
+	    WARN_UNUSED;
+int	snap_zfs_parse(const char *out, size_t len, const char *dataset,
+	    struct snap **ret, size_t *ret_n, char *err, size_t errlen)
+	    WARN_UNUSED;
+int	snap_lvm_args(const char *vg, const struct snap *, const char *mode,
+	    const char *rel, const char *dest, char *dev, size_t devlen,
+	    const char *args[5]) WARN_UNUSED;
+int	snap_zfs_args(const char *dataset, const struct snap *,
+	    const char *mode, const char *rel, const char *dest, char *full,
+	    size_t fulllen, const char *args[5]) WARN_UNUSED;
 
 /*
  * Runs `sh -c script sh args...` (args NULL-terminated) as root on the

@@ -4,7 +4,7 @@
  * Settings: repository (a path or restic URL), restic_password_file (a
  * file on the host: the password never crosses the wire) and root, the
  * absolute path that was backed up.  Only snapshots whose paths include
- * root are listed.  A path is restored with `restic restore ID --target
+ * root are listed, by short id; the full 64-digit id names one too.  A path is restored with `restic restore ID --target
  * TMP --include ROOT/REL --verify` (ID:subpath is refused by 0.14), then
  * moved from TMP to the destination after realpath agrees that nothing on
  * the way is a symlink.  --include takes glob patterns, so paths holding
@@ -28,6 +28,8 @@
 
 static const char *const restic_keys[] = { "repository",
     "restic_password_file", "root", NULL };
+static const char *const restic_paths[] = { "restic_password_file", "root",
+    NULL };
 
 /* $1 repo $2 password file $3 id $4 ROOT/REL $5 dest (absent). */
 static const char fetch_sh[] =
@@ -50,7 +52,7 @@ static const char fetch_sh[] =
 
 static int
 restic_argv(struct sconn *c, const char *sub, const char *a1,
-    const char *a2, const char *argv[12])
+    const char *a2, const char *argv[13])
 {
 	size_t	i = 0;
 
@@ -63,6 +65,8 @@ restic_argv(struct sconn *c, const char *sub, const char *a1,
 	argv[i++] = ssh_opt_str(c->t, "restic_password_file");
 	argv[i++] = sub;
 	argv[i++] = "--json";
+	if (strcmp(sub, "ls") == 0)
+		argv[i++] = "--recursive";
 	if (a1)
 		argv[i++] = a1;
 	if (a2)
@@ -88,7 +92,7 @@ static int
 restic_list(struct sconn *c, struct snap **ret, size_t *ret_n, char *err,
     size_t errlen)
 {
-	const char	*argv[12], *id, *tm;
+	const char	*argv[13], *id, *full, *tm;
 	struct ssh_res	 res;
 	struct snap	*v = NULL;
 	json_t		*j = NULL, *e;
@@ -117,9 +121,12 @@ restic_list(struct sconn *c, struct snap **ret, size_t *ret_n, char *err,
 	v = xcalloc(json_array_size(j) + 1, sizeof(*v));
 	json_array_foreach(j, i, e) {
 		id = json_string_value(json_object_get(e, "short_id"));
+		full = json_string_value(json_object_get(e, "id"));
 		tm = json_string_value(json_object_get(e, "time"));
 		if (id == NULL || tm == NULL || strlen(id) >= SNAP_ID_MAX ||
 		    strspn(id, "0123456789abcdef") != strlen(id) ||
+		    (full && (strlen(full) >= SNAP_ID_MAX ||
+		    strspn(full, "0123456789abcdef") != strlen(full))) ||
 		    !has_root(json_object_get(e, "paths"), ssh_opt_str(c->t,
 		    "root")))
 			continue;
@@ -130,6 +137,8 @@ restic_list(struct sconn *c, struct snap **ret, size_t *ret_n, char *err,
 			goto out;
 		}
 		(void)snprintf(v[n].id, sizeof(v[n].id), "%s", id);
+		(void)snprintf(v[n].full, sizeof(v[n].full), "%s",
+		    full ? full : "");
 		v[n].at = t;
 		v[n].readonly = -1;
 		n++;
@@ -145,13 +154,17 @@ out:
 	return r;
 }
 
-/* `restic ls --json ID ROOT/REL`: one JSON object per line. */
+/*
+ * `restic ls --json --recursive ID ROOT/REL`: one JSON object per line.
+ * Without --recursive, 0.14 lists a directory one level deep only, and
+ * the files in its subdirectories went uncounted.
+ */
 static int
 restic_probe(struct sconn *c, const struct snap *s, const char *rel,
     long long *ret_bytes, char *err, size_t errlen)
 {
 	char		 full[SNAP_PATH_MAX];
-	const char	*argv[12], *path;
+	const char	*argv[13], *path;
 	struct ssh_res	 res;
 	json_t		*o;
 	char		*p, *nl;
@@ -224,6 +237,7 @@ const struct snap_be snap_be_restic = {
 	.name = "restic",
 	.keys = restic_keys,
 	.required = restic_keys,
+	.path_keys = restic_paths,
 	.no_glob = 1,
 	.list = restic_list,
 	.probe = restic_probe,

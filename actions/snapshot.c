@@ -6,17 +6,30 @@
  *            predates or not.  Never applies anything (no_change).
  *   restore  args path (relative to root), snapshot ("latest-before-
  *            incident" or an id), mode ("staging" | "in_place"),
- *            before (a time overriding the incident's), isolated ("yes")
- *            or waive_isolation_reason.
+ *            before (a time overriding the incident's),
+ *            waive_isolation_reason.
  *
  * The incident time is args.before, else the incident's occurred_from,
  * else its aware_at.  A snapshot qualifies only if it was created
  * strictly before that (whole seconds).  check refuses, with no change:
  * an unsafe path (absolute, "..", a symlink anywhere on the way, control
  * characters), a snapshot that does not exist or does not predate the
- * incident, a writable btrfs snapshot, a host not known to be isolated
- * (no isolated = "yes" and no waiver reason), in_place without approval,
- * and too little free space (df) for the copies.
+ * incident, a writable btrfs snapshot, a host not isolated (below),
+ * in_place without approval, and too little free space (df) for the
+ * copy.
+ *
+ * Isolated means: the incident has a firewall.isolate_host act that
+ * succeeded and is not undone (nor being undone), whose host param (else
+ * ip) names this target's host -- its isolation_host setting, else its
+ * host setting.  Names match case-insensitively; two IP addresses match
+ * when they are the same address in any spelling ("::1" and "0::1").
+ * The store supplies the list (act.h isolated_hosts), read when the act
+ * is loaded to run, and check always runs again before apply (recheck).
+ * At plan time an isolation that an earlier step of the same run will
+ * perform is accepted, since the recheck then insists it succeeded.  A
+ * runbook may instead waive the check with waive_isolation_reason (at
+ * least SNAP_REASON_MIN characters), recorded in before and so in the
+ * journal.  The old isolated = "yes" claim is refused: it proved nothing.
  *
  *   staging   copies the path to ROOT/REL.cordon-restore-A<id>; nothing
  *             existing is touched.  Undo removes that copy.
@@ -34,12 +47,14 @@
  * Per-act helpers return 0, 1 when they failed the act, or -EIO /
  * -ETIMEDOUT when the session broke.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,11 +74,12 @@
 
 static const char *const conn_keys[] = {
 	"name", "type", "host", "port", "user", "key_file", "known_hosts",
-	"sudo", "timeout", "backend", NULL,
+	"sudo", "timeout", "backend", "isolation_host", NULL,
 };
 
 static const struct snap_be *const backends[] = {
-	&snap_be_dir, &snap_be_btrfs, &snap_be_restic,
+	&snap_be_dir, &snap_be_btrfs, &snap_be_restic, &snap_be_lvm,
+	&snap_be_zfs,
 };
 
 /*
@@ -264,7 +280,7 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 
 	if ((be = be_of(t)) == NULL) {
 		(void)snprintf(err, errlen, "'backend' must be \"dir\", "
-		    "\"btrfs\" or \"restic\"");
+		    "\"btrfs\", \"restic\", \"lvm\" or \"zfs\"");
 		return -EINVAL;
 	}
 	json_object_foreach(t->opts, key, v) {
@@ -296,16 +312,25 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 	/* Key login only: the restic password file lives on the host. */
 	if ((r = ssh_conn_check(t, 1, err, errlen)) != 0)
 		return r;
-	for (i = 0; be->keys[i]; i++) {
-		s = ssh_opt_str(t, be->keys[i]);
-		if (strcmp(be->keys[i], "repository") != 0 && !abs_ok(s)) {
+	for (i = 0; be->path_keys[i]; i++) {
+		s = ssh_opt_str(t, be->path_keys[i]);
+		if (!abs_ok(s)) {
 			(void)snprintf(err, errlen, "'%s' must be an absolute "
 			    "path without '..', '.' or a trailing '/'",
-			    be->keys[i]);
+			    be->path_keys[i]);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	if ((s = ssh_opt_str(t, "isolation_host")) != NULL &&
+	    (*s == '\0' || strlen(s) > 255 || strcspn(s, "\x01\x02\x03"
+	    "\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13"
+	    "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") !=
+	    strlen(s))) {
+		(void)snprintf(err, errlen, "'isolation_host' must be a host "
+		    "name or address");
+		return -EINVAL;
+	}
+	return be->check ? be->check(t, err, errlen) : 0;
 }
 
 /*
@@ -517,6 +542,12 @@ rs_init(struct sconn *c, struct act *a, int64_t id, struct rs *s)
 
 	memset(s, 0, sizeof(*s));
 	s->be = be_of(c->t);
+	/* act_param stops at a NUL: a longer JSON string hides a tail. */
+	if (json_string_length(json_object_get(a->params, "path")) !=
+	    strlen(act_param(a, "path") ? act_param(a, "path") : "")) {
+		act_fail(a, "'path' holds a NUL byte");
+		return 1;
+	}
 	if (path_norm(act_param(a, "path"), s->be->no_glob, s->rel,
 	    sizeof(s->rel), &why) != 0) {
 		act_fail(a, "'path' %s", why);
@@ -589,7 +620,8 @@ pick(struct sconn *c, struct act *a, time_t before, struct snap *ret)
 		if (strcmp(want, SNAP_LATEST) == 0) {
 			if (v[i].at < before && v[i].readonly != 0)
 				found = (int)i;
-		} else if (strcmp(want, v[i].id) == 0)
+		} else if (strcmp(want, v[i].id) == 0 || (v[i].full[0] &&
+		    strcmp(want, v[i].full) == 0))
 			found = (int)i;
 	}
 	r = 1;
@@ -620,6 +652,100 @@ out:
 	return r;
 }
 
+/* Same host name (any case) or same IP address in any spelling. */
+static int
+host_eq(const char *x, const char *y)
+{
+	unsigned char	a[16], b[16];
+
+	if (strcasecmp(x, y) == 0)
+		return 1;
+	if (inet_pton(AF_INET, x, a) == 1 && inet_pton(AF_INET, y, b) == 1)
+		return memcmp(a, b, 4) == 0;
+	if (inet_pton(AF_INET6, x, a) == 1 && inet_pton(AF_INET6, y, b) == 1)
+		return memcmp(a, b, 16) == 0;
+	return 0;
+}
+
+/* The host name isolation acts must name for this target. */
+static const char *
+iso_host(const struct target *t)
+{
+	const char	*h = ssh_opt_str(t, "isolation_host");
+
+	return h ? h : ssh_opt_str(t, "host");
+}
+
+/* The isolation in force for the target ({"action","host"}), or NULL. */
+static json_t *
+iso_find(const struct act *a, const struct target *t)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(a->incident_info,
+	    "isolated_hosts"), i, e)
+		if (json_is_string(json_object_get(e, "host")) &&
+		    host_eq(json_string_value(json_object_get(e, "host")),
+		    iso_host(t)))
+			return e;
+	return NULL;
+}
+
+static int
+iso_pending(const struct act *a, const struct target *t)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(a->incident_info,
+	    "isolation_pending"), i, e)
+		if (json_is_string(e) && host_eq(json_string_value(e),
+		    iso_host(t)))
+			return 1;
+	return 0;
+}
+
+/* 0 when the host is isolated, pending isolation or waived; else 1. */
+static int
+iso_check(struct sconn *c, struct act *a, const char *waive)
+{
+	const char	*h = iso_host(c->t);
+
+	if (act_param(a, "isolated") != NULL) {
+		act_fail(a, "'isolated' is no longer read: cordon checks that "
+		    "a firewall.isolate_host of '%.64s' succeeded in this "
+		    "incident (or give waive_isolation_reason)", h);
+		a->outcome = ACT_REFUSED;
+		return 1;
+	}
+	if (waive != NULL) {
+		if (strlen(waive) >= SNAP_REASON_MIN) {
+			a->outcome = ACT_OK;
+			return 0;
+		}
+		act_fail(a, "waive_isolation_reason must say why, in at least "
+		    "%d characters", SNAP_REASON_MIN);
+		a->outcome = ACT_REFUSED;
+		return 1;
+	}
+	if (iso_find(a, c->t) != NULL) {
+		a->outcome = ACT_OK;
+		return 0;
+	}
+	if (iso_pending(a, c->t)) {
+		a->outcome = ACT_OK;
+		(void)snprintf(a->msg, sizeof(a->msg), "runs only if the "
+		    "isolation of '%.64s' by an earlier step succeeds", h);
+		return 0;
+	}
+	act_fail(a, "the host '%.64s' is not isolated: no firewall."
+	    "isolate_host naming it has succeeded in this incident (or it was "
+	    "undone); isolate it first or give waive_isolation_reason", h);
+	a->outcome = ACT_REFUSED;
+	return 1;
+}
+
 /* Undo check: what is left to put back. */
 static int
 undo_check(struct sconn *c, struct act *a)
@@ -646,25 +772,17 @@ static int
 restore_check_one(struct sconn *c, struct act *a)
 {
 	const char	*src, *waive = act_param(a, "waive_isolation_reason");
-	const char	*iso = act_param(a, "isolated");
 	struct snap	 sn;
 	struct rs	 s;
-	char		 ts[32], tb[32], err[ACT_MSG_MAX];
+	char		 ts[32], tb[32], err[ACT_MSG_MAX], sp[SNAP_PATH_MAX];
 	long long	 bytes = 0, need;
 	time_t		 before;
 	int		 r;
 
 	if (a->restore)
 		return undo_check(c, a);
-	if ((iso == NULL || strcmp(iso, "yes") != 0) && (waive == NULL ||
-	    strlen(waive) < SNAP_REASON_MIN)) {
-		act_fail(a, "the host is not known to be isolated: isolate it "
-		    "first (and pass isolated = \"yes\") or give "
-		    "waive_isolation_reason (at least %d characters)",
-		    SNAP_REASON_MIN);
-		a->outcome = ACT_REFUSED;
+	if (iso_check(c, a, waive) != 0)
 		return 1;
-	}
 	if ((r = rs_init(c, a, a->id, &s)) != 0)
 		return r;
 	if (s.in_place && !a->approval_required) {
@@ -685,7 +803,14 @@ restore_check_one(struct sconn *c, struct act *a)
 	if ((r = s.be->probe(c, &sn, s.rel, &bytes, err, sizeof(err))) != 0)
 		return r == -ENOENT ? (act_fail(a, "'%s' is not in snapshot "
 		    "'%s'", s.rel, sn.id), 1) : be_fail(a, r, err);
-	need = bytes + (s.in_place ? s.size : 0);
+	/*
+	 * New bytes on the live file system: one copy of the restore, plus
+	 * for in_place the copy preserving the current state, plus for a
+	 * back end without a file tree to compare against (restic) the
+	 * second restore verify makes while the first still exists.
+	 */
+	need = bytes + (s.in_place ? s.size : 0) + (s.be->src_path(c, &sn,
+	    s.rel, sp, sizeof(sp)) == -ENOTSUP ? bytes : 0);
 	need += need * SNAP_MARGIN_PCT / 100;
 	if (need > s.avail) {
 		act_fail(a, "not enough free space beside '%s': %lld bytes "
@@ -695,12 +820,14 @@ restore_check_one(struct sconn *c, struct act *a)
 	fmt_time(sn.at, ts);
 	fmt_time(before, tb);
 	json_decref(a->before);
-	a->before = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s?}",
+	a->before = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,"
+	    "s:s?,s:I,s:I}",
 	    "backend", s.be->name, "root", s.root, "path", s.rel, "snapshot",
 	    sn.id, "snapshot_time", ts, "incident_time", tb, "time_from",
 	    src, "mode", s.in_place ? "in_place" : "staging", "existed",
-	    s.exists, "isolation_waived", iso && strcmp(iso, "yes") == 0 ?
-	    NULL : waive);
+	    s.exists, "isolation_host", iso_host(c->t), "isolation_waived",
+	    waive, "restore_bytes", (json_int_t)bytes, "space_needed",
+	    (json_int_t)need);
 	free(a->change);
 	a->change = xasprintf("restore '%s' from snapshot %s (%s) %s",
 	    s.rel, sn.id, ts, s.in_place ? "in place, after preserving the "
@@ -927,9 +1054,12 @@ restore_verify_one(struct sconn *c, struct act *a)
 		goto out;
 	sha256_hex(mr, lr, dig);
 	m_stats(mr, lr, &files, &bytes);
-	a->observed = json_pack("{s:s,s:I,s:I,s:b}", "sha256", dig, "files",
-	    (json_int_t)files, "bytes", (json_int_t)bytes, "equal",
-	    lr == ls && memcmp(mr, ms, lr) == 0);
+	/* The isolation the run relied on goes into the journal with the
+	 * result (before cannot hold it: plan time may predate it). */
+	a->observed = json_pack("{s:s,s:I,s:I,s:b,s:O?}", "sha256", dig,
+	    "files", (json_int_t)files, "bytes", (json_int_t)bytes, "equal",
+	    lr == ls && memcmp(mr, ms, lr) == 0, "isolated_by",
+	    iso_find(a, c->t));
 	if (lr != ls || memcmp(mr, ms, lr) != 0) {
 		m_diff(mr, lr, ms, ls, diff, sizeof(diff));
 		act_fail(a, "restored tree differs from snapshot %s: %s", id,
@@ -1001,6 +1131,7 @@ static const struct verb snapshot_verbs[] = {
 		.apply = restore_apply,
 		.verify = restore_verify,
 		.undo = restore_undo,
+		.recheck = 1,
 		.required_params = { "path", NULL },
 	},
 	{ .name = NULL },
@@ -1012,4 +1143,12 @@ const struct driver snapshot_driver = {
 	.target_check = snapshot_target_check,
 	.open = ssh_conn_vopen,
 	.close = ssh_conn_vclose,
+	/*
+	 * Safe on threads: this file and the back ends keep no mutable
+	 * static state (only const tables), each group has its own ssh
+	 * session (ssh_conn, as the parallel ssh driver), and everything an
+	 * act writes is named by its own action id (.cordon-*-A<id>, and
+	 * mktemp/PID-named mounts and clones on the host).
+	 */
+	.parallel = 1,
 };

@@ -68,6 +68,10 @@ struct act {
 	 * The incident as drivers may need it (read-only): {"id", "aware_at",
 	 * "occurred_from", "occurred_to"}; times UTC RFC 3339 or absent.  A
 	 * snapshot restore uses it to pick a snapshot from before the breach.
+	 * "isolated_hosts": [{"action", "host"}], the isolations in force
+	 * (queue.c, read when the act is loaded to run); at plan time also
+	 * "isolation_pending": [host], what earlier steps of the same run
+	 * will isolate.
 	 */
 	json_t			*incident_info;
 

@@ -45,6 +45,9 @@ struct verb {
 	verb_fn		 verify;
 	verb_fn		 undo;
 	int		 atomic;
+	/* Check always runs again right before apply: its verdict depends
+	 * on other actions (a restore needs its host's isolation done). */
+	int		 recheck;
 	const char	*required_params[4];	/* NULL-terminated */
 };
 

@@ -391,7 +391,8 @@ needs_check(const struct act *a)
 {
 	const struct verb	*vb = driver_verb(a->verb, NULL);
 
-	if (vb == NULL || a->before == NULL || a->change == NULL)
+	if (vb == NULL || a->before == NULL || a->change == NULL ||
+	    vb->recheck)
 		return 1;
 	if (vb->atomic)
 		return 0;

@@ -160,6 +160,40 @@ queue_load(struct store *s, const struct config *cfg, int64_t id,
 	return 0;
 }
 
+/*
+ * Isolations in force for the incident: succeeded, not themselves undos,
+ * and with no undo that is queued, running or done (a release in flight
+ * already counts as released).
+ */
+static json_t *
+isolated_hosts(struct store *s, const char *incident)
+{
+	sqlite3_stmt	*st;
+	json_t		*arr = json_array(), *p;
+	const char	*h;
+
+	/* '+' keeps SQLite on the (incident, verb) index: picking the
+	 * state or undo_of index instead scans nearly every action. */
+	st = store_q(s, "SELECT a.id, a.params FROM actions a WHERE "
+	    "a.incident=? AND a.verb=? AND +a.state='succeeded' AND "
+	    "+a.undo_of=0 AND NOT EXISTS (SELECT 1 FROM actions u WHERE "
+	    "u.undo_of=a.id AND u.state NOT IN ('failed','rejected',"
+	    "'expired')) ORDER BY a.id", "ss", incident, QUEUE_ISOLATE_VERB);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		p = store_col_json(st, 1);
+		h = json_string_value(json_object_get(p, "host"));
+		if (h == NULL)
+			h = json_string_value(json_object_get(p, "ip"));
+		if (h != NULL)
+			(void)json_array_append_new(arr, json_pack("{s:I,s:s}",
+			    "action", (json_int_t)sqlite3_column_int64(st, 0),
+			    "host", h));
+		json_decref(p);
+	}
+	(void)sqlite3_reset(st);
+	return arr;
+}
+
 json_t *
 queue_incident_info(struct store *s, const char *incident)
 {
@@ -179,7 +213,49 @@ queue_incident_info(struct store *s, const char *incident)
 		json_decref(rec);
 	}
 	(void)sqlite3_reset(st);
+	if (o != NULL)
+		(void)json_object_set_new(o, "isolated_hosts",
+		    isolated_hosts(s, incident));
 	return o;
+}
+
+/* The host an isolation act names: its host param, else its ip param. */
+static const char *
+isolate_host_of(const struct act *a)
+{
+	const char	*h = act_param(a, "host");
+
+	return h ? h : act_param(a, "ip");
+}
+
+void
+queue_isolation_pending(struct act **v, size_t n)
+{
+	json_t		*given = NULL, *acc = json_array();
+	const char	*step = NULL, *st;
+	size_t		 i;
+
+	/* Acts come in step order.  One list per step, shared by its acts
+	 * and never changed once handed out: a fan-out of thousands of
+	 * isolations costs one copy per step, not one per act. */
+	for (i = 0; i < n; i++) {
+		st = v[i]->step ? v[i]->step : "";
+		if (given == NULL || strcmp(step, st) != 0) {
+			json_decref(given);
+			given = json_deep_copy(acc);
+			step = st;
+		}
+		if (v[i]->incident_info == NULL)
+			v[i]->incident_info = json_object();
+		(void)json_object_set(v[i]->incident_info,
+		    "isolation_pending", given);
+		if (strcmp(v[i]->verb, QUEUE_ISOLATE_VERB) == 0 &&
+		    isolate_host_of(v[i]) != NULL)
+			(void)json_array_append_new(acc, json_string(
+			    isolate_host_of(v[i])));
+	}
+	json_decref(given);
+	json_decref(acc);
 }
 
 int

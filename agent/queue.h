@@ -37,6 +37,14 @@ int	queue_load(struct store *, const struct config *, int64_t id,
 	    struct act **ret) WARN_UNUSED;
 /* The incident facts a driver may read (see act.h), or NULL. */
 json_t	*queue_incident_info(struct store *, const char *incident);
+/* The verb whose success makes a host isolated (act.h isolated_hosts). */
+#define QUEUE_ISOLATE_VERB	"firewall.isolate_host"
+/*
+ * Plan time: v is one run's acts in step order.  Each act's incident_info
+ * gets "isolation_pending", the hosts that acts before it will isolate
+ * (its incident_info is created when missing).
+ */
+void	queue_isolation_pending(struct act **v, size_t n);
 /* "A17" or "17" -> 17; -EINVAL otherwise. */
 int	queue_parse_id(const char *, int64_t *ret) WARN_UNUSED;
 /* The action as JSON for clients. */

@@ -78,6 +78,7 @@ prepare(struct agent *ag, const struct caller *c, json_t *req,
 		p->v[i]->requested_by = xstrdup(c->actor);
 		p->v[i]->requested_uid = (int64_t)c->uid;
 	}
+	queue_isolation_pending(p->v, p->n);
 	(void)exec_check(ag, p->v, p->n);
 	return NULL;
 }

@@ -29,6 +29,11 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS actions_state ON actions(state);"
 	"CREATE INDEX IF NOT EXISTS actions_run ON actions(run_id, step_no);"
 	"CREATE INDEX IF NOT EXISTS actions_incident ON actions(incident);"
+	/* queue.c looks up an incident's isolations, and their undos, for
+	 * every action it loads: without these, a scan of the incident. */
+	"CREATE INDEX IF NOT EXISTS actions_incident_verb ON"
+	" actions(incident, verb);"
+	"CREATE INDEX IF NOT EXISTS actions_undo ON actions(undo_of);"
 	"CREATE TABLE IF NOT EXISTS approvals("
 	" id INTEGER PRIMARY KEY, action INTEGER, approver TEXT,"
 	" approver_uid INTEGER, plan_hash TEXT, at INTEGER, at_text TEXT);"

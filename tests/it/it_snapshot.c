@@ -38,6 +38,8 @@
 #define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
 #define IT_ORIG1	"original one"
 #define IT_RANSOM	"ENCRYPTED by ransomware"
+/* These tests are about restoring; it_snapshot3.c proves isolation. */
+#define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
 
 static char	sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
 static time_t	inc_time;
@@ -314,7 +316,7 @@ test_snapshot_dir_refusals(void **state)
 	incident(e, inc);
 	/* The post-incident snapshot, by name. */
 	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \""
-	    IT_FILE1_RB "\"; snapshot = \"daily.0\"; isolated = \"yes\";", 0);
+	    IT_FILE1_RB "\"; snapshot = \"daily.0\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "failed");
 	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
@@ -323,21 +325,32 @@ test_snapshot_dir_refusals(void **state)
 	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"" IT_FILE1_RB "\";", 0), 0);
 	assert_int_equal(e->status, 3);
-	assert_non_null(strstr(e->err, "not known to be isolated"));
+	assert_non_null(strstr(e->err, "is not isolated"));
+	/* A bare claim proves nothing: refused too. */
+	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"" IT_FILE1_RB "\"; isolated = \"yes\";", 0), 0);
+	assert_int_equal(e->status, 3);
+	assert_non_null(strstr(e->err, "'isolated' is no longer read"));
+	/* A waiver must say why. */
+	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	    "path = \"" IT_FILE1_RB "\"; waive_isolation_reason = \"x\";",
+	    0), 0);
+	assert_int_equal(e->status, 3);
+	assert_non_null(strstr(e->err, "must say why"));
 	/* Escapes. */
 	id = step(e, inc, "snapshot.restore", "snap-dir",
-	    "path = \"sub/../../../etc/passwd\"; isolated = \"yes\";", 0);
+	    "path = \"sub/../../../etc/passwd\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "failed");
 	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "'..'"));
 	id = step(e, inc, "snapshot.restore", "snap-dir",
-	    "path = \"/etc/passwd\"; isolated = \"yes\";", 0);
+	    "path = \"/etc/passwd\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "failed");
 	/* in_place without approval. */
 	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"" IT_FILE1_RB "\"; mode = \"in_place\"; "
-	    "isolated = \"yes\";", 0), 0);
+	    IT_WAIVE, 0), 0);
 	assert_non_null(strstr(e->err, "needs approval"));
 	file_is(e, IT_FILE1, IT_RANSOM);
 }
@@ -370,7 +383,7 @@ test_snapshot_dir_staging(void **state)
 	file_is(e, IT_FILE1, IT_RANSOM);
 	/* A directory, staged whole. */
 	id = step(e, inc, "snapshot.restore", "snap-dir",
-	    "path = \"./sub/\"; isolated = \"yes\";", 0);
+	    "path = \"./sub/\"; " IT_WAIVE, 0);
 	wait_state(e, id, "succeeded");
 	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
 	file_is(e, rel, "two");
@@ -398,7 +411,7 @@ test_snapshot_dir_in_place_undo(void **state)
 
 	incident(e, inc);
 	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \"sub\"; "
-	    "mode = \"in_place\"; isolated = \"yes\";", 1);
+	    "mode = \"in_place\"; " IT_WAIVE, 1);
 	assert_true(id > 0);
 	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)

@@ -50,8 +50,13 @@
 #define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
 #define IT_ORIG1	"original one"
 #define IT_RANSOM	"ENCRYPTED by ransomware"
+/* These tests are about restoring; it_snapshot3.c proves isolation. */
+#define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
 #define IT_BIG		"sub/big.bin"
-#define IT_ID_MAX	64
+#define IT_ID_MAX	72
+/* sub/deep/f3: a file one level below what restic ls shows by default. */
+#define IT_DEEP_BYTES	"300000"
+#define IT_SUB_BYTES	(3 + 1048576 + 300000)	/* files under sub */
 
 enum bt_state { BT_UNTRIED, BT_READY, BT_SKIP, BT_BROKEN };
 
@@ -60,6 +65,7 @@ struct be_case {
 	const char	*target;
 	char		 root[IT_PATH_MAX];
 	char		 pre[IT_ID_MAX], post[IT_ID_MAX];
+	char		 pre_full[IT_ID_MAX];	/* restic's 64-digit id */
 };
 
 static char		 sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
@@ -69,9 +75,9 @@ static time_t		 inc_time;
 static int		 sshd_up, users_made, bt_made, rs_mounted;
 static enum bt_state	 bt = BT_UNTRIED;
 static struct be_case	 c_btrfs = { "btrfs", "snap-btrfs", "", "pre",
-			     "post" };
+			     "post", "" };
 static struct be_case	 c_restic = { "restic", "snap-restic", "", "",
-			     "" };
+			     "", "" };
 
 static void
 pfmt(char *buf, size_t len, const char *fmt, ...)
@@ -118,9 +124,11 @@ nap(void)
 static int
 files_make(struct it_env *e)
 {
-	return sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p orig/sub; "
-	    "printf '" IT_ORIG1 "' > \"orig/$1\"; printf two > orig/sub/f2; "
+	return sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p "
+	    "orig/sub/deep; printf '" IT_ORIG1 "' > \"orig/$1\"; "
+	    "printf two > orig/sub/f2; "
 	    "head -c 1048576 /dev/urandom > orig/" IT_BIG "; "
+	    "head -c " IT_DEEP_BYTES " /dev/urandom > orig/sub/deep/f3; "
 	    "cp -a orig ransomed; for f in \"ransomed/$1\" ransomed/sub/f2; "
 	    "do printf '" IT_RANSOM "' > \"$f\"; done; "
 	    "head -c 1048576 /dev/urandom > ransomed/" IT_BIG,
@@ -204,7 +212,17 @@ btrfs_down(struct it_env *e)
 	    "for l in $(losetup -n -O NAME -j \"$0/img\"); do "
 	    "losetup -d \"$l\"; done; "
 	    "i=0; while losetup -n -O NAME -j \"$0/img\" | grep -q .; do "
-	    "i=$((i + 1)); [ $i -le 100 ] || exit 1; sleep 0.1; done",
+	    "i=$((i + 1)); [ $i -le 300 ] || break; sleep 0.1; done; "
+	    /* A mount namespace made elsewhere while the file system was
+	     * mounted keeps its own copy of the mount, and with it the loop
+	     * device; `losetup -d` then only sets autoclear, and the kernel
+	     * frees the device when that namespace goes.  Anything else
+	     * still attached is a leak. */
+	    "if losetup -n -O NAME -j \"$0/img\" | grep -q .; then "
+	    "if losetup -n -O AUTOCLEAR -j \"$0/img\" | "
+	    "grep -qvx '[[:space:]]*1[[:space:]]*'; then exit 1; fi; "
+	    "echo 'it_snapshot2: loop device still in use elsewhere; "
+	    "autoclear set' >&2; fi",
 	    bt_dir,
 	    bt_loop) != 0) {
 		(void)fprintf(stderr, "it_snapshot2: btrfs teardown failed "
@@ -231,7 +249,7 @@ restic_post(struct it_env *e)
 {
 	json_t		*j;
 	json_error_t	 je;
-	const char	*a, *b;
+	const char	*a, *b, *f;
 	int		 r = -1;
 
 	if (sh(e, "cd \"$0\"; rm -rf data; cp -a ../ransomed data; "
@@ -245,11 +263,14 @@ restic_post(struct it_env *e)
 	    (a = json_string_value(json_object_get(json_array_get(j, 0),
 	    "short_id"))) == NULL ||
 	    (b = json_string_value(json_object_get(json_array_get(j, 1),
-	    "short_id"))) == NULL)
+	    "short_id"))) == NULL ||
+	    (f = json_string_value(json_object_get(json_array_get(j, 0),
+	    "id"))) == NULL || strlen(f) != 64)
 		(void)fprintf(stderr, "restic snapshots: %s\n", e->out);
 	else {
 		pfmt(c_restic.pre, sizeof(c_restic.pre), "%s", a);
 		pfmt(c_restic.post, sizeof(c_restic.post), "%s", b);
+		pfmt(c_restic.pre_full, sizeof(c_restic.pre_full), "%s", f);
 		r = 0;
 	}
 	json_decref(j);
@@ -625,36 +646,36 @@ t_list_refusals(struct it_env *e, const struct be_case *k)
 	t_list(e, k, inc);
 	/* The post-incident snapshot, by id. */
 	pfmt(args, sizeof(args), "path = \"" IT_FILE1_RB "\"; snapshot = "
-	    "\"%s\"; isolated = \"yes\";", k->post);
+	    "\"%s\"; " IT_WAIVE, k->post);
 	failed_with(e, step(e, inc, "snapshot.restore", k->target, args, 0),
 	    "not before the incident");
 	if (k == &c_btrfs)
 		failed_with(e, step(e, inc, "snapshot.restore", k->target,
-		    "path = \"sub\"; snapshot = \"rw\"; isolated = \"yes\";",
+		    "path = \"sub\"; snapshot = \"rw\"; " IT_WAIVE,
 		    0), "writable");
 	else
 		failed_with(e, step(e, inc, "snapshot.restore", k->target,
-		    "path = \"sub/*\"; isolated = \"yes\";", 0), "pattern");
+		    "path = \"sub/*\"; " IT_WAIVE, 0), "pattern");
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"nothere\"; isolated = \"yes\";", 0), "not in snapshot");
+	    "path = \"nothere\"; " IT_WAIVE, 0), "not in snapshot");
 	/* Not isolated and no waiver: the run is refused. */
 	assert_int_equal(step(e, inc, "snapshot.restore", k->target,
 	    "path = \"" IT_FILE1_RB "\";", 0), 0);
 	assert_int_equal(e->status, 3);
-	assert_non_null(strstr(e->err, "not known to be isolated"));
+	assert_non_null(strstr(e->err, "is not isolated"));
 	/* Escapes. */
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"sub/../../../../etc/passwd\"; isolated = \"yes\";", 0),
+	    "path = \"sub/../../../../etc/passwd\"; " IT_WAIVE, 0),
 	    "'..'");
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"..\"; isolated = \"yes\";", 0), "'..'");
+	    "path = \"..\"; " IT_WAIVE, 0), "'..'");
 	id = step(e, inc, "snapshot.restore", k->target,
-	    "path = \"/etc/passwd\"; isolated = \"yes\";", 0);
+	    "path = \"/etc/passwd\"; " IT_WAIVE, 0);
 	failed_with(e, id, "relative path");
 	/* A symlink planted in the live tree leads nowhere. */
 	assert_int_equal(sh(e, "ln -s /etc \"$0/link\"", k->root, NULL), 0);
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
-	    "path = \"link/passwd\"; isolated = \"yes\";", 0), "symlink");
+	    "path = \"link/passwd\"; " IT_WAIVE, 0), "symlink");
 	assert_int_equal(sh(e, "rm -f \"$0/link\"", k->root, NULL), 0);
 	file_is(k, IT_FILE1, IT_RANSOM);
 	same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
@@ -665,6 +686,7 @@ t_staging(struct it_env *e, const struct be_case *k)
 {
 	char		 inc[32], rel[IT_PATH_MAX];
 	int64_t		 id;
+	json_int_t	 nb;
 	json_t		*a;
 
 	need(k);
@@ -685,12 +707,31 @@ t_staging(struct it_env *e, const struct be_case *k)
 	file_is(k, rel, IT_ORIG1);
 	same_sha(e, k, rel, "orig", IT_FILE1);
 	file_is(k, IT_FILE1, IT_RANSOM);
-	/* A directory, staged whole, from the snapshot named by id. */
+	/* A directory, staged whole, from the snapshot named by id (restic:
+	 * the full 64-digit one). */
 	pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
-	    "isolated = \"yes\";", k->pre);
+	    IT_WAIVE, k->pre_full[0] ? k->pre_full : k->pre);
 	id = step(e, inc, "snapshot.restore", k->target, rel, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "before"), "snapshot")), k->pre);
+	/* restic sizes are file bytes: exactly the tree, subfolders too;
+	 * file systems add their directories' sizes. */
+	if (k->pre_full[0])
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_object_get(a, "before"), "restore_bytes")),
+		    IT_SUB_BYTES);
+	else
+		assert_true(json_integer_value(json_object_get(json_object_get(
+		    a, "before"), "restore_bytes")) >= IT_SUB_BYTES);
+	/* One copy (restic: and verify's second one), 5 % margin. */
+	nb = json_integer_value(json_object_get(json_object_get(a, "before"),
+	    "restore_bytes")) * (k->pre_full[0] ? 2 : 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    a, "before"), "space_needed")), nb + nb * 5 / 100);
+	json_decref(a);
 	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
 	file_is(k, rel, "two");
 	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/big.bin",
@@ -716,7 +757,7 @@ t_in_place_undo(struct it_env *e, const struct be_case *k)
 	incident(e, inc);
 	for (i = 0; i < 2; i++) {
 		pfmt(args, sizeof(args), "path = \"%s\"; mode = \"in_place\"; "
-		    "isolated = \"yes\";", paths[i]);
+		    IT_WAIVE, paths[i]);
 		id = step(e, inc, "snapshot.restore", k->target, args, 1);
 		assert_true(id > 0);
 		pfmt(ref, sizeof(ref), "A%lld", (long long)id);
