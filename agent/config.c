@@ -479,7 +479,7 @@ config_load(const char *path, struct config **ret, char *err, size_t errlen)
 	    (r = get_dur(&pe, a, "approval_ttl", 4 * 3600,
 	    &c->approval_ttl)) != 0 ||
 	    (r = get_int(&pe, a, "batch", 500, 1, 10000, &c->batch)) != 0 ||
-	    (r = get_int(&pe, a, "parallel", 16, 1, 256, &c->parallel)) != 0 ||
+	    (r = get_int(&pe, a, "parallel", 32, 1, 256, &c->parallel)) != 0 ||
 	    (r = get_int(&pe, a, "max_actions", 100000, 1, 1000000,
 	    &c->max_actions)) != 0 ||
 	    (r = get_str(&pe, a, "keys_dir", 0, &c->keys_dir)) != 0 ||
