@@ -334,7 +334,11 @@ as $OP incident update "$INC" --set type=confidentiality \
     --set authority_decision=notify \
     --set authority_reasoning="risk to customers' rights cannot be ruled out" \
     --set aware_at="$(TZ=Europe/Berlin date -d '-30 minutes' +%Y-%m-%dT%H:%M)[Europe/Berlin]" \
-    --set aware_basis="the phished user reported it; logs confirmed the logins"
+    --set aware_basis="the phished user reported it; logs confirmed the logins" \
+    --set dpo_name="Dana Privacy" --set dpo_email=dpo@acme.example \
+    --set consequences="targeted phishing of customers with their contact data" \
+    --set preventive_measures="phishing-resistant MFA for all staff accounts" \
+    --set advice_to_subjects="distrust e-mails asking for payments or passwords"
 as $OP incident show "$INC"
 as $OP incident due --hours 96 || true
 
