@@ -798,7 +798,7 @@ ldap_verify(void *conn, struct act **v, size_t n)
  */
 static char *acct_attrs[] = { "objectGUID", "objectSid",
     "userAccountControl", "sAMAccountName", "userPrincipalName",
-    "pwdLastSet", "pwdChangedTime", NULL };
+    "pwdLastSet", "pwdChangedTime", "logonHours", NULL };
 
 int
 ldap_acct_submit(struct lconn *c, struct act *a)
@@ -884,6 +884,20 @@ acct_state(LDAP *ld, LDAPMessage *e)
 			(void)json_object_set_new(o, "uac", json_integer(
 			    (json_int_t)(uint32_t)x));
 		free(s);
+	}
+	ldap_value_free_len(v);
+	/* logonHours: binary, kept as hex so an undo restores it exactly. */
+	v = ldap_get_values_len(ld, e, "logonHours");
+	if (v && v[0] && v[0]->bv_len <= 256) {
+		char	h[2 * 256 + 1];
+
+		b = (const unsigned char *)v[0]->bv_val;
+		for (i = 0; i < v[0]->bv_len; i++) {
+			h[2 * i] = hex[b[i] >> 4];
+			h[2 * i + 1] = hex[b[i] & 15];
+		}
+		h[2 * i] = '\0';
+		(void)json_object_set_new(o, "logon_hours", json_string(h));
 	}
 	ldap_value_free_len(v);
 	set_str_attr(ld, e, "sAMAccountName", o, "sam");
@@ -1058,6 +1072,7 @@ ldap_reset_check(void *conn, struct act **v, size_t n)
 {
 	struct lconn	*c = conn;
 	size_t		 i;
+	int		 r;
 
 	for (i = 0; i < n; i++) {
 		if (!c->tls) {
@@ -1071,7 +1086,10 @@ ldap_reset_check(void *conn, struct act **v, size_t n)
 	}
 	if (!c->tls || vault_dir() == NULL)
 		return 0;
-	return ldap_pipeline(c, v, n, ldap_acct_submit, done_reset_check);
+	if ((r = ldap_pipeline(c, v, n, ldap_acct_submit,
+	    done_reset_check)) != 0 || !c->ad)
+		return r;
+	return ldap_ad_protect_groups(c, v, n);
 }
 
 static int
@@ -1229,8 +1247,10 @@ ldap_reset_apply(void *conn, struct act **v, size_t n)
 		}
 		goto out;
 	}
+	if (c->ad && (r = ldap_ad_protect_groups(c, v, n)) != 0)
+		goto out;
 	for (i = 0; i < n; i++)
-		if (pw_twice(v[i]))
+		if (pw_twice(v[i]) && v[i]->outcome == ACT_OK)
 			tw[m++] = v[i];
 	if (m > 0 && (r = ldap_pipeline(c, tw, m, reset_submit_first,
 	    done_reset)) != 0)
@@ -1510,7 +1530,8 @@ ldap_groups_check(void *conn, struct act **v, size_t n)
 	int		 r;
 
 	if ((r = ldap_pipeline(c, v, n, ldap_acct_submit,
-	    done_groups_find)) != 0)
+	    done_groups_find)) != 0 || (c->ad &&
+	    (r = ldap_ad_protect_groups(c, v, n)) != 0))
 		return r;
 	for (i = 0; i < n; i++)
 		if (v[i]->outcome == ACT_OK && v[i]->before)
@@ -1550,11 +1571,17 @@ ldap_groups_apply(void *conn, struct act **v, size_t n)
 	json_t		*list, *done, *g, *x;
 	const char	*udn;
 	size_t		 i, k, j;
-	int		 m, skip;
+	int		 m, skip, r;
 
+	for (i = 0; i < n; i++)
+		v[i]->outcome = ACT_OK;
+	if (c->ad && (r = ldap_ad_protect_groups(c, v, n)) != 0)
+		return r;
 	for (i = 0; i < n; i++) {
 		struct act *a = v[i];
 
+		if (a->outcome != ACT_OK)
+			continue;
 		udn = json_string_value(json_object_get(a->before, "dn"));
 		if (udn == NULL) {
 			act_fail(a, "no entry to modify");
@@ -1658,6 +1685,27 @@ static const struct verb ldap_verbs[] = {
 		.undo = ldap_groups_apply,
 		.atomic = 0,
 		.required_params = { "account", "groups", NULL },
+	},
+	{
+		.name = "quarantine_ou",
+		.summary = "move an account into the quarantine OU (AD)",
+		.check = ldap_ad_move_check,
+		.apply = ldap_ad_move_apply,
+		.verify = ldap_ad_move_verify,
+		.undo = ldap_ad_move_apply,
+		.atomic = 1,
+		.required_params = { "account", NULL },
+	},
+	{
+		.name = "deny_logon_hours",
+		.summary = "allow no logon at any hour: logonHours all zero "
+		    "(AD)",
+		.check = ldap_ad_hours_check,
+		.apply = ldap_ad_hours_apply,
+		.verify = ldap_ad_hours_verify,
+		.undo = ldap_ad_hours_apply,
+		.atomic = 1,
+		.required_params = { "account", NULL },
 	},
 	{ .name = NULL },
 };
