@@ -1395,6 +1395,53 @@ out:
 	return r;
 }
 
+static int
+add_group_dn(struct lconn *c, LDAPMessage *e, void *arg)
+{
+	char	*dn = ldap_get_dn(c->ld, e);
+
+	if (dn == NULL)
+		return -EIO;
+	(void)json_array_append_new(arg, json_string(dn));
+	ldap_memfree(dn);
+	return json_array_size(arg) > GROUPS_MAX ? -E2BIG : 0;
+}
+
+/*
+ * "all": every group that lists the account in member (on AD that is
+ * every group but the primary one, which AD keeps out of member), found
+ * with a paged search -- a directory may hold any number of groups.
+ */
+static int
+groups_all(struct lconn *c, struct act *a, json_t *out)
+{
+	static char	*attrs[] = { "1.1", NULL };
+	const char	*udn = json_string_value(json_object_get(a->before,
+	    "dn"));
+	char		 err[ACT_MSG_MAX];
+	struct buf	 f;
+	int		 r;
+
+	buf_init(&f, LDAP_FILTER_MAX);
+	if (udn == NULL || buf_adds(&f, c->ad ? "(&(objectClass=group)"
+	    "(member=" : "(&(|(objectClass=groupOfNames)(objectClass=group))"
+	    "(member=") != 0 || esc_ldap_filter(&f, udn) != 0 ||
+	    buf_adds(&f, "))") != 0) {
+		buf_free(&f);
+		act_fail(a, "account DN too long for a filter");
+		return -1;
+	}
+	err[0] = '\0';
+	r = ldap_paged_search(c, c->group_base, LDAP_SCOPE_SUBTREE, f.p, attrs,
+	    add_group_dn, out, err, sizeof(err));
+	buf_free(&f);
+	if (r == -E2BIG && err[0] == '\0')
+		act_fail(a, "member of more than %d groups", GROUPS_MAX);
+	else if (r != 0)
+		act_fail(a, "%s", err);
+	return r != 0 ? -1 : 0;
+}
+
 /* The DNs the act is about: the undo's saved list, or the runbook's. */
 static json_t *
 groups_wanted(struct lconn *c, struct act *a)
@@ -1434,7 +1481,10 @@ groups_wanted(struct lconn *c, struct act *a)
 		if (len == 0)
 			continue;
 		item = xstrndup(p, len);
-		if (strcmp(item, "privileged") == 0) {
+		if (strcmp(item, "all") == 0) {
+			if (groups_all(c, a, out) != 0)
+				bad = 1;
+		} else if (strcmp(item, "privileged") == 0) {
 			if (!c->ad) {
 				act_fail(a, "'privileged' names the Active "
 				    "Directory groups; name the groups");
@@ -1614,11 +1664,52 @@ ldap_groups_apply(void *conn, struct act **v, size_t n)
 	return 0;
 }
 
+struct member_scan {
+	const char	*udn;
+	size_t		 count;
+	int		 found;
+};
+
+static int
+member_seen(struct lconn *c, const struct berval *v, void *arg)
+{
+	struct member_scan	*ms = arg;
+
+	(void)c;
+	ms->count++;
+	if (!ms->found && v->bv_len == strlen(ms->udn) &&
+	    strncasecmp(v->bv_val, ms->udn, v->bv_len) == 0)
+		ms->found = 1;
+	return 0;
+}
+
+/*
+ * AD read-back: the group's member values themselves, every range of
+ * them (a big group returns 1500 per read), not a server-side match.
+ * 1 member, 0 not, -1 after act_fail; sizes[gdn] = values read.
+ */
+static int
+group_read_has(struct lconn *c, struct act *a, const char *gdn,
+    const char *udn, json_t *sizes)
+{
+	struct member_scan	ms = { udn, 0, 0 };
+	char			err[ACT_MSG_MAX];
+
+	if (ldap_ad_values(c, gdn, "member", member_seen, &ms, err,
+	    sizeof(err)) != 0) {
+		act_fail(a, "%s", err);
+		return -1;
+	}
+	(void)json_object_set_new(sizes, gdn, json_integer(
+	    (json_int_t)ms.count));
+	return ms.found;
+}
+
 static int
 ldap_groups_verify(void *conn, struct act **v, size_t n)
 {
 	struct lconn	*c = conn;
-	json_t		*list, *in, *g;
+	json_t		*list, *in, *g, *sizes;
 	const char	*udn;
 	size_t		 i, k;
 	int		 m;
@@ -1634,10 +1725,15 @@ ldap_groups_verify(void *conn, struct act **v, size_t n)
 			continue;
 		}
 		in = json_array();
+		sizes = json_object();
 		a->outcome = ACT_OK;
 		json_array_foreach(list, k, g) {
-			if ((m = group_has(c, a, json_string_value(g),
-			    udn)) < 0)
+			if (c->ad)
+				m = group_read_has(c, a, json_string_value(g),
+				    udn, sizes);
+			else
+				m = group_has(c, a, json_string_value(g), udn);
+			if (m < 0)
 				break;
 			if (m)
 				(void)json_array_append(in, g);
@@ -1650,6 +1746,11 @@ ldap_groups_verify(void *conn, struct act **v, size_t n)
 		if (a->observed == NULL)
 			a->observed = json_object();
 		(void)json_object_set_new(a->observed, "member_of", in);
+		if (c->ad)
+			(void)json_object_set_new(a->observed, "group_sizes",
+			    sizes);
+		else
+			json_decref(sizes);
 	}
 	return 0;
 }

@@ -93,6 +93,13 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 	}
 	free(x);
 	free(y);
+	pl = json_object_get(t->opts, "page_size");
+	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
+	    1 || json_integer_value(pl) > 1000)) {
+		(void)snprintf(err, errlen, "page_size must be an integer "
+		    "from 1 to 1000");
+		return -EINVAL;
+	}
 	pl = json_object_get(t->opts, "password_length");
 	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
 	    12 || json_integer_value(pl) > 128)) {

@@ -102,6 +102,19 @@ int	ldap_ad_password_submit(struct lconn *, struct act *,
 int	ldap_ad_protect_groups(struct lconn *, struct act **, size_t);
 /* A subtree search for the entry whose objectGUID is before.guid. */
 int	ldap_ad_guid_submit(struct lconn *, struct act *, char **attrs);
+/* ldap_ad_large.c: paged results and range retrieval; see there. */
+typedef int (*ldap_entry_fn)(struct lconn *, LDAPMessage *, void *);
+typedef int (*ldap_value_fn)(struct lconn *, const struct berval *, void *);
+/*
+ * Every entry of a search, a page (<= 1000) at a time, to fn; a non-zero
+ * return from fn stops and is returned.  0, or -errno with err set.
+ */
+int	ldap_paged_search(struct lconn *, const char *base, int scope,
+	    const char *filter, char **attrs, ldap_entry_fn, void *,
+	    char *err, size_t errlen);
+/* Every value of attr (member) of dn, range after range, to fn. */
+int	ldap_ad_values(struct lconn *, const char *dn, const char *attr,
+	    ldap_value_fn, void *, char *err, size_t errlen);
 /* ldap_ad_move.c: quarantine_ou. */
 int	ldap_ad_dn_split(const char *dn, char **ret_rdn, char **ret_parent);
 int	ldap_ad_dn_eq(const char *, const char *);

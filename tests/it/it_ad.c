@@ -28,11 +28,14 @@
 #define AD_ADMIN_PW	"Adm1n!Pass-2024"
 #define AD_SVC_DN	"CN=cordon-svc," AD_USERS
 #define AD_USER_PW	"Us3r!Pass-2024x"
-#define AD_START_S	120
+#define AD_START_S	300		/* a loaded 2-core machine */
 #define AD_QOU		"OU=Quarantine," AD_BASE
 #define AD_ELSEWHERE	"OU=Elsewhere," AD_BASE
 #define AD_TIER0	"CN=Tier0,CN=Users," AD_BASE
 #define AD_TIER0SUB	"CN=Tier0 Sub,CN=Users," AD_BASE
+#define AD_BULK		"OU=Bulk," AD_BASE
+#define AD_BIG		"CN=Big Group,CN=Users," AD_BASE
+#define AD_BIG_N	1600		/* > Samba's 1500 values per range */
 #define HOURS_ZERO_B64	"AAAAAAAAAAAAAAAAAAAAAAAAAAAA"	/* 21 zero bytes */
 #define HOURS_FF_B64	"////////////////////////////"	/* 21 x 0xff */
 
@@ -60,6 +63,49 @@ ad_script(struct it_env *e, const char *name, char *const args[])
 }
 
 static int	ad_modify(struct it_env *, const char *, int);
+
+/*
+ * A group with AD_BIG_N members, all made in one LDIF (users without
+ * passwords: Samba takes ~37 s for 2,000 with them, seconds without).
+ */
+static int
+big_group(struct it_env *e)
+{
+	size_t	 cap = (size_t)AD_BIG_N * 256 + 4096, n = 0;
+	char	*l = malloc(cap);
+	int	 i, k, r;
+
+	if (l == NULL)
+		return -1;
+	n += (size_t)snprintf(l + n, cap - n, "dn: " AD_BULK "\n"
+	    "objectClass: organizationalUnit\n\n");
+	for (i = 0; i < AD_BIG_N; i++)
+		n += (size_t)snprintf(l + n, cap - n, "dn: CN=bulk%04d,"
+		    AD_BULK "\nobjectClass: user\nsAMAccountName: bulk%04d\n"
+		    "userAccountControl: 544\n\n", i, i);
+	n += (size_t)snprintf(l + n, cap - n, "dn: " AD_BIG "\n"
+	    "objectClass: group\nsAMAccountName: biggroup\n");
+	for (i = 0; i < AD_BIG_N; i++) {
+		k = snprintf(l + n, cap - n, "member: CN=bulk%04d," AD_BULK
+		    "\n", i);
+		n += (size_t)k;
+	}
+	/* Into sam.ldb directly, one transaction: LDAP adds take minutes. */
+	{
+		char		 path[IT_PATH_MAX], db[IT_PATH_MAX + 32];
+		const char	*argv[] = { "ldbadd", "--nosync", "-H", db, path,
+		    NULL };
+
+		(void)snprintf(db, sizeof(db), "%s/private/sam.ldb", ad_dir);
+		(void)it_gpath(e, "big.ldif", path);
+		r = n < cap && it_write_file(path, l, n, 0600) == 0 ?
+		    it_runv(e, IT_ROOT, NULL, argv, AD_START_S) : -1;
+	}
+	if (r != 0)
+		(void)fprintf(stderr, "big group: %s\n", e->err);
+	free(l);
+	return r;
+}
 
 static int
 group_setup(void **state)
@@ -98,7 +144,7 @@ group_setup(void **state)
 		(void)fprintf(stderr, "fixtures: %s\n", e->err);
 		return -1;
 	}
-	return 0;
+	return big_group(e);
 }
 
 static int
@@ -359,6 +405,7 @@ setup(void **state)
 	    "\t\t\t\tbase_dn = \"" AD_BASE "\";\n"
 	    "\t\t\t\tuser_attr = \"sAMAccountName\";\n"
 	    "\t\t\t\tquarantine_ou = \"" AD_QOU "\";\n"
+	    "\t\t\t\tpage_size = 1;\n"
 	    "\t\t\t}", ad_uri, ad_ca, ad_dir);
 	if (n < 0 || (size_t)n >= sizeof(tgt))
 		return -1;
@@ -896,6 +943,50 @@ test_ad_protected_group(void **state)
 	assert_int_equal(ad_uac(e, "pg2"), 512);
 }
 
+static void
+test_ad_big_group_all(void **state)
+{
+	struct it_env	*e = *state;
+	const char	*bo = "CN=Backup Operators,CN=Builtin," AD_BASE;
+	char		 inc[32], path[IT_PATH_MAX], ref[32];
+	int64_t		 id;
+	json_t		*a, *sz;
+
+	ad_user_add(e, "Big One", "big1");
+	ad_member_add(e, AD_BIG, "Big One");
+	ad_member_add(e, bo, "Big One");
+	runbook_write(e, "ad-groups.runbook", "ldap.remove_from_groups",
+	    ", { name = \"groups\"; type = \"string\"; required = true; }",
+	    " groups = \"${groups}\";");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-groups.runbook", path);
+	/* "all": found by a paged search (page_size = 1: two pages). */
+	assert_int_equal(it_cordon(e, IT_OP, "run", path, "--incident", inc,
+	    "--set", "accounts=big1", "--set", "groups=all", "--json",
+	    NULL), 0);
+	assert_non_null(a = it_out_json(e));
+	id = json_integer_value(json_array_get(json_object_get(a, "actions"),
+	    0));
+	json_decref(a);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(id, ref),
+	    NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+	assert_int_equal(ad_member(e, AD_BIG, "Big One"), 0);
+	assert_int_equal(ad_member(e, bo, "Big One"), 0);
+	assert_non_null(a = it_action(e, id));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(a,
+	    "before"), "groups")), 2);
+	/* Verify read every range of the big group's member values. */
+	sz = json_object_get(json_object_get(a, "observed"), "group_sizes");
+	assert_int_equal(json_integer_value(json_object_get(sz, AD_BIG)),
+	    AD_BIG_N);
+	json_decref(a);
+
+	undo_approve(e, id);
+	assert_int_equal(ad_member(e, AD_BIG, "Big One"), 1);
+	assert_int_equal(ad_member(e, bo, "Big One"), 1);
+}
+
 int
 main(void)
 {
@@ -923,6 +1014,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_ad_logon_hours_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ad_protected_group,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_big_group_all,
 		    setup, teardown),
 	};
 
