@@ -256,11 +256,28 @@ ldap_pipeline(struct lconn *c, struct act **v, size_t n,
 	LDAPMessage	*res;
 	int		*ids = xcalloc(n, sizeof(int));
 	size_t		 next = 0, inflight = 0, i;
-	int		 msgid, rc, r = 0;
+	int		 msgid, rc, lerr, r = 0;
+	enum act_outcome was;
+	char		 msg[ACT_MSG_MAX];
 
 	while (next < n || inflight > 0) {
 		while (next < n && inflight < LDAP_WINDOW) {
+			was = v[next]->outcome;
+			memcpy(msg, v[next]->msg, sizeof(msg));
 			ids[next] = submit(c, v[next]);
+			/*
+			 * LDAP_BUSY: the socket is full and libldap kept the
+			 * earlier request's unwritten tail, not this one.
+			 * Undo the act's failure, read answers (which lets
+			 * libldap finish writing), and send it again.
+			 */
+			if (ids[next] < 0 && inflight > 0 &&
+			    ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE,
+			    &lerr) == LDAP_OPT_SUCCESS && lerr == LDAP_BUSY) {
+				v[next]->outcome = was;
+				memcpy(v[next]->msg, msg, sizeof(msg));
+				break;
+			}
 			if (ids[next] >= 0)
 				inflight++;
 			next++;
