@@ -1033,6 +1033,36 @@ fail:
 	return NULL;
 }
 
+/*
+ * Keeps in st only the account's identity and the keys this verb decides
+ * on (NULL-terminated extra): before is part of the plan hash, and a
+ * runbook's earlier step (disable) must not change the plan of a later
+ * one (remove_from_groups) through an attribute that one never reads.
+ */
+void
+ldap_acct_keep(json_t *st, const char *const *extra)
+{
+	static const char	*id[] = { "dn", "guid", "sam", "upn", "name",
+	    "rid", NULL };
+	const char		*k;
+	json_t			*v, *drop = json_array(), *x;
+	size_t			 i, j;
+	int			 keep;
+
+	json_object_foreach(st, k, v) {
+		keep = 0;
+		for (i = 0; id[i] && !keep; i++)
+			keep = strcmp(k, id[i]) == 0;
+		for (i = 0; extra && extra[i] && !keep; i++)
+			keep = strcmp(k, extra[i]) == 0;
+		if (!keep)
+			(void)json_array_append_new(drop, json_string(k));
+	}
+	json_array_foreach(drop, j, x)
+		(void)json_object_del(st, json_string_value(x));
+	json_decref(drop);
+}
+
 /* A base read of the act's entry (before.dn) for the account attributes. */
 static int
 submit_base_read(struct lconn *c, struct act *a)
@@ -1073,8 +1103,12 @@ done_reset_check(struct lconn *c, struct act *a, LDAPMessage *res)
 {
 	json_t	*st;
 
+	static const char *const keep[] = { "pwd_last_set", "pwd_changed",
+	    NULL };
+
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, keep);
 	json_decref(a->before);
 	a->before = st;
 	free(a->change);
@@ -1542,6 +1576,7 @@ done_groups_find(struct lconn *c, struct act *a, LDAPMessage *res)
 
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, NULL);
 	json_decref(a->before);
 	a->before = st;
 	a->outcome = ACT_OK;

@@ -163,8 +163,11 @@ done_disable_check(struct lconn *c, struct act *a, LDAPMessage *res)
 	json_t		*st;
 	uint32_t	 cur, saved;
 
+	static const char *const keep[] = { "uac", NULL };
+
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, keep);
 	if (uac_of(st, &cur) != 0) {
 		act_fail(a, "'%s' has no userAccountControl we may read",
 		    json_string_value(json_object_get(st, "dn")));

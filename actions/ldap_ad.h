@@ -81,6 +81,9 @@ int	ldap_submit_base(struct lconn *, struct act *, char **attrs);
  */
 json_t	*ldap_acct_take(struct lconn *, struct act *, LDAPMessage *);
 
+/* Drops from an account state all but its identity and extra's keys. */
+void	ldap_acct_keep(json_t *st, const char *const *extra);
+
 /* ldap_ad.c */
 int	ldap_ad_target_check(const struct target *, char *err, size_t);
 /* Appends the AD part of a search filter for the account; see top. */

@@ -76,8 +76,11 @@ done_hours_check(struct lconn *c, struct act *a, LDAPMessage *res)
 	const char	*cur, *want;
 	json_t		*st;
 
+	static const char *const keep[] = { "logon_hours", NULL };
+
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, keep);
 	if (json_object_get(st, "logon_hours") == NULL)
 		(void)json_object_set_new(st, "logon_hours", json_null());
 	json_decref(a->before);

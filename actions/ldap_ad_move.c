@@ -96,6 +96,7 @@ done_move_check(struct lconn *c, struct act *a, LDAPMessage *res)
 
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, NULL);
 	dn = json_string_value(json_object_get(st, "dn"));
 	if (ldap_ad_dn_split(dn, &rdn, &parent) != 0) {
 		act_fail(a, "cannot parse the entry's DN '%s'", dn);
