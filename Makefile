@@ -3,6 +3,7 @@
 #   make check      install missing deps, build, run unit + integration tests
 #   make check-asan the same suite built with -fsanitize=address,undefined
 #   make demo       a containment runbook end to end on a throwaway slapd
+#   make demo-ad    the compromised-account runbook on a throwaway Samba AD DC
 #   make bench      scripts/bench-ldap.sh (10,000 accounts vs ldapmodify)
 
 CC	?= cc
@@ -67,6 +68,10 @@ demo: deps
 	@$(MAKE) --no-print-directory B=build build/cordon
 	@scripts/demo.sh
 
+demo-ad: deps
+	@$(MAKE) --no-print-directory B=build build/cordon
+	@scripts/demo-ad.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory B=build build/cordon
 	@scripts/bench-ldap.sh
@@ -77,5 +82,5 @@ lint:
 clean:
 	rm -rf build
 
-.PHONY: all deps units its check check-asan test-all demo bench lint clean
+.PHONY: all deps units its check check-asan test-all demo demo-ad bench lint clean
 -include $(CORE_OBJ:.o=.d) $(B)/agent/main.d
