@@ -4,6 +4,7 @@
 #   make check-asan the same suite built with -fsanitize=address,undefined
 #   make demo       the compromised-account runbook end to end (slapd, sshd,
 #                   nftables in namespaces, an HTTP firewall, snapshots)
+#   make demo-ad    the compromised-account runbook on a throwaway Samba AD DC
 #   make bench      scripts/bench-ldap.sh (10,000 accounts vs ldapmodify)
 
 CC	?= cc
@@ -68,6 +69,10 @@ demo: deps
 	@$(MAKE) --no-print-directory B=build build/cordon
 	@scripts/demo.sh
 
+demo-ad: deps
+	@$(MAKE) --no-print-directory B=build build/cordon
+	@scripts/demo-ad.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory B=build build/cordon
 	@scripts/bench-ldap.sh
@@ -78,5 +83,5 @@ lint:
 clean:
 	rm -rf build
 
-.PHONY: all deps units its check check-asan test-all demo bench lint clean
+.PHONY: all deps units its check check-asan test-all demo demo-ad bench lint clean
 -include $(CORE_OBJ:.o=.d) $(B)/agent/main.d

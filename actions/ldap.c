@@ -256,11 +256,28 @@ ldap_pipeline(struct lconn *c, struct act **v, size_t n,
 	LDAPMessage	*res;
 	int		*ids = xcalloc(n, sizeof(int));
 	size_t		 next = 0, inflight = 0, i;
-	int		 msgid, rc, r = 0;
+	int		 msgid, rc, lerr, r = 0;
+	enum act_outcome was;
+	char		 msg[ACT_MSG_MAX];
 
 	while (next < n || inflight > 0) {
 		while (next < n && inflight < LDAP_WINDOW) {
+			was = v[next]->outcome;
+			memcpy(msg, v[next]->msg, sizeof(msg));
 			ids[next] = submit(c, v[next]);
+			/*
+			 * LDAP_BUSY: the socket is full and libldap kept the
+			 * earlier request's unwritten tail, not this one.
+			 * Undo the act's failure, read answers (which lets
+			 * libldap finish writing), and send it again.
+			 */
+			if (ids[next] < 0 && inflight > 0 &&
+			    ldap_get_option(c->ld, LDAP_OPT_RESULT_CODE,
+			    &lerr) == LDAP_OPT_SUCCESS && lerr == LDAP_BUSY) {
+				v[next]->outcome = was;
+				memcpy(v[next]->msg, msg, sizeof(msg));
+				break;
+			}
 			if (ids[next] >= 0)
 				inflight++;
 			next++;
@@ -798,7 +815,7 @@ ldap_verify(void *conn, struct act **v, size_t n)
  */
 static char *acct_attrs[] = { "objectGUID", "objectSid",
     "userAccountControl", "sAMAccountName", "userPrincipalName",
-    "pwdLastSet", "pwdChangedTime", NULL };
+    "pwdLastSet", "pwdChangedTime", "logonHours", NULL };
 
 int
 ldap_acct_submit(struct lconn *c, struct act *a)
@@ -884,6 +901,20 @@ acct_state(LDAP *ld, LDAPMessage *e)
 			(void)json_object_set_new(o, "uac", json_integer(
 			    (json_int_t)(uint32_t)x));
 		free(s);
+	}
+	ldap_value_free_len(v);
+	/* logonHours: binary, kept as hex so an undo restores it exactly. */
+	v = ldap_get_values_len(ld, e, "logonHours");
+	if (v && v[0] && v[0]->bv_len <= 256) {
+		char	h[2 * 256 + 1];
+
+		b = (const unsigned char *)v[0]->bv_val;
+		for (i = 0; i < v[0]->bv_len; i++) {
+			h[2 * i] = hex[b[i] >> 4];
+			h[2 * i + 1] = hex[b[i] & 15];
+		}
+		h[2 * i] = '\0';
+		(void)json_object_set_new(o, "logon_hours", json_string(h));
 	}
 	ldap_value_free_len(v);
 	set_str_attr(ld, e, "sAMAccountName", o, "sam");
@@ -1002,6 +1033,36 @@ fail:
 	return NULL;
 }
 
+/*
+ * Keeps in st only the account's identity and the keys this verb decides
+ * on (NULL-terminated extra): before is part of the plan hash, and a
+ * runbook's earlier step (disable) must not change the plan of a later
+ * one (remove_from_groups) through an attribute that one never reads.
+ */
+void
+ldap_acct_keep(json_t *st, const char *const *extra)
+{
+	static const char	*id[] = { "dn", "guid", "sam", "upn", "name",
+	    "rid", NULL };
+	const char		*k;
+	json_t			*v, *drop = json_array(), *x;
+	size_t			 i, j;
+	int			 keep;
+
+	json_object_foreach(st, k, v) {
+		keep = 0;
+		for (i = 0; id[i] && !keep; i++)
+			keep = strcmp(k, id[i]) == 0;
+		for (i = 0; extra && extra[i] && !keep; i++)
+			keep = strcmp(k, extra[i]) == 0;
+		if (!keep)
+			(void)json_array_append_new(drop, json_string(k));
+	}
+	json_array_foreach(drop, j, x)
+		(void)json_object_del(st, json_string_value(x));
+	json_decref(drop);
+}
+
 /* A base read of the act's entry (before.dn) for the account attributes. */
 static int
 submit_base_read(struct lconn *c, struct act *a)
@@ -1042,8 +1103,12 @@ done_reset_check(struct lconn *c, struct act *a, LDAPMessage *res)
 {
 	json_t	*st;
 
+	static const char *const keep[] = { "pwd_last_set", "pwd_changed",
+	    NULL };
+
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, keep);
 	json_decref(a->before);
 	a->before = st;
 	free(a->change);
@@ -1058,6 +1123,7 @@ ldap_reset_check(void *conn, struct act **v, size_t n)
 {
 	struct lconn	*c = conn;
 	size_t		 i;
+	int		 r;
 
 	for (i = 0; i < n; i++) {
 		if (!c->tls) {
@@ -1071,7 +1137,10 @@ ldap_reset_check(void *conn, struct act **v, size_t n)
 	}
 	if (!c->tls || vault_dir() == NULL)
 		return 0;
-	return ldap_pipeline(c, v, n, ldap_acct_submit, done_reset_check);
+	if ((r = ldap_pipeline(c, v, n, ldap_acct_submit,
+	    done_reset_check)) != 0 || !c->ad)
+		return r;
+	return ldap_ad_protect_groups(c, v, n);
 }
 
 static int
@@ -1229,8 +1298,10 @@ ldap_reset_apply(void *conn, struct act **v, size_t n)
 		}
 		goto out;
 	}
+	if (c->ad && (r = ldap_ad_protect_groups(c, v, n)) != 0)
+		goto out;
 	for (i = 0; i < n; i++)
-		if (pw_twice(v[i]))
+		if (pw_twice(v[i]) && v[i]->outcome == ACT_OK)
 			tw[m++] = v[i];
 	if (m > 0 && (r = ldap_pipeline(c, tw, m, reset_submit_first,
 	    done_reset)) != 0)
@@ -1375,6 +1446,53 @@ out:
 	return r;
 }
 
+static int
+add_group_dn(struct lconn *c, LDAPMessage *e, void *arg)
+{
+	char	*dn = ldap_get_dn(c->ld, e);
+
+	if (dn == NULL)
+		return -EIO;
+	(void)json_array_append_new(arg, json_string(dn));
+	ldap_memfree(dn);
+	return json_array_size(arg) > GROUPS_MAX ? -E2BIG : 0;
+}
+
+/*
+ * "all": every group that lists the account in member (on AD that is
+ * every group but the primary one, which AD keeps out of member), found
+ * with a paged search -- a directory may hold any number of groups.
+ */
+static int
+groups_all(struct lconn *c, struct act *a, json_t *out)
+{
+	static char	*attrs[] = { "1.1", NULL };
+	const char	*udn = json_string_value(json_object_get(a->before,
+	    "dn"));
+	char		 err[ACT_MSG_MAX];
+	struct buf	 f;
+	int		 r;
+
+	buf_init(&f, LDAP_FILTER_MAX);
+	if (udn == NULL || buf_adds(&f, c->ad ? "(&(objectClass=group)"
+	    "(member=" : "(&(|(objectClass=groupOfNames)(objectClass=group))"
+	    "(member=") != 0 || esc_ldap_filter(&f, udn) != 0 ||
+	    buf_adds(&f, "))") != 0) {
+		buf_free(&f);
+		act_fail(a, "account DN too long for a filter");
+		return -1;
+	}
+	err[0] = '\0';
+	r = ldap_paged_search(c, c->group_base, LDAP_SCOPE_SUBTREE, f.p, attrs,
+	    add_group_dn, out, err, sizeof(err));
+	buf_free(&f);
+	if (r == -E2BIG && err[0] == '\0')
+		act_fail(a, "member of more than %d groups", GROUPS_MAX);
+	else if (r != 0)
+		act_fail(a, "%s", err);
+	return r != 0 ? -1 : 0;
+}
+
 /* The DNs the act is about: the undo's saved list, or the runbook's. */
 static json_t *
 groups_wanted(struct lconn *c, struct act *a)
@@ -1414,7 +1532,10 @@ groups_wanted(struct lconn *c, struct act *a)
 		if (len == 0)
 			continue;
 		item = xstrndup(p, len);
-		if (strcmp(item, "privileged") == 0) {
+		if (strcmp(item, "all") == 0) {
+			if (groups_all(c, a, out) != 0)
+				bad = 1;
+		} else if (strcmp(item, "privileged") == 0) {
 			if (!c->ad) {
 				act_fail(a, "'privileged' names the Active "
 				    "Directory groups; name the groups");
@@ -1455,6 +1576,7 @@ done_groups_find(struct lconn *c, struct act *a, LDAPMessage *res)
 
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, NULL);
 	json_decref(a->before);
 	a->before = st;
 	a->outcome = ACT_OK;
@@ -1510,7 +1632,8 @@ ldap_groups_check(void *conn, struct act **v, size_t n)
 	int		 r;
 
 	if ((r = ldap_pipeline(c, v, n, ldap_acct_submit,
-	    done_groups_find)) != 0)
+	    done_groups_find)) != 0 || (c->ad &&
+	    (r = ldap_ad_protect_groups(c, v, n)) != 0))
 		return r;
 	for (i = 0; i < n; i++)
 		if (v[i]->outcome == ACT_OK && v[i]->before)
@@ -1550,11 +1673,17 @@ ldap_groups_apply(void *conn, struct act **v, size_t n)
 	json_t		*list, *done, *g, *x;
 	const char	*udn;
 	size_t		 i, k, j;
-	int		 m, skip;
+	int		 m, skip, r;
 
+	for (i = 0; i < n; i++)
+		v[i]->outcome = ACT_OK;
+	if (c->ad && (r = ldap_ad_protect_groups(c, v, n)) != 0)
+		return r;
 	for (i = 0; i < n; i++) {
 		struct act *a = v[i];
 
+		if (a->outcome != ACT_OK)
+			continue;
 		udn = json_string_value(json_object_get(a->before, "dn"));
 		if (udn == NULL) {
 			act_fail(a, "no entry to modify");
@@ -1587,11 +1716,52 @@ ldap_groups_apply(void *conn, struct act **v, size_t n)
 	return 0;
 }
 
+struct member_scan {
+	const char	*udn;
+	size_t		 count;
+	int		 found;
+};
+
+static int
+member_seen(struct lconn *c, const struct berval *v, void *arg)
+{
+	struct member_scan	*ms = arg;
+
+	(void)c;
+	ms->count++;
+	if (!ms->found && v->bv_len == strlen(ms->udn) &&
+	    strncasecmp(v->bv_val, ms->udn, v->bv_len) == 0)
+		ms->found = 1;
+	return 0;
+}
+
+/*
+ * AD read-back: the group's member values themselves, every range of
+ * them (a big group returns 1500 per read), not a server-side match.
+ * 1 member, 0 not, -1 after act_fail; sizes[gdn] = values read.
+ */
+static int
+group_read_has(struct lconn *c, struct act *a, const char *gdn,
+    const char *udn, json_t *sizes)
+{
+	struct member_scan	ms = { udn, 0, 0 };
+	char			err[ACT_MSG_MAX];
+
+	if (ldap_ad_values(c, gdn, "member", member_seen, &ms, err,
+	    sizeof(err)) != 0) {
+		act_fail(a, "%s", err);
+		return -1;
+	}
+	(void)json_object_set_new(sizes, gdn, json_integer(
+	    (json_int_t)ms.count));
+	return ms.found;
+}
+
 static int
 ldap_groups_verify(void *conn, struct act **v, size_t n)
 {
 	struct lconn	*c = conn;
-	json_t		*list, *in, *g;
+	json_t		*list, *in, *g, *sizes;
 	const char	*udn;
 	size_t		 i, k;
 	int		 m;
@@ -1607,10 +1777,15 @@ ldap_groups_verify(void *conn, struct act **v, size_t n)
 			continue;
 		}
 		in = json_array();
+		sizes = json_object();
 		a->outcome = ACT_OK;
 		json_array_foreach(list, k, g) {
-			if ((m = group_has(c, a, json_string_value(g),
-			    udn)) < 0)
+			if (c->ad)
+				m = group_read_has(c, a, json_string_value(g),
+				    udn, sizes);
+			else
+				m = group_has(c, a, json_string_value(g), udn);
+			if (m < 0)
 				break;
 			if (m)
 				(void)json_array_append(in, g);
@@ -1623,6 +1798,11 @@ ldap_groups_verify(void *conn, struct act **v, size_t n)
 		if (a->observed == NULL)
 			a->observed = json_object();
 		(void)json_object_set_new(a->observed, "member_of", in);
+		if (c->ad)
+			(void)json_object_set_new(a->observed, "group_sizes",
+			    sizes);
+		else
+			json_decref(sizes);
 	}
 	return 0;
 }
@@ -1658,6 +1838,27 @@ static const struct verb ldap_verbs[] = {
 		.undo = ldap_groups_apply,
 		.atomic = 0,
 		.required_params = { "account", "groups", NULL },
+	},
+	{
+		.name = "quarantine_ou",
+		.summary = "move an account into the quarantine OU (AD)",
+		.check = ldap_ad_move_check,
+		.apply = ldap_ad_move_apply,
+		.verify = ldap_ad_move_verify,
+		.undo = ldap_ad_move_apply,
+		.atomic = 1,
+		.required_params = { "account", NULL },
+	},
+	{
+		.name = "deny_logon_hours",
+		.summary = "allow no logon at any hour: logonHours all zero "
+		    "(AD)",
+		.check = ldap_ad_hours_check,
+		.apply = ldap_ad_hours_apply,
+		.verify = ldap_ad_hours_verify,
+		.undo = ldap_ad_hours_apply,
+		.atomic = 1,
+		.required_params = { "account", NULL },
 	},
 	{ .name = NULL },
 };

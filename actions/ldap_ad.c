@@ -52,6 +52,8 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 	const char		*uri = ldap_opt_str(t, "uri");
 	const char		*ua = ldap_opt_str(t, "user_attr");
 	const char		*ca = ldap_opt_str(t, "ca_file");
+	const char		*q;
+	char			*x = NULL, *y = NULL;
 	json_t			*pl;
 	size_t			 i;
 
@@ -81,6 +83,22 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "ca_file '%s': %s", ca,
 		    strerror(errno));
 		return -errno;
+	}
+	q = ldap_opt_str(t, "quarantine_ou");
+	if (json_object_get(t->opts, "quarantine_ou") != NULL && (q == NULL ||
+	    ldap_ad_dn_split(q, &x, &y) != 0)) {
+		(void)snprintf(err, errlen, "quarantine_ou must be the DN of "
+		    "an OU");
+		return -EINVAL;
+	}
+	free(x);
+	free(y);
+	pl = json_object_get(t->opts, "page_size");
+	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
+	    1 || json_integer_value(pl) > 1000)) {
+		(void)snprintf(err, errlen, "page_size must be an integer "
+		    "from 1 to 1000");
+		return -EINVAL;
 	}
 	pl = json_object_get(t->opts, "password_length");
 	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
@@ -145,8 +163,11 @@ done_disable_check(struct lconn *c, struct act *a, LDAPMessage *res)
 	json_t		*st;
 	uint32_t	 cur, saved;
 
+	static const char *const keep[] = { "uac", NULL };
+
 	if ((st = ldap_acct_take(c, a, res)) == NULL)
 		return;
+	ldap_acct_keep(st, keep);
 	if (uac_of(st, &cur) != 0) {
 		act_fail(a, "'%s' has no userAccountControl we may read",
 		    json_string_value(json_object_get(st, "dn")));
@@ -193,8 +214,12 @@ done_disable_check(struct lconn *c, struct act *a, LDAPMessage *res)
 int
 ldap_ad_disable_check(void *conn, struct act **v, size_t n)
 {
-	return ldap_pipeline(conn, v, n, ldap_acct_submit,
-	    done_disable_check);
+	int	r;
+
+	if ((r = ldap_pipeline(conn, v, n, ldap_acct_submit,
+	    done_disable_check)) != 0)
+		return r;
+	return ldap_ad_protect_groups(conn, v, n);
 }
 
 /* The value this act writes: before | 0x2, or the saved one on undo. */
@@ -223,6 +248,8 @@ submit_uac_write(struct lconn *c, struct act *a)
 	uint32_t	 cur, want;
 	int		 msgid, rc;
 
+	if (a->outcome != ACT_OK)
+		return -1;
 	if (dn == NULL || uac_of(a->before, &cur) != 0 ||
 	    uac_wanted(a, &want) != 0) {
 		act_fail(a, "no entry state to write from");
@@ -270,6 +297,13 @@ done_uac_write(struct lconn *c, struct act *a, LDAPMessage *res)
 int
 ldap_ad_disable_apply(void *conn, struct act **v, size_t n)
 {
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < n; i++)
+		v[i]->outcome = ACT_OK;
+	if ((r = ldap_ad_protect_groups(conn, v, n)) != 0)
+		return r;
 	return ldap_pipeline(conn, v, n, submit_uac_write, done_uac_write);
 }
 
@@ -374,4 +408,185 @@ out:
 	explicit_bzero(u, UNICODEPWD_MAX);
 	free(u);
 	return msgid;
+}
+
+/*
+ * A subtree search for the entry with before.guid (the account wherever
+ * it lives now) for attrs: a msgid, or -1 after act_fail.
+ */
+int
+ldap_ad_guid_submit(struct lconn *c, struct act *a, char **attrs)
+{
+	const char	*g = json_string_value(json_object_get(a->before,
+	    "guid"));
+	struct buf	 f;
+	size_t		 i;
+	int		 msgid = -1, rc;
+
+	if (g == NULL || strlen(g) != 32 || strspn(g, "0123456789abcdef") !=
+	    32) {
+		act_fail(a, "no objectGUID to find the entry by");
+		return -1;
+	}
+	buf_init(&f, LDAP_FILTER_MAX);
+	rc = buf_adds(&f, "(objectGUID=");
+	for (i = 0; rc == 0 && i < 32; i += 2)
+		rc = buf_printf(&f, "\\%c%c", g[i], g[i + 1]);
+	if (rc == 0)
+		rc = buf_addc(&f, ')');
+	if (rc != 0) {
+		act_fail(a, "cannot build the objectGUID filter");
+		goto out;
+	}
+	rc = ldap_search_ext(c->ld, c->base, LDAP_SCOPE_SUBTREE, f.p, attrs,
+	    0, NULL, NULL, NULL, 2, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		act_fail(a, "search failed: %s", ldap_err2string(rc));
+		msgid = -1;
+	}
+out:
+	buf_free(&f);
+	return msgid;
+}
+
+/*
+ * Protected groups: the filter that matches an account which is a member
+ * of any of them, nested membership included (the DC evaluates
+ * LDAP_MATCHING_RULE_IN_CHAIN), or has one as its primary group (which
+ * AD keeps out of member/memberOf).  Built once per batch; every group
+ * must exist, so a typo in the setting fails closed instead of quietly
+ * protecting nobody.  NULL and *err set when it cannot be built.
+ */
+#define IN_CHAIN	"1.2.840.113556.1.4.1941"
+
+static char *
+protect_filter(struct lconn *c, const struct customer *cu, char *err,
+    size_t errlen)
+{
+	static char	 *attrs[] = { "objectSid", NULL };
+	struct timeval	  tv = { LDAP_TIMEOUT_S, 0 };
+	LDAPMessage	 *res = NULL, *e;
+	struct berval	**sid;
+	const unsigned char *b;
+	struct buf	  f;
+	char		 *out = NULL;
+	size_t		  i;
+	uint32_t	  rid;
+	int		  rc;
+
+	buf_init(&f, LDAP_FILTER_MAX * 4);
+	if (buf_adds(&f, "(|") != 0)
+		goto toolong;
+	for (i = 0; i < cu->nprotected_groups; i++) {
+		const char *g = cu->protected_groups[i];
+
+		rc = ldap_search_ext_s(c->ld, g, LDAP_SCOPE_BASE,
+		    "(objectClass=group)", attrs, 0, NULL, NULL, &tv, 1, &res);
+		if (rc != LDAP_SUCCESS || (e = ldap_first_entry(c->ld,
+		    res)) == NULL) {
+			(void)snprintf(err, errlen, "protected group '%s': %s",
+			    g, rc == LDAP_SUCCESS ? "not a group" :
+			    ldap_err2string(rc));
+			goto out;
+		}
+		if (buf_adds(&f, "(memberOf:" IN_CHAIN ":=") != 0 ||
+		    esc_ldap_filter(&f, g) != 0 || buf_addc(&f, ')') != 0)
+			goto toolong;
+		sid = ldap_get_values_len(c->ld, e, "objectSid");
+		if (sid && sid[0] && sid[0]->bv_len >= 12 && sid[0]->bv_len ==
+		    8 + 4 * (size_t)(unsigned char)sid[0]->bv_val[1]) {
+			b = (const unsigned char *)sid[0]->bv_val +
+			    sid[0]->bv_len - 4;
+			rid = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+			    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+			if (buf_printf(&f, "(primaryGroupID=%u)", rid) != 0) {
+				ldap_value_free_len(sid);
+				goto toolong;
+			}
+		}
+		ldap_value_free_len(sid);
+		(void)ldap_msgfree(res);
+		res = NULL;
+	}
+	if (buf_addc(&f, ')') != 0)
+		goto toolong;
+	out = xstrdup(f.p);
+	goto out;
+toolong:
+	(void)snprintf(err, errlen, "protected_groups too long for a filter");
+out:
+	(void)ldap_msgfree(res);
+	buf_free(&f);
+	return out;
+}
+
+static int
+submit_pg(struct lconn *c, struct act *a)
+{
+	static char	*attrs[] = { "1.1", NULL };
+	const char	*dn = json_string_value(json_object_get(a->before,
+	    "dn"));
+	int		 msgid, rc;
+
+	if ((a->outcome != ACT_OK && a->outcome != ACT_NOCHANGE) ||
+	    dn == NULL)
+		return -1;
+	rc = ldap_search_ext(c->ld, dn, LDAP_SCOPE_BASE, c->pg_filter, attrs,
+	    0, NULL, NULL, NULL, 1, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		act_fail(a, "cannot tell whether the account is in a "
+		    "protected group: %s", ldap_err2string(rc));
+		return -1;
+	}
+	return msgid;
+}
+
+static void
+done_pg(struct lconn *c, struct act *a, LDAPMessage *res)
+{
+	LDAPMessage	*m;
+	int		 err = LDAP_OTHER, found = 0;
+
+	for (m = ldap_first_message(c->ld, res); m;
+	    m = ldap_next_message(c->ld, m)) {
+		if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY)
+			found = 1;
+		else if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
+			(void)ldap_parse_result(c->ld, m, &err, NULL, NULL,
+			    NULL, NULL, 0);
+	}
+	if (found) {
+		act_fail(a, "'%s' is a protected account: a member of a "
+		    "protected group", json_string_value(json_object_get(
+		    a->before, "dn")));
+		a->outcome = ACT_REFUSED;
+	} else if (err != LDAP_SUCCESS && err != LDAP_NO_SUCH_OBJECT)
+		/* Gone or moved: the write that follows finds out (stale). */
+		act_fail(a, "cannot tell whether the account is in a "
+		    "protected group: %s", ldap_err2string(err));
+}
+
+int
+ldap_ad_protect_groups(struct lconn *c, struct act **v, size_t n)
+{
+	const struct customer	*cu = n > 0 ? v[0]->customer : NULL;
+	char			 err[ACT_MSG_MAX] = "";
+	char			*f;
+	size_t			 i;
+	int			 r;
+
+	if (cu == NULL || cu->nprotected_groups == 0)
+		return 0;
+	if ((f = protect_filter(c, cu, err, sizeof(err))) == NULL) {
+		for (i = 0; i < n; i++)
+			if (v[i]->outcome == ACT_OK ||
+			    v[i]->outcome == ACT_NOCHANGE)
+				act_fail(v[i], "%s", err);
+		return 0;
+	}
+	c->pg_filter = f;
+	r = ldap_pipeline(c, v, n, submit_pg, done_pg);
+	c->pg_filter = NULL;
+	free(f);
+	return r;
 }

@@ -18,7 +18,8 @@
  *
  * Protected accounts are refused (ACT_REFUSED) in every phase that finds
  * the account: the bind account, the customer's protected list, and on
- * AD krbtgt and Administrator by name and by RID (502, 500).
+ * AD krbtgt and Administrator by name and by RID (502, 500), and members
+ * of the customer's protected_groups (checked again at apply).
  *
  * Ownership: functions returning json_t * hand over a reference; every
  * other pointer is borrowed for the duration of the call.  Errors go into
@@ -33,6 +34,8 @@
 #include <ldap.h>
 
 #include "../agent/driver.h"
+
+struct secret;
 
 #define LDAP_WINDOW		512
 #define LDAP_FILTER_MAX		8192
@@ -53,6 +56,7 @@ struct lconn {
 	const char		*group_base;	/* group lookups: base_dn */
 	int			 ad;		/* flavour "ad" */
 	int			 tls;		/* ldaps:// or StartTLS done */
+	char			*pg_filter;	/* protected groups, one pass */
 };
 
 typedef int (*ldap_submit_fn)(struct lconn *, struct act *);
@@ -77,6 +81,9 @@ int	ldap_submit_base(struct lconn *, struct act *, char **attrs);
  */
 json_t	*ldap_acct_take(struct lconn *, struct act *, LDAPMessage *);
 
+/* Drops from an account state all but its identity and extra's keys. */
+void	ldap_acct_keep(json_t *st, const char *const *extra);
+
 /* ldap_ad.c */
 int	ldap_ad_target_check(const struct target *, char *err, size_t);
 /* Appends the AD part of a search filter for the account; see top. */
@@ -90,6 +97,37 @@ int	ldap_ad_disable_verify(void *, struct act **, size_t);
 /* The unicodePwd write of reset_password for one act; a msgid or -1. */
 int	ldap_ad_password_submit(struct lconn *, struct act *,
 	    const struct secret *pw);
+/*
+ * Refuses (ACT_REFUSED) every act still OK or NOCHANGE whose before.dn is
+ * a member of one of the customer's protected_groups, nested membership
+ * and primary group included; fails them all if a group cannot be read.
+ */
+int	ldap_ad_protect_groups(struct lconn *, struct act **, size_t);
+/* A subtree search for the entry whose objectGUID is before.guid. */
+int	ldap_ad_guid_submit(struct lconn *, struct act *, char **attrs);
+/* ldap_ad_large.c: paged results and range retrieval; see there. */
+typedef int (*ldap_entry_fn)(struct lconn *, LDAPMessage *, void *);
+typedef int (*ldap_value_fn)(struct lconn *, const struct berval *, void *);
+/*
+ * Every entry of a search, a page (<= 1000) at a time, to fn; a non-zero
+ * return from fn stops and is returned.  0, or -errno with err set.
+ */
+int	ldap_paged_search(struct lconn *, const char *base, int scope,
+	    const char *filter, char **attrs, ldap_entry_fn, void *,
+	    char *err, size_t errlen);
+/* Every value of attr (member) of dn, range after range, to fn. */
+int	ldap_ad_values(struct lconn *, const char *dn, const char *attr,
+	    ldap_value_fn, void *, char *err, size_t errlen);
+/* ldap_ad_move.c: quarantine_ou. */
+int	ldap_ad_dn_split(const char *dn, char **ret_rdn, char **ret_parent);
+int	ldap_ad_dn_eq(const char *, const char *);
+int	ldap_ad_move_check(void *, struct act **, size_t);
+int	ldap_ad_move_apply(void *, struct act **, size_t);
+int	ldap_ad_move_verify(void *, struct act **, size_t);
+/* ldap_ad_hours.c: deny_logon_hours. */
+int	ldap_ad_hours_check(void *, struct act **, size_t);
+int	ldap_ad_hours_apply(void *, struct act **, size_t);
+int	ldap_ad_hours_verify(void *, struct act **, size_t);
 /* "privileged": the well-known AD groups, NULL-terminated. */
 extern const char *const ldap_ad_privileged[];
 

@@ -440,6 +440,22 @@ parse_customer(struct perr *pe, const config_setting_t *cs,
 			c->protected[c->nprotected++] = xstrdup(v);
 		}
 	}
+	if ((p = config_setting_get_member(cs, "protected_groups")) != NULL) {
+		if (!config_setting_is_aggregate(p))
+			return fail(pe, p, "'protected_groups' must be a list "
+			    "of group DNs");
+		n = config_setting_length(p);
+		c->protected_groups = xcalloc((size_t)n + 1, sizeof(char *));
+		for (i = 0; i < n; i++) {
+			const char *v = config_setting_get_string_elem(p, i);
+
+			if (v == NULL || strchr(v, '=') == NULL)
+				return fail(pe, p, "'protected_groups' must be "
+				    "a list of group DNs");
+			c->protected_groups[c->nprotected_groups++] =
+			    xstrdup(v);
+		}
+	}
 	if ((p = config_setting_get_member(cs, "deadlines")) != NULL)
 		return deadlines_parse(pe->file, p, &c->deadlines, pe->err,
 		    pe->errlen);
@@ -549,6 +565,9 @@ config_free(struct config *c)
 		}
 		for (j = 0; j < cu->nprotected; j++)
 			free(cu->protected[j]);
+		for (j = 0; j < cu->nprotected_groups; j++)
+			free(cu->protected_groups[j]);
+		free(cu->protected_groups);
 		for (j = 0; j < cu->ntgroups; j++) {
 			free(cu->tgroups[j].name);
 			free(cu->tgroups[j].members);

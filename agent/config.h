@@ -70,6 +70,9 @@ struct customer {
 	size_t		  nroles;
 	char		**protected;	/* account names or DNs never touched */
 	size_t		  nprotected;
+	/* groups (DNs) whose members, nested ones too, are never touched */
+	char		**protected_groups;
+	size_t		  nprotected_groups;
 	int64_t		  two_leads_above; /* run size needing two leads; 0 off */
 	enum role	  secret_role;	/* least role that sees vault secrets */
 	struct recipient *recipients;

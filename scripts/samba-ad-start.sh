@@ -14,13 +14,13 @@ set -eu
 
 usage() {
 	echo "usage: samba-ad-start.sh DIR NETNS_NAME IP" >&2
-	echo "       (NETNS_NAME: cdad[a-z0-9-]*, at most 14 characters;" >&2
+	echo "       (NETNS_NAME: cdad* or cdab*, at most 14 characters;" >&2
 	echo "        IP: 10.77.0.N, 2 <= N <= 254)" >&2
 	exit 2
 }
 [ $# -eq 3 ] || usage
 D=$1 NS=$2 IP=$3
-case $NS in cdad*) ;; *) usage ;; esac
+case $NS in cdad* | cdab*) ;; *) usage ;; esac
 case $NS in *[!a-z0-9-]*) usage ;; esac
 [ ${#NS} -le 14 ] || usage
 case $IP in 10.77.0.*) ;; *) usage ;; esac

@@ -14,8 +14,8 @@ if [ -f "$D/netns" ]; then
 	NS=$(sed -n 's/^AD_NETNS=//p' "$D/netns")
 	HV=$(sed -n 's/^AD_HVETH=//p' "$D/netns")
 fi
-case $NS in cdad*) ;; *) NS= ;; esac
-case $HV in cdad*) ;; *) HV= ;; esac
+case $NS in cdad* | cdab*) ;; *) NS= ;; esac
+case $HV in cdad* | cdab*) ;; *) HV= ;; esac
 
 if [ -s "$D/samba.pid" ]; then
 	pid=$(cat "$D/samba.pid")

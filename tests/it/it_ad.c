@@ -28,7 +28,16 @@
 #define AD_ADMIN_PW	"Adm1n!Pass-2024"
 #define AD_SVC_DN	"CN=cordon-svc," AD_USERS
 #define AD_USER_PW	"Us3r!Pass-2024x"
-#define AD_START_S	120
+#define AD_START_S	300		/* a loaded 2-core machine */
+#define AD_QOU		"OU=Quarantine," AD_BASE
+#define AD_ELSEWHERE	"OU=Elsewhere," AD_BASE
+#define AD_TIER0	"CN=Tier0,CN=Users," AD_BASE
+#define AD_TIER0SUB	"CN=Tier0 Sub,CN=Users," AD_BASE
+#define AD_BULK		"OU=Bulk," AD_BASE
+#define AD_BIG		"CN=Big Group,CN=Users," AD_BASE
+#define AD_BIG_N	1600		/* > Samba's 1500 values per range */
+#define HOURS_ZERO_B64	"AAAAAAAAAAAAAAAAAAAAAAAAAAAA"	/* 21 zero bytes */
+#define HOURS_FF_B64	"////////////////////////////"	/* 21 x 0xff */
 
 static char	ad_dir[IT_PATH_MAX];
 static char	ad_ns[32];
@@ -51,6 +60,51 @@ ad_script(struct it_env *e, const char *name, char *const args[])
 	if (it_runv(e, IT_ROOT, NULL, argv, AD_START_S) != 0)
 		(void)fprintf(stderr, "%s: exit %d: %s\n", name, e->status,
 		    e->err);
+}
+
+static int	ad_modify(struct it_env *, const char *, int);
+
+/*
+ * A group with AD_BIG_N members, all made in one LDIF (users without
+ * passwords: Samba takes ~37 s for 2,000 with them, seconds without).
+ */
+static int
+big_group(struct it_env *e)
+{
+	size_t	 cap = (size_t)AD_BIG_N * 256 + 4096, n = 0;
+	char	*l = malloc(cap);
+	int	 i, k, r;
+
+	if (l == NULL)
+		return -1;
+	n += (size_t)snprintf(l + n, cap - n, "dn: " AD_BULK "\n"
+	    "objectClass: organizationalUnit\n\n");
+	for (i = 0; i < AD_BIG_N; i++)
+		n += (size_t)snprintf(l + n, cap - n, "dn: CN=bulk%04d,"
+		    AD_BULK "\nobjectClass: user\nsAMAccountName: bulk%04d\n"
+		    "userAccountControl: 544\n\n", i, i);
+	n += (size_t)snprintf(l + n, cap - n, "dn: " AD_BIG "\n"
+	    "objectClass: group\nsAMAccountName: biggroup\n");
+	for (i = 0; i < AD_BIG_N; i++) {
+		k = snprintf(l + n, cap - n, "member: CN=bulk%04d," AD_BULK
+		    "\n", i);
+		n += (size_t)k;
+	}
+	/* Into sam.ldb directly, one transaction: LDAP adds take minutes. */
+	{
+		char		 path[IT_PATH_MAX], db[IT_PATH_MAX + 32];
+		const char	*argv[] = { "ldbadd", "--nosync", "-H", db, path,
+		    NULL };
+
+		(void)snprintf(db, sizeof(db), "%s/private/sam.ldb", ad_dir);
+		(void)it_gpath(e, "big.ldif", path);
+		r = n < cap && it_write_file(path, l, n, 0600) == 0 ?
+		    it_runv(e, IT_ROOT, NULL, argv, AD_START_S) : -1;
+	}
+	if (r != 0)
+		(void)fprintf(stderr, "big group: %s\n", e->err);
+	free(l);
+	return r;
 }
 
 static int
@@ -79,7 +133,18 @@ group_setup(void **state)
 	if (e->status != 0)
 		return -1;
 	ad_up = 1;
-	return 0;
+	/* Shared fixtures: OUs, and a protected group with a nested one. */
+	if (ad_modify(e,
+	    "dn: " AD_QOU "\nobjectClass: organizationalUnit\n\n"
+	    "dn: " AD_ELSEWHERE "\nobjectClass: organizationalUnit\n\n"
+	    "dn: " AD_TIER0SUB "\nobjectClass: group\n"
+	    "sAMAccountName: tier0sub\n\n"
+	    "dn: " AD_TIER0 "\nobjectClass: group\nsAMAccountName: tier0\n"
+	    "member: " AD_TIER0SUB "\n", 1) != 0) {
+		(void)fprintf(stderr, "fixtures: %s\n", e->err);
+		return -1;
+	}
+	return big_group(e);
 }
 
 static int
@@ -181,6 +246,74 @@ ad_uac(struct it_env *e, const char *sam)
 	return strtol(p + 20, NULL, 10);
 }
 
+/* (sAMAccountName=sam), RFC 4515 for the metacharacters tests use. */
+static void
+sam_filter(const char *sam, char *f, size_t len)
+{
+	size_t	i, o;
+
+	o = (size_t)snprintf(f, len, "(sAMAccountName=");
+	for (i = 0; sam[i] && o + 5 < len; i++)
+		if (strchr("()*\\", sam[i]))
+			o += (size_t)snprintf(f + o, len - o, "\\%02x",
+			    (unsigned char)sam[i]);
+		else
+			f[o++] = sam[i];
+	f[o++] = ')';
+	f[o] = '\0';
+}
+
+/* The DN of sam as Administrator reads it (over LDAP), into dn. */
+static void
+ad_dn(struct it_env *e, const char *sam, char *dn, size_t len)
+{
+	char		 f[256];
+	const char	*argv[] = { "ldapsearch", "-LLL", "-o", "ldif-wrap=no",
+	    "-x", "-H", ad_uri, "-D", AD_ADMIN, "-w", AD_ADMIN_PW, "-b",
+	    AD_BASE, f, "1.1", NULL };
+	const char	*p;
+	size_t		 n;
+
+	sam_filter(sam, f, sizeof(f));
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S),
+	    0);
+	*dn = '\0';
+	if ((p = strstr(e->out, "dn: ")) == NULL)
+		return;
+	p += 4;
+	n = strcspn(p, "\n");
+	assert_true(n < len);
+	memcpy(dn, p, n);
+	dn[n] = '\0';
+}
+
+/*
+ * sam's entry as ldbsearch reads it straight from the DC's sam.ldb (not
+ * through LDAP, not through cordon): leaves the LDIF in e->out.
+ */
+static void
+ad_ldb(struct it_env *e, const char *sam, const char *attr)
+{
+	char		 f[256], db[IT_PATH_MAX + 32];
+	const char	*argv[] = { "ldbsearch", "-H", db, f, attr, NULL };
+
+	sam_filter(sam, f, sizeof(f));
+	(void)snprintf(db, sizeof(db), "%s/private/sam.ldb", ad_dir);
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S),
+	    0);
+	assert_non_null(strstr(e->out, "# 1 entries"));
+}
+
+static void
+ad_set_hours(struct it_env *e, const char *dn, const char *b64)
+{
+	char	ldif[1024];
+
+	(void)snprintf(ldif, sizeof(ldif), "dn: %s\nchangetype: modify\n"
+	    "replace: logonHours\nlogonHours:: %s\n-\n", dn, b64);
+	assert_int_equal(ad_modify(e, ldif, 0), 0);
+}
+
 static void
 ad_set_uac(struct it_env *e, const char *cn, long v)
 {
@@ -271,6 +404,8 @@ setup(void **state)
 	    "\t\t\t\tpassword_file = \"%s/svc.pw\";\n"
 	    "\t\t\t\tbase_dn = \"" AD_BASE "\";\n"
 	    "\t\t\t\tuser_attr = \"sAMAccountName\";\n"
+	    "\t\t\t\tquarantine_ou = \"" AD_QOU "\";\n"
+	    "\t\t\t\tpage_size = 1;\n"
 	    "\t\t\t}", ad_uri, ad_ca, ad_dir);
 	if (n < 0 || (size_t)n >= sizeof(tgt))
 		return -1;
@@ -287,8 +422,22 @@ setup(void **state)
 	n = snprintf(conf, sizeof(conf), "%.*s\tsecrets_dir = \"%s\";\n%s",
 	    (int)(p - text), text, vault, p);
 	free(text);
-	if (n < 0 || (size_t)n >= sizeof(conf) ||
-	    it_write_file(e->conf, conf, (size_t)n, 0600) != 0)
+	if (n < 0 || (size_t)n >= sizeof(conf))
+		return -1;
+	/* The customer's protected group (members nested in it too). */
+	{
+		char	 conf2[8192];
+		char	*q = strstr(conf, "\t\tprotected = [");
+
+		if (q == NULL)
+			return -1;
+		n = snprintf(conf2, sizeof(conf2), "%.*s\t\tprotected_groups "
+		    "= [ \"" AD_TIER0 "\" ];\n%s", (int)(q - conf), conf, q);
+		if (n < 0 || (size_t)n >= sizeof(conf2))
+			return -1;
+		memcpy(conf, conf2, (size_t)n + 1);
+	}
+	if (it_write_file(e->conf, conf, (size_t)n, 0600) != 0)
 		return -1;
 	return it_agent_start(e, 0);
 }
@@ -605,6 +754,239 @@ test_ad_protected_refused(void **state)
 	assert_int_equal(ad_bind(e, "Administrator", AD_ADMIN_PW), 0);
 }
 
+static void
+test_ad_quarantine_and_undo(void **state)
+{
+	struct it_env	*e = *state;
+	char		 dn[512];
+	int64_t		 id;
+	json_t		*a;
+
+	/* A comma and parentheses: the RDN must survive the move as is. */
+	ad_user_add(e, "Doe\\, Jane (Q)", "q(1)");
+	ad_user_add(e, "Doe", "q2");
+	runbook_write(e, "ad-q.runbook", "ldap.quarantine_ou", "", "");
+	assert_int_equal(run_approve(e, "ad-q.runbook", "q(1)", &id, 1,
+	    "succeeded"), 1);
+	ad_dn(e, "q(1)", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Doe\\, Jane (Q)," AD_QOU);
+	ad_dn(e, "q2", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Doe," AD_USERS);	/* untouched */
+	assert_non_null(a = it_action(e, id));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "observed"), "dn")), "CN=Doe\\, Jane (Q)," AD_QOU);
+	json_decref(a);
+	/* The account can still bind: a move is not a disable. */
+	assert_int_equal(ad_bind(e, "q(1)", AD_USER_PW), 0);
+
+	/* Undo finds it by objectGUID in its new place. */
+	undo_approve(e, id);
+	ad_dn(e, "q(1)", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Doe\\, Jane (Q)," AD_USERS);
+	ad_dn(e, "q2", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Doe," AD_USERS);
+}
+
+static void
+test_ad_quarantine_concurrent_move(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], path[IT_PATH_MAX], ref[32], dn[512];
+	int64_t		 id;
+	size_t		 n;
+	int		 i;
+	json_t		*a;
+
+	ad_user_add(e, "Qc One", "qc1");
+	runbook_write(e, "ad-q.runbook", "ldap.quarantine_ou", "", "");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-q.runbook", path);
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "qc1", &id, 1,
+	    &n), 0);
+	/* Somebody else moves the account after check. */
+	assert_int_equal(ad_modify(e, "dn: CN=Qc One," AD_USERS "\n"
+	    "changetype: modrdn\nnewrdn: CN=Qc One\ndeleteoldrdn: 1\n"
+	    "newsuperior: " AD_ELSEWHERE "\n", 0), 0);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(id, ref),
+	    NULL), 0);
+	for (i = 0; i < 100 && it_journal_count(e, "plan_changed", id) < 1;
+	    i++)
+		(void)usleep(100 * 1000);
+	assert_true(it_journal_count(e, "plan_changed", id) >= 1);
+	assert_int_equal(it_wait_action(e, id, "awaiting_approval",
+	    IT_SETTLE_S), 0);
+	ad_dn(e, "qc1", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Qc One," AD_ELSEWHERE);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", ref, NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+	ad_dn(e, "qc1", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Qc One," AD_QOU);
+	/*
+	 * Moved out of the quarantine by someone, and not to where it was
+	 * (OU=Elsewhere, as the re-check saw): the undo moves nothing.
+	 */
+	assert_int_equal(ad_modify(e, "dn: CN=Qc One," AD_QOU "\n"
+	    "changetype: modrdn\nnewrdn: CN=Qc Two\ndeleteoldrdn: 1\n"
+	    "newsuperior: " AD_USERS "\n", 0), 0);
+	if (it_cordon(e, IT_OP, "undo", aref(id, ref), NULL) == 0) {
+		long long	u, r;
+
+		if (sscanf(e->out, "undo of %*s queued as A%lld (run %lld)",
+		    &u, &r) != 2)
+			fail_msg("cannot read the undo id from '%s'", e->out);
+		(void)it_cordon(e, IT_LEAD, "approve", aref(u, ref), NULL);
+		assert_int_equal(it_wait_action(e, u, "failed", IT_SETTLE_S),
+		    0);
+		assert_non_null(a = it_action(e, u));
+		assert_non_null(strstr(json_string_value(json_object_get(a,
+		    "message")), "no longer where cordon moved it"));
+		json_decref(a);
+	} else
+		assert_true(it_err_has(e, "no longer where cordon moved it"));
+	ad_dn(e, "qc1", dn, sizeof(dn));
+	assert_string_equal(dn, "CN=Qc Two," AD_USERS);
+}
+
+static void
+test_ad_logon_hours_and_undo(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[2];
+	char		 dn[512];
+
+	ad_user_add(e, "Hrs One", "hrs1");		/* no logonHours */
+	ad_user_add(e, "Hrs Two", "hrs2");
+	ad_dn(e, "hrs2", dn, sizeof(dn));
+	ad_set_hours(e, dn, HOURS_FF_B64);
+	ad_ldb(e, "hrs1", "logonHours");
+	assert_null(strstr(e->out, "logonHours"));
+	runbook_write(e, "ad-h.runbook", "ldap.deny_logon_hours", "", "");
+	assert_int_equal(run_approve(e, "ad-h.runbook", "hrs1,hrs2", ids, 2,
+	    "succeeded"), 2);
+	ad_ldb(e, "hrs1", "logonHours");
+	assert_non_null(strstr(e->out, "logonHours:: " HOURS_ZERO_B64 "\n"));
+	ad_ldb(e, "hrs2", "logonHours");
+	assert_non_null(strstr(e->out, "logonHours:: " HOURS_ZERO_B64 "\n"));
+	/* AD refuses a logon outside the hours: data 530. */
+	assert_int_equal(ad_bind(e, "hrs1", AD_USER_PW), 49);
+
+	undo_approve(e, ids[0]);
+	undo_approve(e, ids[1]);
+	ad_ldb(e, "hrs1", "logonHours");
+	assert_null(strstr(e->out, "logonHours"));	/* absent again */
+	ad_ldb(e, "hrs2", "logonHours");
+	assert_non_null(strstr(e->out, "logonHours:: " HOURS_FF_B64 "\n"));
+	assert_int_equal(ad_bind(e, "hrs1", AD_USER_PW), 0);
+}
+
+static void
+test_ad_logon_hours_concurrent(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], path[IT_PATH_MAX], ref[32], dn[512];
+	int64_t		 id;
+	size_t		 n;
+	int		 i;
+
+	ad_user_add(e, "Hrc One", "hrc1");
+	runbook_write(e, "ad-h.runbook", "ldap.deny_logon_hours", "", "");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-h.runbook", path);
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "hrc1", &id, 1,
+	    &n), 0);
+	ad_dn(e, "hrc1", dn, sizeof(dn));
+	ad_set_hours(e, dn, HOURS_FF_B64);	/* someone else, after check */
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(id, ref),
+	    NULL), 0);
+	for (i = 0; i < 100 && it_journal_count(e, "plan_changed", id) < 1;
+	    i++)
+		(void)usleep(100 * 1000);
+	assert_true(it_journal_count(e, "plan_changed", id) >= 1);
+	assert_int_equal(it_wait_action(e, id, "awaiting_approval",
+	    IT_SETTLE_S), 0);
+	ad_ldb(e, "hrc1", "logonHours");
+	assert_non_null(strstr(e->out, "logonHours:: " HOURS_FF_B64 "\n"));
+}
+
+static void
+test_ad_protected_group(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], path[IT_PATH_MAX], ref[32];
+	int64_t		 ids[4];
+	size_t		 n;
+
+	ad_user_add(e, "Pg One", "pg1");
+	ad_user_add(e, "Pg Two", "pg2");
+	/* Nested: pg1 is in Tier0 Sub, which is in Tier0. */
+	ad_member_add(e, AD_TIER0SUB, "Pg One");
+	runbook_write(e, "ad-disable.runbook", "ldap.disable_account", "", "");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-disable.runbook", path);
+	/* Refused in the plan. */
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "pg1", ids, 4,
+	    &n), 3);
+	assert_true(it_err_has(e, "protected group"));
+	runbook_write(e, "ad-q.runbook", "ldap.quarantine_ou", "", "");
+	(void)it_gpath(e, "ad-q.runbook", path);
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "pg1", ids, 4,
+	    &n), 3);
+	/* Refused at apply: joined the group after the plan. */
+	(void)it_gpath(e, "ad-disable.runbook", path);
+	assert_int_equal(it_run_accounts(e, IT_OP, path, inc, "pg2", ids, 4,
+	    &n), 0);
+	ad_member_add(e, AD_TIER0, "Pg Two");
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(ids[0], ref),
+	    NULL), 0);
+	assert_int_equal(it_wait_action(e, ids[0], "failed", IT_SETTLE_S), 0);
+	assert_int_equal(ad_uac(e, "pg1"), 512);
+	assert_int_equal(ad_uac(e, "pg2"), 512);
+}
+
+static void
+test_ad_big_group_all(void **state)
+{
+	struct it_env	*e = *state;
+	const char	*bo = "CN=Backup Operators,CN=Builtin," AD_BASE;
+	char		 inc[32], path[IT_PATH_MAX], ref[32];
+	int64_t		 id;
+	json_t		*a, *sz;
+
+	ad_user_add(e, "Big One", "big1");
+	ad_member_add(e, AD_BIG, "Big One");
+	ad_member_add(e, bo, "Big One");
+	runbook_write(e, "ad-groups.runbook", "ldap.remove_from_groups",
+	    ", { name = \"groups\"; type = \"string\"; required = true; }",
+	    " groups = \"${groups}\";");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	(void)it_gpath(e, "ad-groups.runbook", path);
+	/* "all": found by a paged search (page_size = 1: two pages). */
+	assert_int_equal(it_cordon(e, IT_OP, "run", path, "--incident", inc,
+	    "--set", "accounts=big1", "--set", "groups=all", "--json",
+	    NULL), 0);
+	assert_non_null(a = it_out_json(e));
+	id = json_integer_value(json_array_get(json_object_get(a, "actions"),
+	    0));
+	json_decref(a);
+	assert_int_equal(it_cordon(e, IT_LEAD, "approve", aref(id, ref),
+	    NULL), 0);
+	assert_int_equal(it_wait_action(e, id, "succeeded", IT_SETTLE_S), 0);
+	assert_int_equal(ad_member(e, AD_BIG, "Big One"), 0);
+	assert_int_equal(ad_member(e, bo, "Big One"), 0);
+	assert_non_null(a = it_action(e, id));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(a,
+	    "before"), "groups")), 2);
+	/* Verify read every range of the big group's member values. */
+	sz = json_object_get(json_object_get(a, "observed"), "group_sizes");
+	assert_int_equal(json_integer_value(json_object_get(sz, AD_BIG)),
+	    AD_BIG_N);
+	json_decref(a);
+
+	undo_approve(e, id);
+	assert_int_equal(ad_member(e, AD_BIG, "Big One"), 1);
+	assert_int_equal(ad_member(e, bo, "Big One"), 1);
+}
+
 int
 main(void)
 {
@@ -622,6 +1004,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ad_metacharacters, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ad_protected_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_quarantine_and_undo,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ad_quarantine_concurrent_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_logon_hours_and_undo,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ad_logon_hours_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_protected_group,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ad_big_group_all,
 		    setup, teardown),
 	};
 
