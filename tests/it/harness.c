@@ -78,6 +78,31 @@ path_fmt(char *buf, size_t len, const char *fmt, ...)
 	return 0;
 }
 
+void
+it_pfmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		fail_msg("%s: '%s' does not fit", __func__, fmt);
+}
+
+int
+it_sh(struct it_env *e, const char *script, const char *a0, const char *a1)
+{
+	const char	*argv[] = { "sh", "-ec", script, a0, a1, NULL };
+
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
+		return 0;
+	(void)fprintf(stderr, "sh '%s' exited %d: %s%s\n", script, e->status,
+	    e->out, e->err);
+	return -1;
+}
+
 const char *
 it_tpath(const struct it_env *e, const char *name, char buf[IT_PATH_MAX])
 {

@@ -201,6 +201,14 @@ int	it_ldap_bind(struct it_env *, const char *dn, const char *pw);
 /* Binds as uid=<uid>,ou=people with the fixture password <uid>pw. */
 int	it_ldap_user_bind(struct it_env *, const char *uid);
 
+/* snprintf into buf; fails the current test if it does not fit. */
+void	it_pfmt(char *buf, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* sh -ec script with "$0"=a0 and "$1"=a1, as root: 0 when it exits 0,
+ * else -1 after printing its status and output. */
+int	it_sh(struct it_env *, const char *script, const char *a0,
+	    const char *a1);
+
 /* name under the test dir (it_tpath) or the group dir (it_gpath), in buf;
  * fails the current test if it does not fit.  Returns buf. */
 const char *it_tpath(const struct it_env *, const char *name,

@@ -45,23 +45,6 @@ static char	nsh[IT_PATH_MAX];		/* DIR/nsh */
 static char	addr[NHOSTS + 1][32];		/* 1-based */
 static int	hosts_up;
 
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
 static double
 mono(void)
 {
@@ -93,7 +76,7 @@ sh_ok(struct it_env *e, const char *const argv[])
 static const char *
 npath(const char *name, char buf[IT_PATH_MAX])
 {
-	pfmt(buf, IT_PATH_MAX, "%s/%s", nsh, name);
+	it_pfmt(buf, IT_PATH_MAX, "%s/%s", nsh, name);
 	return buf;
 }
 
@@ -105,18 +88,18 @@ shadow_line(int i, const char *acct, char *buf, size_t len)
 	size_t	 n;
 
 	if (i > 0)
-		pfmt(p, sizeof(p), "%s/h%d/etc/shadow", nsh, i);
+		it_pfmt(p, sizeof(p), "%s/h%d/etc/shadow", nsh, i);
 	else
-		pfmt(p, sizeof(p), "/etc/shadow");
+		it_pfmt(p, sizeof(p), "/etc/shadow");
 	assert_int_equal(it_read_file(p, &t, &n), 0);
-	pfmt(pre, sizeof(pre), "\n%s:", acct);
+	it_pfmt(pre, sizeof(pre), "\n%s:", acct);
 	if ((s = strstr(t, pre)) == NULL) {
-		pfmt(buf, len, "(none)");
+		it_pfmt(buf, len, "(none)");
 	} else {
 		s++;
 		if ((nl = strchr(s, '\n')) != NULL)
 			*nl = '\0';
-		pfmt(buf, len, "%s", s);
+		it_pfmt(buf, len, "%s", s);
 	}
 	free(t);
 }
@@ -135,14 +118,14 @@ logins(const char *user, char pwf[][IT_PATH_MAX], const char *key,
 	double	 deadline;
 	int	 k, st, left = 0;
 
-	pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s",
+	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s",
 	    npath("known_hosts", kh));
 	for (k = 1; k <= NHOSTS; k++) {
 		pid[k] = 0;
 		ret[k] = -1;
 		if (want[k] == -1)
 			continue;
-		pfmt(dest[k], sizeof(dest[k]), "%s@%s", user, addr[k]);
+		it_pfmt(dest[k], sizeof(dest[k]), "%s@%s", user, addr[k]);
 		if ((pid[k] = fork()) == 0) {
 			const char *pw[] = { "sshpass", "-f", pwf ? pwf[k] :
 			    "/dev/null", "ssh", "-F", "/dev/null", "-o", khopt,
@@ -238,9 +221,9 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(nsh, sizeof(nsh), "%s/nsh", e->dir);
-	pfmt(script, sizeof(script), "%s/nshosts-start.sh", e->scripts);
-	pfmt(n, sizeof(n), "%d", NHOSTS);
+	it_pfmt(nsh, sizeof(nsh), "%s/nsh", e->dir);
+	it_pfmt(script, sizeof(script), "%s/nshosts-start.sh", e->scripts);
+	it_pfmt(n, sizeof(n), "%d", NHOSTS);
 	{
 		const char *argv[] = { script, nsh, n, "0", NULL };
 
@@ -263,7 +246,7 @@ group_teardown(void **state)
 	if (hosts_up) {
 		const char *argv[] = { script, nsh, NULL };
 
-		pfmt(script, sizeof(script), "%s/nshosts-stop.sh", e->scripts);
+		it_pfmt(script, sizeof(script), "%s/nshosts-stop.sh", e->scripts);
 		if (sh_ok(e, argv) != 0)
 			r = -1;
 	}
@@ -338,7 +321,7 @@ run_group(struct it_env *e, const char *verb, const char *acct,
 	json_t	*a;
 	double	 t0;
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-fanout\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -436,7 +419,7 @@ test_fanout_rotate(void **state)
 	old_pw(oldf);
 	for (k = 1; k <= NHOSTS; k++) {
 		if (k <= NGROUP) {
-			pfmt(name, sizeof(name), "vault/A%lld-password",
+			it_pfmt(name, sizeof(name), "vault/A%lld-password",
 			    (long long)ids[k]);
 			(void)it_tpath(e, name, pwf[k]);
 		} else
@@ -503,9 +486,9 @@ test_fanout_one_down(void **state)
 	const char	*msg;
 	json_t		*a;
 
-	pfmt(script, sizeof(script), "%s/stop-pidfile.sh", e->scripts);
-	pfmt(pidf, sizeof(pidf), "%s/h%d/bgpid", nsh, DOWN_HOST);
-	pfmt(pat, sizeof(pat), "sshd.*%s/h%d/", nsh, DOWN_HOST);
+	it_pfmt(script, sizeof(script), "%s/stop-pidfile.sh", e->scripts);
+	it_pfmt(pidf, sizeof(pidf), "%s/h%d/bgpid", nsh, DOWN_HOST);
+	it_pfmt(pat, sizeof(pat), "sshd.*%s/h%d/", nsh, DOWN_HOST);
 	{
 		const char *argv[] = { script, pidf, pat, "it_fanout", NULL };
 
@@ -528,7 +511,7 @@ test_fanout_one_down(void **state)
 	for (k = 1; k <= NHOSTS; k++) {
 		want[k] = k == DOWN_HOST || k > NGROUP ? -1 : 1;
 		if (want[k] == 1) {
-			pfmt(name, sizeof(name), "vault/A%lld-password",
+			it_pfmt(name, sizeof(name), "vault/A%lld-password",
 			    (long long)ids[k]);
 			(void)it_tpath(e, name, pwf[k]);
 		}
@@ -547,7 +530,7 @@ agent_logins(int k)
 	size_t	 n;
 	int	 c = 0;
 
-	pfmt(p, sizeof(p), "%s/h%d/sshd.log", nsh, k);
+	it_pfmt(p, sizeof(p), "%s/h%d/sshd.log", nsh, k);
 	assert_int_equal(it_read_file(p, &t, &n), 0);
 	for (s = t; (s = strstr(s, "Accepted publickey for cdsh-agent")); s++)
 		c++;
@@ -560,9 +543,9 @@ host_stop(struct it_env *e, int k)
 {
 	char	script[IT_PATH_MAX], pidf[IT_PATH_MAX], pat[IT_PATH_MAX];
 
-	pfmt(script, sizeof(script), "%s/stop-pidfile.sh", e->scripts);
-	pfmt(pidf, sizeof(pidf), "%s/h%d/bgpid", nsh, k);
-	pfmt(pat, sizeof(pat), "sshd.*%s/h%d/", nsh, k);
+	it_pfmt(script, sizeof(script), "%s/stop-pidfile.sh", e->scripts);
+	it_pfmt(pidf, sizeof(pidf), "%s/h%d/bgpid", nsh, k);
+	it_pfmt(pat, sizeof(pat), "sshd.*%s/h%d/", nsh, k);
 	{
 		const char *argv[] = { script, pidf, pat, "it_fanout", NULL };
 
@@ -575,8 +558,8 @@ host_restart(struct it_env *e, int k)
 {
 	char	script[IT_PATH_MAX], n[16];
 
-	pfmt(script, sizeof(script), "%s/nshosts-start.sh", e->scripts);
-	pfmt(n, sizeof(n), "%d", k);
+	it_pfmt(script, sizeof(script), "%s/nshosts-start.sh", e->scripts);
+	it_pfmt(n, sizeof(n), "%d", k);
 	{
 		const char *argv[] = { script, nsh, "--restart", n, NULL };
 
@@ -625,11 +608,11 @@ test_fanout_retry(void **state)
 			assert_string_equal(sh1[k], sh2);
 		else
 			assert_string_not_equal(sh1[k], sh2);
-		pfmt(sh1[k], sizeof(sh1[k]), "%s", sh2);
+		it_pfmt(sh1[k], sizeof(sh1[k]), "%s", sh2);
 		logins1[k] = agent_logins(k);
 	}
 	assert_non_null(a = it_action(e, ids[1]));
-	pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
+	it_pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
 	    json_object_get(a, "run")));
 	json_decref(a);
 
@@ -654,7 +637,7 @@ test_fanout_retry(void **state)
 		    "retry_of")), ids[k]);
 		rid[k] = json_integer_value(json_object_get(a, "id"));
 	}
-	pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
+	it_pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
 	    json_object_get(j, "run")));
 	json_decref(j);
 	for (k = 1; k <= NGROUP; k++)
@@ -674,7 +657,7 @@ test_fanout_retry(void **state)
 		}
 		want[k] = isdown[k] ? 1 : -1;
 		if (isdown[k]) {
-			pfmt(name, sizeof(name), "vault/A%lld-password",
+			it_pfmt(name, sizeof(name), "vault/A%lld-password",
 			    (long long)rid[k]);
 			(void)it_tpath(e, name, pwf[k]);
 		}
@@ -695,7 +678,7 @@ test_fanout_retry(void **state)
 	for (i = 0; i < NDOWN; i++)
 		assert_int_equal(it_journal_count(e, "retried",
 		    ids[down[i]]), 1);
-	pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
+	it_pfmt(run, sizeof(run), "%lld", (long long)json_integer_value(
 	    json_object_get(a = it_action(e, ids[1]), "run")));
 	json_decref(a);
 	assert_int_equal(it_cordon(e, IT_OP, "retry", run, "--failed", NULL),

@@ -50,23 +50,6 @@ static struct it_conf	nconf;
 static int		net_tried, user_made;
 static pid_t		streams[2];
 
-static void pfmt(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* snprintf that fails the test (or setup) instead of truncating. */
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
 static double
 mono(void)
 {
@@ -103,7 +86,7 @@ net_script(struct it_env *e, const char *name)
 	char		 path[IT_PATH_MAX];
 	const char	*argv[] = { path, net_dir, PFX, NULL };
 
-	pfmt(path, sizeof(path), "%s/%s", e->scripts, name);
+	it_pfmt(path, sizeof(path), "%s/%s", e->scripts, name);
 	return run_ok(e, argv, 1);
 }
 
@@ -149,7 +132,7 @@ stream_bytes(int v)
 {
 	char	p[IT_PATH_MAX];
 
-	pfmt(p, sizeof(p), "%s/stream%d.bytes", net_dir, v);
+	it_pfmt(p, sizeof(p), "%s/stream%d.bytes", net_dir, v);
 	return file_size(p);
 }
 
@@ -247,10 +230,10 @@ user_setup(struct it_env *e)
 	if (it_write_file(NFT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
 	(void)it_gpath(e, "nft_key", key);
-	pfmt(pub, sizeof(pub), "%s.pub", key);
+	it_pfmt(pub, sizeof(pub), "%s.pub", key);
 	(void)unlink(key);
-	pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
 	if (run_ok(e, kg, 1) != 0 || it_read_file(pub, &text, &len) != 0)
 		goto out;
 	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
@@ -271,7 +254,7 @@ runbook_write(struct it_env *e, const char *target, char path[IT_PATH_MAX])
 	char	text[1024], name[64];
 	int	n;
 
-	pfmt(name, sizeof(name), "isolate-%s.runbook", target);
+	it_pfmt(name, sizeof(name), "isolate-%s.runbook", target);
 	(void)it_gpath(e, name, path);
 	n = snprintf(text, sizeof(text),
 	    "name = \"isolate-%s\";\n"
@@ -299,7 +282,7 @@ group_setup(void **state)
 	if (it_group_setup(state, PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(net_dir, sizeof(net_dir), "%s/net", e->dir);
+	it_pfmt(net_dir, sizeof(net_dir), "%s/net", e->dir);
 	(void)net_script(e, "netns-gw-stop.sh");	/* leftovers */
 	net_tried = 1;
 	if (net_script(e, "netns-gw-start.sh") != 0 || user_setup(e) != 0)
@@ -387,13 +370,13 @@ undo(struct it_env *e, int64_t id)
 	char		ref[32];
 	long long	u, run;
 
-	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	assert_int_equal(it_cordon(e, IT_OP, "undo", ref, NULL), 0);
 	if (sscanf(e->out, "undo of %*s queued as A%lld (run %lld)", &u,
 	    &run) != 2)
 		fail_msg("cannot read the undo id from '%s'", e->out);
 	if (it_out_has(e, "awaiting_approval")) {
-		pfmt(ref, sizeof(ref), "A%lld", u);
+		it_pfmt(ref, sizeof(ref), "A%lld", u);
 		assert_int_equal(it_cordon(e, IT_LEAD, "approve", ref, NULL),
 		    0);
 	}
@@ -419,7 +402,7 @@ gw_has(struct it_env *e, const char *set, const char *addr)
 {
 	char	needle[64];
 
-	pfmt(needle, sizeof(needle), "\"val\": \"%s\"", addr);
+	it_pfmt(needle, sizeof(needle), "\"val\": \"%s\"", addr);
 	if (gw_nft(e, "-j", "list", "set", "inet", "cordon", set) != 0)
 		return 0;
 	return it_out_has(e, needle) || it_out_has(e, addr);
@@ -596,7 +579,7 @@ test_nft_refuses_own_path(void **state)
 	/* A host or garbage in allow is a config error. */
 	memset(&c, 0, sizeof(c));
 	c.targets_extra = tx;
-	pfmt(tx, sizeof(tx), "{ name = \"gw2\"; type = \"firewall\"; "
+	it_pfmt(tx, sizeof(tx), "{ name = \"gw2\"; type = \"firewall\"; "
 	    "provider = \"nft\"; host = \"" GW_ADDR "\"; user = \"x\"; "
 	    "key_file = \"%s/nft_key\"; known_hosts = \"%s/known_hosts\"; "
 	    "allow = [ \"10.0.0.1/8\" ]; }", e->dir, net_dir);

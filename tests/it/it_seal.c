@@ -46,23 +46,6 @@ static char	sshd_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static int	sshd_up, users_made;
 
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
 static int
 sh_ok(struct it_env *e, const char *const argv[])
 {
@@ -114,13 +97,13 @@ agent_key_install(struct it_env *e)
 	int		 r = -1;
 
 	(void)gp(e, "agent_key", key);
-	pfmt(pub, sizeof(pub), "%s.pub", key);
+	it_pfmt(pub, sizeof(pub), "%s.pub", key);
 	(void)unlink(key);
 	if (pw == NULL || sh_ok(e, kg) != 0 ||
 	    it_read_file(pub, &text, &len) != 0)
 		goto out;
-	pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
 	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
 	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
 	    it_write_file(f, text, len, 0600) != 0 ||
@@ -168,9 +151,9 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	{
 		const char *argv[] = { script, sshd_dir, port, NULL };
 
@@ -184,7 +167,7 @@ group_setup(void **state)
 	    agent_key_install(e) != 0 || dpo_make(e) != 0)
 		return -1;
 	(void)gp(e, "agent_key", key);
-	pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
+	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"web1\"; type = \"ssh\"; host = \"127.0.0.1\"; "
 	    "port = %d; user = \"" IT_AGENT_USER "\"; key_file = \"%s\"; "
@@ -208,7 +191,7 @@ group_teardown(void **state)
 	if (sshd_up) {
 		const char *argv[] = { script, sshd_dir, NULL };
 
-		pfmt(script, sizeof(script), "%s/sshd-stop.sh",
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
 		    e->scripts);
 		if (sh_ok(e, argv) != 0)
 			r = -1;
@@ -257,7 +240,7 @@ acct_reset(struct it_env *e)
 	const char	*ce[] = { "chage", "-E", "-1", IT_ACCT, NULL };
 	int		 r;
 
-	pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
+	it_pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
 	if (it_write_file(gp(e, "chpasswd.in", f), in, strlen(in), 0600) != 0)
 		return -1;
 	r = run_stdin(pw, f);
@@ -301,8 +284,8 @@ conf_make(struct it_env *e, const char *path, const char *dpo_cert)
 	char		 rc[3 * IT_PATH_MAX], other[IT_PATH_MAX];
 
 	(void)it_tpath(e, "vault", vault);
-	pfmt(sd, sizeof(sd), "\tsecrets_dir = \"%s\";\n", vault);
-	pfmt(rc, sizeof(rc), "\t\trecipients = {\n\t\t\tdpo = \"%s\";\n"
+	it_pfmt(sd, sizeof(sd), "\tsecrets_dir = \"%s\";\n", vault);
+	it_pfmt(rc, sizeof(rc), "\t\trecipients = {\n\t\t\tdpo = \"%s\";\n"
 	    "\t\t\tother = \"%s\";\n\t\t};\n", dpo_cert,
 	    gp(e, "other.pem", other));
 	if (it_config_write(e, path, &c) != 0 ||
@@ -343,7 +326,7 @@ run_verb(struct it_env *e, const char *verb)
 	size_t	n = 0;
 	int	r;
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-seal\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -382,10 +365,10 @@ login_pw(struct it_env *e, const char *pwfile)
 	    "ConnectTimeout=5", "-o", "NumberOfPasswordPrompts=1", dest,
 	    "id", "-un", NULL };
 
-	pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
+	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
 	    sshd_dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(dest, sizeof(dest), "%s@127.0.0.1", IT_ACCT);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(dest, sizeof(dest), "%s@127.0.0.1", IT_ACCT);
 	return it_runv(e, IT_ROOT, NULL, argv, 20);
 }
 
@@ -460,13 +443,13 @@ test_seal_rotated_password_opens_and_logs_in(void **state)
 	(void)gp(e, "old.pw", old);
 	assert_int_equal(login_pw(e, old), 0);
 	id = rotate(e);
-	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
-	pfmt(name, sizeof(name), "vault/A%lld-password", (long long)id);
+	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	it_pfmt(name, sizeof(name), "vault/A%lld-password", (long long)id);
 	assert_int_equal(it_read_file(it_tpath(e, name, vf), &pw, &pwlen), 0);
 	assert_int_equal(pwlen, 24);
 
 	/* The lead seals it to the DPO, into a file. */
-	pfmt(env, sizeof(env), "%s/out/pw.cms", e->tdir);
+	it_pfmt(env, sizeof(env), "%s/out/pw.cms", e->tdir);
 	if (it_cordon(e, IT_LEAD, "secret", "seal", aid, "--to", "dpo", "-o",
 	    env, NULL) != 0)
 		fail_msg("secret seal: exit %d: %s", e->status, e->err);
@@ -536,7 +519,7 @@ test_seal_refused(void **state)
 	int64_t		 id;
 
 	id = rotate(e);
-	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
 	/* An operator is below secret_role (lead). */
 	assert_int_equal(it_cordon(e, IT_OP, "secret", "seal", aid, "--to",
 	    "dpo", NULL), 3);
@@ -574,7 +557,7 @@ test_seal_config_checked(void **state)
 		line += at[-1] == '\n';
 	free(t);
 	assert_int_equal(it_cordon(e, IT_ROOT, "check-config", conf, NULL), 2);
-	pfmt(want, sizeof(want), ":%d: recipient 'dpo': certificate", line);
+	it_pfmt(want, sizeof(want), ":%d: recipient 'dpo': certificate", line);
 	if (!it_err_has(e, want))
 		fail_msg("want '%s' in '%s'", want, e->err);
 	assert_true(it_err_has(e, "no PEM X.509 certificate"));
@@ -601,7 +584,7 @@ test_seal_linux_lock_undo_dispatch(void **state)
 	assert_int_equal(login_pw(e, old), 0);
 	id = run_verb(e, "ssh.lock_account");
 	assert_int_not_equal(login_pw(e, old), 0);
-	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", aid, NULL) != 0)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));

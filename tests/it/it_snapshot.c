@@ -46,36 +46,6 @@ static time_t	inc_time;
 static int	sshd_up, users_made;
 
 static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
-/* sh -ec script "$0"=a0 "$1"=a1 as root; 0 when it exits 0. */
-static int
-sh(struct it_env *e, const char *script, const char *a0, const char *a1)
-{
-	const char	*argv[] = { "sh", "-ec", script, a0, a1, NULL };
-
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "sh '%s' exited %d: %s%s\n", script, e->status,
-	    e->out, e->err);
-	return -1;
-}
-
-static void
 nap(void)
 {
 	struct timespec	ts = { 1, 100000000L };
@@ -90,8 +60,8 @@ store_dir(struct it_env *e)
 {
 	char	d[IT_PATH_MAX];
 
-	pfmt(d, sizeof(d), "%s/dir", e->dir);
-	if (sh(e, "rm -rf \"$0\"; mkdir -p \"$0/data/sub\" \"$0/snaps\"; "
+	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
+	if (it_sh(e, "rm -rf \"$0\"; mkdir -p \"$0/data/sub\" \"$0/snaps\"; "
 	    "printf '" IT_ORIG1 "' > \"$0/data/$1\"; printf two > "
 	    "\"$0/data/sub/f2\"; cp -a \"$0/data\" \"$0/snaps/daily.1\"; "
 	    "touch \"$0/snaps/daily.1\"", d, IT_FILE1) != 0)
@@ -99,7 +69,7 @@ store_dir(struct it_env *e)
 	nap();
 	inc_time = time(NULL);
 	nap();
-	return sh(e, "for f in \"$0/data/$1\" \"$0/data/sub/f2\"; do "
+	return it_sh(e, "for f in \"$0/data/$1\" \"$0/data/sub/f2\"; do "
 	    "printf '" IT_RANSOM "' > \"$f\"; done; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, IT_FILE1);
 }
@@ -108,7 +78,7 @@ static int
 keygen(struct it_env *e, const char *path)
 {
 	(void)unlink(path);
-	return sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	return it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
 	    path, NULL);
 }
 
@@ -124,9 +94,9 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
 	{
 		const char *argv[] = { script, sshd_dir, port, NULL };
@@ -138,12 +108,12 @@ group_setup(void **state)
 	}
 	users_made = 1;
 	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
 		return -1;
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
 	(void)it_gpath(e, "agent_key", key);
-	if (keygen(e, key) != 0 || sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	if (keygen(e, key) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
 	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
 	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
 	    IT_AGENT_USER, key) != 0)
@@ -170,13 +140,13 @@ group_teardown(void **state)
 	if (sshd_up) {
 		const char *argv[] = { script, sshd_dir, NULL };
 
-		pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
 		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
 			r = -1;
 	}
 	if (users_made) {
 		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
+			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
 			    IT_AGENT_USER, NULL);
 		(void)unlink(IT_SUDOERS);
 	}
@@ -212,7 +182,7 @@ step(struct it_env *e, const char *inc, const char *verb,
 	size_t	n = 0;
 	int	r;
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-snap\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -236,7 +206,7 @@ msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
 {
 	json_t	*a = it_action(e, id);
 
-	pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
+	it_pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
 	    "message")) ? json_string_value(json_object_get(a, "message")) :
 	    "" : "?");
 	json_decref(a);
@@ -261,7 +231,7 @@ incident(struct it_env *e, char inc[32])
 
 	assert_int_equal(it_incident_open(e, inc), 0);
 	fmt_time(inc_time, ts);
-	pfmt(set, sizeof(set), "occurred_from=%s", ts);
+	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
 	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
 	    NULL) != 0)
 		fail_msg("incident update: %s", e->err);
@@ -273,7 +243,7 @@ file_is(struct it_env *e, const char *rel, const char *want)
 	char	p[IT_PATH_MAX], *t;
 	size_t	n;
 
-	pfmt(p, sizeof(p), "%s/dir/data/%s", e->dir, rel);
+	it_pfmt(p, sizeof(p), "%s/dir/data/%s", e->dir, rel);
 	if (it_read_file(p, &t, &n) != 0)
 		fail_msg("cannot read '%s'", p);
 	if (n != strlen(want) || memcmp(t, want, n) != 0)
@@ -377,7 +347,7 @@ test_snapshot_dir_staging(void **state)
 	assert_true(json_is_true(json_object_get(json_object_get(a,
 	    "observed"), "equal")));
 	json_decref(a);
-	pfmt(rel, sizeof(rel), IT_FILE1 ".cordon-restore-A%lld",
+	it_pfmt(rel, sizeof(rel), IT_FILE1 ".cordon-restore-A%lld",
 	    (long long)id);
 	file_is(e, rel, IT_ORIG1);
 	file_is(e, IT_FILE1, IT_RANSOM);
@@ -385,16 +355,16 @@ test_snapshot_dir_staging(void **state)
 	id = step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"./sub/\"; " IT_WAIVE, 0);
 	wait_state(e, id, "succeeded");
-	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
+	it_pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
 	file_is(e, rel, "two");
 	/* Undo removes the staging copy. */
-	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
 	wait_state(e, uid, "succeeded");
-	pfmt(rel, sizeof(rel), "%s/dir/data/sub.cordon-restore-A%lld",
+	it_pfmt(rel, sizeof(rel), "%s/dir/data/sub.cordon-restore-A%lld",
 	    e->dir, (long long)id);
 	assert_int_not_equal(access(rel, F_OK), 0);
 	(void)u;
@@ -413,7 +383,7 @@ test_snapshot_dir_in_place_undo(void **state)
 	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \"sub\"; "
 	    "mode = \"in_place\"; " IT_WAIVE, 1);
 	assert_true(id > 0);
-	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)
 		fail_msg("approve: %s", e->err);
 	wait_state(e, id, "succeeded");
@@ -422,7 +392,7 @@ test_snapshot_dir_in_place_undo(void **state)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
-	pfmt(ref, sizeof(ref), "A%lld", uid);
+	it_pfmt(ref, sizeof(ref), "A%lld", uid);
 	(void)it_cordon(e, IT_LEAD, "approve", ref, NULL);
 	wait_state(e, uid, "succeeded");
 	file_is(e, "sub/f2", IT_RANSOM);

@@ -80,38 +80,6 @@ static struct be_case	 c_restic = { "restic", "snap-restic", "", "",
 			     "", "" };
 
 static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len) {
-		(void)fprintf(stderr, "%s: '%s' does not fit\n", __func__, fmt);
-		abort();
-	}
-}
-
-/* sh -ec script "$0"=a0 "$1"=a1 as root; 0 when it exits 0. */
-static int
-sh(struct it_env *e, const char *script, const char *a0, const char *a1)
-{
-	const char	*argv[] = { "sh", "-ec", script, a0, a1, NULL };
-
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "sh '%s' exited %d: %s%s\n", script, e->status,
-	    e->out, e->err);
-	return -1;
-}
-
-static void
 nap(void)
 {
 	struct timespec	ts = { 1, 100000000L };
@@ -124,7 +92,7 @@ nap(void)
 static int
 files_make(struct it_env *e)
 {
-	return sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p "
+	return it_sh(e, "cd \"$0\"; rm -rf orig ransomed; mkdir -p "
 	    "orig/sub/deep; printf '" IT_ORIG1 "' > \"orig/$1\"; "
 	    "printf two > orig/sub/f2; "
 	    "head -c 1048576 /dev/urandom > orig/" IT_BIG "; "
@@ -147,7 +115,7 @@ btrfs_pre(struct it_env *e)
 
 	if (access("/dev/loop-control", F_OK) != 0) {
 		bt = BT_SKIP;
-		pfmt(bt_why, sizeof(bt_why), "no /dev/loop-control: %s",
+		it_pfmt(bt_why, sizeof(bt_why), "no /dev/loop-control: %s",
 		    strerror(errno));
 		(void)fprintf(stderr, "it_snapshot2: btrfs tests skipped: "
 		    "%s\n", bt_why);
@@ -155,30 +123,30 @@ btrfs_pre(struct it_env *e)
 	}
 	bt = BT_BROKEN;
 	bt_made = 1;
-	if (sh(e, "mkdir -p \"$0/mnt\"; truncate -s 300M \"$0/img\"",
+	if (it_sh(e, "mkdir -p \"$0/mnt\"; truncate -s 300M \"$0/img\"",
 	    bt_dir, NULL) != 0) {
-		pfmt(bt_why, sizeof(bt_why), "cannot make the image");
+		it_pfmt(bt_why, sizeof(bt_why), "cannot make the image");
 		return;
 	}
-	if (sh(e, "losetup --find --show \"$0/img\"", bt_dir, NULL) != 0) {
-		pfmt(bt_why, sizeof(bt_why), "losetup --find: %.400s", e->err);
+	if (it_sh(e, "losetup --find --show \"$0/img\"", bt_dir, NULL) != 0) {
+		it_pfmt(bt_why, sizeof(bt_why), "losetup --find: %.400s", e->err);
 		return;
 	}
-	pfmt(bt_loop, sizeof(bt_loop), "%s", e->out);
+	it_pfmt(bt_loop, sizeof(bt_loop), "%s", e->out);
 	if ((nl = strchr(bt_loop, '\n')) != NULL)
 		*nl = '\0';
 	if (strncmp(bt_loop, "/dev/loop", 9) != 0) {
-		pfmt(bt_why, sizeof(bt_why), "losetup printed '%s'", bt_loop);
+		it_pfmt(bt_why, sizeof(bt_why), "losetup printed '%s'", bt_loop);
 		bt_loop[0] = '\0';
 		return;
 	}
-	if (sh(e, "mkfs.btrfs -q \"$1\"; mount \"$1\" \"$0/mnt\"; "
+	if (it_sh(e, "mkfs.btrfs -q \"$1\"; mount \"$1\" \"$0/mnt\"; "
 	    "btrfs -q subvolume create \"$0/mnt/data\"; "
 	    "mkdir \"$0/mnt/snaps\"; cp -a \"$0/../orig/.\" \"$0/mnt/data/\"; "
 	    "btrfs -q subvolume snapshot -r \"$0/mnt/data\" "
 	    "\"$0/mnt/snaps/pre\"; btrfs -q subvolume snapshot "
 	    "\"$0/mnt/data\" \"$0/mnt/snaps/rw\"", bt_dir, bt_loop) != 0) {
-		pfmt(bt_why, sizeof(bt_why), "building the file system on "
+		it_pfmt(bt_why, sizeof(bt_why), "building the file system on "
 		    "%s: %.400s", bt_loop, e->err);
 		return;
 	}
@@ -190,12 +158,12 @@ btrfs_post(struct it_env *e)
 {
 	if (bt != BT_READY)
 		return;
-	if (sh(e, "find \"$0/mnt/data\" -mindepth 1 -delete; cp -a "
+	if (it_sh(e, "find \"$0/mnt/data\" -mindepth 1 -delete; cp -a "
 	    "\"$0/../ransomed/.\" \"$0/mnt/data/\"; btrfs -q subvolume "
 	    "snapshot -r \"$0/mnt/data\" \"$0/mnt/snaps/post\"", bt_dir,
 	    NULL) != 0) {
 		bt = BT_BROKEN;
-		pfmt(bt_why, sizeof(bt_why), "post snapshot: %.400s", e->err);
+		it_pfmt(bt_why, sizeof(bt_why), "post snapshot: %.400s", e->err);
 	}
 }
 
@@ -205,7 +173,7 @@ btrfs_down(struct it_env *e)
 {
 	if (!bt_made)
 		return 0;
-	if (sh(e, "if mountpoint -q \"$0/mnt\"; then umount \"$0/mnt\" || "
+	if (it_sh(e, "if mountpoint -q \"$0/mnt\"; then umount \"$0/mnt\" || "
 	    "umount -l \"$0/mnt\"; fi; "
 	    "if [ -n \"$1\" ] && losetup \"$1\" >/dev/null 2>&1; then "
 	    "losetup -d \"$1\"; fi; "
@@ -236,7 +204,7 @@ btrfs_down(struct it_env *e)
 static int
 restic_pre(struct it_env *e)
 {
-	return sh(e, "cd \"$0\"; echo 'it-restic-pw' > pw; chmod 600 pw; "
+	return it_sh(e, "cd \"$0\"; echo 'it-restic-pw' > pw; chmod 600 pw; "
 	    "restic -q --no-cache -r \"$0/repo\" --password-file pw init; "
 	    "cp -a ../orig data; "
 	    "restic -q --no-cache -r \"$0/repo\" --password-file pw backup "
@@ -252,7 +220,7 @@ restic_post(struct it_env *e)
 	const char	*a, *b, *f;
 	int		 r = -1;
 
-	if (sh(e, "cd \"$0\"; rm -rf data; cp -a ../ransomed data; "
+	if (it_sh(e, "cd \"$0\"; rm -rf data; cp -a ../ransomed data; "
 	    "restic -q --no-cache -r \"$0/repo\" --password-file pw backup "
 	    "--host it \"$0/data\"; "
 	    "restic --no-cache -r \"$0/repo\" --password-file pw snapshots "
@@ -268,9 +236,9 @@ restic_post(struct it_env *e)
 	    "id"))) == NULL || strlen(f) != 64)
 		(void)fprintf(stderr, "restic snapshots: %s\n", e->out);
 	else {
-		pfmt(c_restic.pre, sizeof(c_restic.pre), "%s", a);
-		pfmt(c_restic.post, sizeof(c_restic.post), "%s", b);
-		pfmt(c_restic.pre_full, sizeof(c_restic.pre_full), "%s", f);
+		it_pfmt(c_restic.pre, sizeof(c_restic.pre), "%s", a);
+		it_pfmt(c_restic.post, sizeof(c_restic.post), "%s", b);
+		it_pfmt(c_restic.pre_full, sizeof(c_restic.pre_full), "%s", f);
 		r = 0;
 	}
 	json_decref(j);
@@ -278,7 +246,7 @@ restic_post(struct it_env *e)
 		return r;
 	/* cordon reads the repository through a read-only bind mount. */
 	rs_mounted = 1;
-	return sh(e, "mkdir \"$0/ro\"; mount --bind -o ro \"$0/repo\" "
+	return it_sh(e, "mkdir \"$0/ro\"; mount --bind -o ro \"$0/repo\" "
 	    "\"$0/ro\"; if touch \"$0/ro/locks/x\" 2>/dev/null; then "
 	    "echo 'the bind mount is writable' >&2; exit 1; fi", rs_dir,
 	    NULL);
@@ -289,7 +257,7 @@ restic_down(struct it_env *e)
 {
 	if (!rs_mounted)
 		return 0;
-	if (sh(e, "if mountpoint -q \"$0/ro\"; then umount \"$0/ro\" || "
+	if (it_sh(e, "if mountpoint -q \"$0/ro\"; then umount \"$0/ro\" || "
 	    "umount -l \"$0/ro\"; fi", rs_dir, NULL) != 0)
 		return -1;
 	rs_mounted = 0;
@@ -300,7 +268,7 @@ static int
 keygen(struct it_env *e, const char *path)
 {
 	(void)unlink(path);
-	return sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	return it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
 	    path, NULL);
 }
 
@@ -318,13 +286,13 @@ group_setup_in(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	pfmt(bt_dir, sizeof(bt_dir), "%s/bt", e->dir);
-	pfmt(rs_dir, sizeof(rs_dir), "%s/rs", e->dir);
-	pfmt(c_btrfs.root, sizeof(c_btrfs.root), "%s/mnt/data", bt_dir);
-	pfmt(c_restic.root, sizeof(c_restic.root), "%s/data", rs_dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(bt_dir, sizeof(bt_dir), "%s/bt", e->dir);
+	it_pfmt(rs_dir, sizeof(rs_dir), "%s/rs", e->dir);
+	it_pfmt(c_btrfs.root, sizeof(c_btrfs.root), "%s/mnt/data", bt_dir);
+	it_pfmt(c_restic.root, sizeof(c_restic.root), "%s/data", rs_dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
 	{
 		const char *argv[] = { script, sshd_dir, port, NULL };
@@ -336,18 +304,18 @@ group_setup_in(void **state)
 	}
 	users_made = 1;
 	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
 		return -1;
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
 	(void)it_gpath(e, "agent_key", key);
-	if (keygen(e, key) != 0 || sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	if (keygen(e, key) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
 	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
 	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
 	    IT_AGENT_USER, key) != 0)
 		return -1;
 	/* The stores: pre snapshots, the incident, ransom, post. */
-	if (files_make(e) != 0 || sh(e, "mkdir -p \"$0\" \"$1\"", bt_dir,
+	if (files_make(e) != 0 || it_sh(e, "mkdir -p \"$0\" \"$1\"", bt_dir,
 	    rs_dir) != 0)
 		return -1;
 	btrfs_pre(e);
@@ -401,14 +369,14 @@ group_teardown(void **state)
 	if (sshd_up) {
 		const char *argv[] = { script, sshd_dir, NULL };
 
-		pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
 		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
 			r = -1;
 		sshd_up = 0;
 	}
 	if (users_made) {
 		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
+			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
 			    IT_AGENT_USER, NULL);
 		(void)unlink(IT_SUDOERS);
 		users_made = 0;
@@ -427,11 +395,11 @@ test_setup(void **state)
 
 	char		 src[IT_PATH_MAX];
 
-	pfmt(src, sizeof(src), "%s/ransomed", e->dir);
-	if (bt == BT_READY && sh(e, "find \"$0\" -mindepth 1 -delete; "
+	it_pfmt(src, sizeof(src), "%s/ransomed", e->dir);
+	if (bt == BT_READY && it_sh(e, "find \"$0\" -mindepth 1 -delete; "
 	    "cp -a \"$1/.\" \"$0/\"", c_btrfs.root, src) != 0)
 		return -1;
-	if (sh(e, "rm -rf \"$0\"; cp -a \"$1\" \"$0\"", c_restic.root,
+	if (it_sh(e, "rm -rf \"$0\"; cp -a \"$1\" \"$0\"", c_restic.root,
 	    src) != 0)
 		return -1;
 	return it_test_setup(e, &c);
@@ -466,7 +434,7 @@ step(struct it_env *e, const char *inc, const char *verb,
 	size_t	n = 0;
 	int	r;
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-snap2\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -491,7 +459,7 @@ msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
 	json_t		*a = it_action(e, id);
 	const char	*m = json_string_value(json_object_get(a, "message"));
 
-	pfmt(buf, len, "%s", a == NULL ? "?" : m ? m : "");
+	it_pfmt(buf, len, "%s", a == NULL ? "?" : m ? m : "");
 	json_decref(a);
 	return buf;
 }
@@ -527,7 +495,7 @@ incident(struct it_env *e, char inc[32])
 
 	assert_int_equal(it_incident_open(e, inc), 0);
 	fmt_time(inc_time, ts);
-	pfmt(set, sizeof(set), "occurred_from=%s", ts);
+	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
 	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
 	    NULL) != 0)
 		fail_msg("incident update: %s", e->err);
@@ -554,8 +522,8 @@ same_sha(struct it_env *e, const struct be_case *k, const char *rel,
 	char	p[IT_PATH_MAX], q[IT_PATH_MAX];
 	char	hp[HASH_HEX_LEN + 1], hq[HASH_HEX_LEN + 1];
 
-	pfmt(p, sizeof(p), "%s/%s", k->root, rel);
-	pfmt(q, sizeof(q), "%s/%s/%s", e->dir, from, want_rel);
+	it_pfmt(p, sizeof(p), "%s/%s", k->root, rel);
+	it_pfmt(q, sizeof(q), "%s/%s/%s", e->dir, from, want_rel);
 	sha_of(p, hp);
 	sha_of(q, hq);
 	if (strcmp(hp, hq) != 0)
@@ -570,13 +538,13 @@ undo(struct it_env *e, int64_t id, int approve)
 	const char	*p;
 	long long	 uid = 0;
 
-	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
 	if (approve) {
-		pfmt(ref, sizeof(ref), "A%lld", uid);
+		it_pfmt(ref, sizeof(ref), "A%lld", uid);
 		(void)it_cordon(e, IT_LEAD, "approve", ref, NULL);
 	}
 	wait_state(e, uid, "succeeded");
@@ -627,7 +595,7 @@ file_is(const struct be_case *k, const char *rel, const char *want)
 	char	p[IT_PATH_MAX], *t;
 	size_t	n;
 
-	pfmt(p, sizeof(p), "%s/%s", k->root, rel);
+	it_pfmt(p, sizeof(p), "%s/%s", k->root, rel);
 	if (it_read_file(p, &t, &n) != 0)
 		fail_msg("cannot read '%s'", p);
 	if (n != strlen(want) || memcmp(t, want, n) != 0)
@@ -645,7 +613,7 @@ t_list_refusals(struct it_env *e, const struct be_case *k)
 	incident(e, inc);
 	t_list(e, k, inc);
 	/* The post-incident snapshot, by id. */
-	pfmt(args, sizeof(args), "path = \"" IT_FILE1_RB "\"; snapshot = "
+	it_pfmt(args, sizeof(args), "path = \"" IT_FILE1_RB "\"; snapshot = "
 	    "\"%s\"; " IT_WAIVE, k->post);
 	failed_with(e, step(e, inc, "snapshot.restore", k->target, args, 0),
 	    "not before the incident");
@@ -673,10 +641,10 @@ t_list_refusals(struct it_env *e, const struct be_case *k)
 	    "path = \"/etc/passwd\"; " IT_WAIVE, 0);
 	failed_with(e, id, "relative path");
 	/* A symlink planted in the live tree leads nowhere. */
-	assert_int_equal(sh(e, "ln -s /etc \"$0/link\"", k->root, NULL), 0);
+	assert_int_equal(it_sh(e, "ln -s /etc \"$0/link\"", k->root, NULL), 0);
 	failed_with(e, step(e, inc, "snapshot.restore", k->target,
 	    "path = \"link/passwd\"; " IT_WAIVE, 0), "symlink");
-	assert_int_equal(sh(e, "rm -f \"$0/link\"", k->root, NULL), 0);
+	assert_int_equal(it_sh(e, "rm -f \"$0/link\"", k->root, NULL), 0);
 	file_is(k, IT_FILE1, IT_RANSOM);
 	same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
 }
@@ -702,14 +670,14 @@ t_staging(struct it_env *e, const struct be_case *k)
 	assert_true(json_is_true(json_object_get(json_object_get(a,
 	    "observed"), "equal")));
 	json_decref(a);
-	pfmt(rel, sizeof(rel), IT_FILE1 ".cordon-restore-A%lld",
+	it_pfmt(rel, sizeof(rel), IT_FILE1 ".cordon-restore-A%lld",
 	    (long long)id);
 	file_is(k, rel, IT_ORIG1);
 	same_sha(e, k, rel, "orig", IT_FILE1);
 	file_is(k, IT_FILE1, IT_RANSOM);
 	/* A directory, staged whole, from the snapshot named by id (restic:
 	 * the full 64-digit one). */
-	pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
+	it_pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
 	    IT_WAIVE, k->pre_full[0] ? k->pre_full : k->pre);
 	id = step(e, inc, "snapshot.restore", k->target, rel, 0);
 	assert_true(id > 0);
@@ -732,15 +700,15 @@ t_staging(struct it_env *e, const struct be_case *k)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(
 	    a, "before"), "space_needed")), nb + nb * 5 / 100);
 	json_decref(a);
-	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
+	it_pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
 	file_is(k, rel, "two");
-	pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/big.bin",
+	it_pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/big.bin",
 	    (long long)id);
 	same_sha(e, k, rel, "orig", IT_BIG);
 	same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
 	/* Undo removes the staging copy. */
 	(void)undo(e, id, 0);
-	pfmt(rel, sizeof(rel), "%s/sub.cordon-restore-A%lld", k->root,
+	it_pfmt(rel, sizeof(rel), "%s/sub.cordon-restore-A%lld", k->root,
 	    (long long)id);
 	assert_int_not_equal(access(rel, F_OK), 0);
 }
@@ -756,11 +724,11 @@ t_in_place_undo(struct it_env *e, const struct be_case *k)
 	need(k);
 	incident(e, inc);
 	for (i = 0; i < 2; i++) {
-		pfmt(args, sizeof(args), "path = \"%s\"; mode = \"in_place\"; "
+		it_pfmt(args, sizeof(args), "path = \"%s\"; mode = \"in_place\"; "
 		    IT_WAIVE, paths[i]);
 		id = step(e, inc, "snapshot.restore", k->target, args, 1);
 		assert_true(id > 0);
-		pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+		it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 		if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)
 			fail_msg("approve: %s", e->err);
 		wait_state(e, id, "succeeded");
@@ -777,12 +745,12 @@ t_in_place_undo(struct it_env *e, const struct be_case *k)
 			same_sha(e, k, IT_BIG, "ransomed", IT_BIG);
 		} else
 			file_is(k, IT_FILE1, IT_RANSOM);
-		pfmt(p, sizeof(p), "%s/%s.cordon-pre-A%lld", k->root,
+		it_pfmt(p, sizeof(p), "%s/%s.cordon-pre-A%lld", k->root,
 		    i == 0 ? "sub" : IT_FILE1, (long long)id);
 		assert_int_not_equal(access(p, F_OK), 0);
 		/* Exactly the ransomed tree: same bytes, nothing left over. */
-		pfmt(p, sizeof(p), "%s/ransomed", e->dir);
-		if (sh(e, "diff -r -- \"$1\" \"$0\"", k->root, p) != 0)
+		it_pfmt(p, sizeof(p), "%s/ransomed", e->dir);
+		if (it_sh(e, "diff -r -- \"$1\" \"$0\"", k->root, p) != 0)
 			fail_msg("%s: live tree is not the ransomed one after "
 			    "undo: %s", k->name, e->out);
 	}

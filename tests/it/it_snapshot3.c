@@ -56,36 +56,6 @@ static pid_t	fake_pid;
 static int	sshd_up, users_made;
 
 static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
-/* sh -ec script "$0"=a0 "$1"=a1 as root; 0 when it exits 0. */
-static int
-sh(struct it_env *e, const char *script, const char *a0, const char *a1)
-{
-	const char	*argv[] = { "sh", "-ec", script, a0, a1, NULL };
-
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "sh '%s' exited %d: %s%s\n", script, e->status,
-	    e->out, e->err);
-	return -1;
-}
-
-static void
 nap(void)
 {
 	struct timespec	ts = { 1, 100000000L };
@@ -100,18 +70,18 @@ store_dir(struct it_env *e)
 {
 	char	d[IT_PATH_MAX];
 
-	pfmt(d, sizeof(d), "%s/dir", e->dir);
-	if (sh(e, "rm -rf \"$0\"; mkdir -p \"$0/data\" \"$0/snaps\"; "
+	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
+	if (it_sh(e, "rm -rf \"$0\"; mkdir -p \"$0/data\" \"$0/snaps\"; "
 	    "printf '" IT_ORIG "' > \"$0/data/f\"; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.1\"; touch \"$0/snaps/daily.1\"", d, NULL) != 0)
 		return -1;
 	nap();
 	inc_time = time(NULL);
 	nap();
-	if (sh(e, "printf '" IT_RANSOM "' > \"$0/data/f\"", d, NULL) != 0)
+	if (it_sh(e, "printf '" IT_RANSOM "' > \"$0/data/f\"", d, NULL) != 0)
 		return -1;
 	/* Two more hosts' worth, for the parallel test. */
-	return sh(e, "for i in 1 2; do rm -rf \"$0$i\"; cp -a \"$0\" "
+	return it_sh(e, "for i in 1 2; do rm -rf \"$0$i\"; cp -a \"$0\" "
 	    "\"$0$i\"; done", d, NULL);
 }
 
@@ -145,13 +115,13 @@ fake_start(struct it_env *e)
 	char	script[IT_PATH_MAX], port[16];
 	int	i;
 
-	pfmt(fake_dir, sizeof(fake_dir), "%s/fake", e->dir);
-	pfmt(kf, sizeof(kf), "%s/fw.key", e->dir);
-	pfmt(sf, sizeof(sf), "%s/fw.secret", e->dir);
-	pfmt(rdy, sizeof(rdy), "%s/fake.ready", fake_dir);
-	pfmt(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
+	it_pfmt(fake_dir, sizeof(fake_dir), "%s/fake", e->dir);
+	it_pfmt(kf, sizeof(kf), "%s/fw.key", e->dir);
+	it_pfmt(sf, sizeof(sf), "%s/fw.secret", e->dir);
+	it_pfmt(rdy, sizeof(rdy), "%s/fake.ready", fake_dir);
+	it_pfmt(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
 	    e->scripts);
-	pfmt(port, sizeof(port), "%d", IT_FAKE_PORT);
+	it_pfmt(port, sizeof(port), "%d", IT_FAKE_PORT);
 	if (mkdir(fake_dir, 0755) != 0 ||
 	    it_write_file(kf, "id\n", 3, 0600) != 0 ||
 	    it_write_file(sf, IT_FW_SECRET "\n", strlen(IT_FW_SECRET) + 1,
@@ -221,10 +191,10 @@ group_setup(void **state)
 	e = *state;
 	if (fake_start(e) != 0)
 		return -1;
-	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
-	pfmt(prov, sizeof(prov), "%s/../config/providers", e->scripts);
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	it_pfmt(prov, sizeof(prov), "%s/../config/providers", e->scripts);
 	sshd_up = 1;
 	{
 		const char *argv[] = { script, sshd_dir, port, NULL };
@@ -236,7 +206,7 @@ group_setup(void **state)
 	}
 	users_made = 1;
 	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
 		return -1;
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
@@ -247,10 +217,10 @@ group_setup(void **state)
 	(void)unlink(key);
 	(void)unlink(key2);
 	if (it_write_file(wrap, rdv_sh, strlen(rdv_sh), 0755) != 0 ||
-	    sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
+	    it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	    key, NULL) != 0 || it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
 	    "cordon-it -f \"$0\"", key2, NULL) != 0 ||
-	    sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	    it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
 	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
 	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
 	    IT_AGENT_USER, key) != 0)
@@ -258,8 +228,8 @@ group_setup(void **state)
 	{
 		char line[IT_PATH_MAX * 2];
 
-		pfmt(line, sizeof(line), "command=\"%s\" ", wrap);
-		if (sh(e, "h=$(getent passwd cordon-t-snap3 | cut -d: -f6); "
+		it_pfmt(line, sizeof(line), "command=\"%s\" ", wrap);
+		if (it_sh(e, "h=$(getent passwd cordon-t-snap3 | cut -d: -f6); "
 		    "{ printf '%s' \"$1\"; cat \"$0.pub\"; } >> "
 		    "\"$h/.ssh/authorized_keys\"", key2, line) != 0)
 			return -1;
@@ -307,13 +277,13 @@ group_teardown(void **state)
 	if (sshd_up) {
 		const char *argv[] = { script, sshd_dir, NULL };
 
-		pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
 		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
 			r = -1;
 	}
 	if (users_made) {
 		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
+			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
 			    IT_AGENT_USER, NULL);
 		(void)unlink(IT_SUDOERS);
 	}
@@ -374,7 +344,7 @@ run(struct it_env *e, const char *inc, const char *steps, int64_t ids[4],
 	char	rb[IT_PATH_MAX], text[4096];
 	int	r;
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-snap3\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -394,7 +364,7 @@ plan(struct it_env *e, const char *inc, const char *steps)
 {
 	char	rb[IT_PATH_MAX], text[4096];
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-snap3\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -438,7 +408,7 @@ incident(struct it_env *e, char inc[32])
 
 	assert_int_equal(it_incident_open(e, inc), 0);
 	fmt_time(inc_time, ts);
-	pfmt(set, sizeof(set), "occurred_from=%s", ts);
+	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
 	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
 	    NULL) != 0)
 		fail_msg("incident update: %s", e->err);
@@ -450,7 +420,7 @@ staged_is(struct it_env *e, int64_t id, const char *want)
 	char	p[IT_PATH_MAX], *t;
 	size_t	n;
 
-	pfmt(p, sizeof(p), "%s/dir/data/f.cordon-restore-A%lld", e->dir,
+	it_pfmt(p, sizeof(p), "%s/dir/data/f.cordon-restore-A%lld", e->dir,
 	    (long long)id);
 	if (it_read_file(p, &t, &n) != 0)
 		fail_msg("cannot read '%s'", p);
@@ -483,14 +453,14 @@ undo(struct it_env *e, int64_t id)
 	long long	u = 0;
 	const char	*p;
 
-	pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
 		fail_msg("undo: %s", e->err);
 	if ((p = strstr(e->out, "queued as A")) == NULL ||
 	    sscanf(p, "queued as A%lld", &u) != 1)
 		fail_msg("cannot read the undo id from '%s'", e->out);
 	if (it_out_has(e, "awaiting_approval")) {
-		pfmt(ref, sizeof(ref), "A%lld", u);
+		it_pfmt(ref, sizeof(ref), "A%lld", u);
 		assert_int_equal(it_cordon(e, IT_LEAD, "approve", ref, NULL),
 		    0);
 	}
@@ -565,12 +535,12 @@ test_isolation_same_run(void **state)
 	wait_state(e, ids[1], "failed");
 	a = it_action(e, ids[1]);
 	assert_non_null(a);
-	pfmt(m, sizeof(m), "%s", json_string_value(json_object_get(a,
+	it_pfmt(m, sizeof(m), "%s", json_string_value(json_object_get(a,
 	    "message")) ? json_string_value(json_object_get(a, "message")) :
 	    "");
 	json_decref(a);
 	assert_non_null(strstr(m, "is not isolated"));
-	pfmt(m, sizeof(m), "%s/dir/data/f.cordon-restore-A%lld", e->dir,
+	it_pfmt(m, sizeof(m), "%s/dir/data/f.cordon-restore-A%lld", e->dir,
 	    (long long)ids[1]);
 	assert_int_not_equal(access(m, F_OK), 0);
 }
@@ -616,7 +586,7 @@ test_parallel_targets(void **state)
 	int64_t		 ids[4];
 	size_t		 n, i;
 
-	assert_int_equal(sh(e, "rm -rf \"$0\"; mkdir -m 1777 \"$0\"", rdv,
+	assert_int_equal(it_sh(e, "rm -rf \"$0\"; mkdir -m 1777 \"$0\"", rdv,
 	    NULL), 0);
 	incident(e, inc);
 	assert_int_equal(run(e, inc, "{ name = \"restore\"; verb = "
@@ -627,18 +597,18 @@ test_parallel_targets(void **state)
 	assert_int_equal(n, 2);
 	for (i = 0; i < 2; i++) {
 		wait_state(e, ids[i], "succeeded");
-		pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-A%lld",
+		it_pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-A%lld",
 		    e->dir, i + 1, (long long)ids[i]);
 		if (access(p, F_OK) != 0) {
 			/* The group may list them in either order. */
-			pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-"
+			it_pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-"
 			    "A%lld", e->dir, 2 - i, (long long)ids[i]);
 		}
 		assert_int_equal(it_read_file(p, &t, &n), 0);
 		assert_string_equal(t, IT_ORIG);
 		free(t);
 	}
-	pfmt(p, sizeof(p), "%s/log", rdv);
+	it_pfmt(p, sizeof(p), "%s/log", rdv);
 	assert_int_equal(it_read_file(p, &t, &n), 0);
 	assert_string_equal(t, "together\ntogether\n");
 	free(t);

@@ -41,24 +41,6 @@ static char	sshd_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static int	sshd_up, users_made, sshd2_up;
 
-/* snprintf that fails the test instead of truncating. */
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
 static double
 mono(void)
 {
@@ -135,8 +117,8 @@ ak_set(struct it_env *e, const char *name, const char *data, mode_t mode)
 
 	if (pw == NULL)
 		return -1;
-	pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
 	(void)e;
 	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
 	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
@@ -153,7 +135,7 @@ ak_path(const char *name, char buf[IT_PATH_MAX])
 
 	if (pw == NULL)
 		return -1;
-	pfmt(buf, IT_PATH_MAX, "%s/.ssh/authorized_keys",
+	it_pfmt(buf, IT_PATH_MAX, "%s/.ssh/authorized_keys",
 	    pw->pw_dir);
 	return 0;
 }
@@ -166,7 +148,7 @@ file_text(const char *path, char *buf, size_t len)
 
 	if (it_read_file(path, &t, &n) != 0)
 		return -1;
-	pfmt(buf, len, "%s", t);
+	it_pfmt(buf, len, "%s", t);
 	free(t);
 	return 0;
 }
@@ -184,10 +166,10 @@ login_pw(struct it_env *e, const char *user, const char *pwfile)
 	    "id", "-un", NULL };
 	char		 khopt[IT_PATH_MAX + 32];
 
-	pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
-	pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s", kh);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
+	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
+	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s", kh);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
 	argv[9] = khopt;
 	return it_runv(e, IT_ROOT, NULL, argv, 20);
 }
@@ -204,9 +186,9 @@ ssh_key_argv(const char *user, const char *key, const char *cmd,
 	    NULL };
 	size_t		 i;
 
-	pfmt(port, 16, "%d", IT_SSH_PORT);
-	pfmt(dest, 64, "%s@127.0.0.1", user);
-	pfmt(khopt, IT_PATH_MAX + 32,
+	it_pfmt(port, 16, "%d", IT_SSH_PORT);
+	it_pfmt(dest, 64, "%s@127.0.0.1", user);
+	it_pfmt(khopt, IT_PATH_MAX + 32,
 	    "UserKnownHostsFile=%s/known_hosts", sshd_dir);
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		argv[i] = v[i];
@@ -231,7 +213,7 @@ write_targets(struct it_env *e)
 
 	(void)gp(e, "kh_trust", kht);
 	(void)gp(e, "agent_key", key);
-	pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
+	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	(void)gp(e, "kh_empty", khe);
 	(void)gp(e, "kh_changed", khc);
 	n = snprintf(targets, sizeof(targets),
@@ -260,7 +242,7 @@ pin_files(struct it_env *e)
 	char	*nl;
 
 	(void)gp(e, "otherhost", k);
-	pfmt(pub, sizeof(pub), "%s.pub", k);
+	it_pfmt(pub, sizeof(pub), "%s.pub", k);
 	if (keygen(e, k) != 0 || file_text(pub, line, sizeof(line)) != 0)
 		return -1;
 	if ((nl = strrchr(line, ' ')) != NULL)
@@ -268,7 +250,7 @@ pin_files(struct it_env *e)
 	{
 		char buf[1200];
 
-		pfmt(buf, sizeof(buf), "[127.0.0.1]:%d %s\n",
+		it_pfmt(buf, sizeof(buf), "[127.0.0.1]:%d %s\n",
 		    IT_SSH_PORT, line);
 		if (it_write_file(gp(e, "kh_changed", kh), buf, strlen(buf),
 		    0644) != 0)
@@ -291,9 +273,9 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	{
 		const char *argv[] = { script, sshd_dir, port, NULL };
 
@@ -307,7 +289,7 @@ group_setup(void **state)
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
 	(void)gp(e, "agent_key", key);
-	pfmt(pub, sizeof(pub), "%s.pub", key);
+	it_pfmt(pub, sizeof(pub), "%s.pub", key);
 	if (keygen(e, key) != 0 || file_text(pub, text, sizeof(text)) != 0 ||
 	    ak_set(e, IT_AGENT_USER, text, 0600) != 0)
 		return -1;
@@ -331,7 +313,7 @@ group_teardown(void **state)
 	if (sshd_up) {
 		const char *argv[] = { script, sshd_dir, NULL };
 
-		pfmt(script, sizeof(script), "%s/sshd-stop.sh",
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
 		    e->scripts);
 		if (sh_ok(e, argv) != 0)
 			r = -1;
@@ -365,7 +347,7 @@ acct_reset(struct it_env *e)
 
 	(void)it_runv(e, IT_ROOT, NULL, pk, 10);
 	/* chpasswd reads stdin: feed it through a file. */
-	pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
+	it_pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
 	if (it_write_file(gp(e, "chpasswd.in", f), in, strlen(in), 0600) != 0)
 		return -1;
 	if ((fd = open(f, O_RDONLY)) < 0)
@@ -398,10 +380,10 @@ acct_reset(struct it_env *e)
 	(void)it_runv(e, IT_ROOT, NULL, ul, 10);
 	if (sh_ok(e, ce) != 0)
 		return -1;
-	pfmt(pub, sizeof(pub), "%s/old_key.pub", e->dir);
+	it_pfmt(pub, sizeof(pub), "%s/old_key.pub", e->dir);
 	if (file_text(pub, text, sizeof(text)) != 0)
 		return -1;
-	pfmt(ak, sizeof(ak), "# managed by hand\n"
+	it_pfmt(ak, sizeof(ak), "# managed by hand\n"
 	    "from=\"127.0.0.1,::1\" %s", text);
 	return ak_set(e, IT_ACCT, ak, 0644);
 }
@@ -457,8 +439,8 @@ sshd2(struct it_env *e, int start)
 	const char	*down[] = { script, dir, NULL };
 
 	(void)gp(e, "sshd2", dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH2_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-%s.sh", e->scripts,
+	it_pfmt(port, sizeof(port), "%d", IT_SSH2_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-%s.sh", e->scripts,
 	    start ? "start" : "stop");
 	sshd2_up = start;
 	return sh_ok(e, start ? up : down);
@@ -539,7 +521,7 @@ undo(struct it_env *e, int64_t id)
 	long long	 u = 0;
 	const char	*p;
 
-	pfmt(a, sizeof(a), "A%lld", (long long)id);
+	it_pfmt(a, sizeof(a), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", a, NULL) != 0)
 		fail_msg("undo %s: %s", a, e->err);
 	if ((p = strstr(e->out, "queued as A")) == NULL ||
@@ -554,7 +536,7 @@ vault_file(struct it_env *e, int64_t id, const char *label,
 {
 	char	name[64];
 
-	pfmt(name, sizeof(name), "vault/A%lld-%s", (long long)id,
+	it_pfmt(name, sizeof(name), "vault/A%lld-%s", (long long)id,
 	    label);
 	return it_tpath(e, name, buf);
 }
@@ -587,11 +569,11 @@ test_ssh_rotate_password(void **state)
 	    "observed"), "password_fp"));
 	assert_non_null(fp);
 	assert_true(strncmp(fp, "sha256:", 7) == 0);
-	pfmt(fpbuf, sizeof(fpbuf), "%s", fp);
+	it_pfmt(fpbuf, sizeof(fpbuf), "%s", fp);
 	json_decref(a);
 
 	/* Hand-over: a lead sees it, an operator is refused; journaled. */
-	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
 	if (it_cordon(e, IT_LEAD, "secret", "show", aid, NULL) != 0)
 		fail_msg("secret show: exit %d: %s", e->status, e->err);
 	assert_true(strncmp(e->out, pw, strlen(pw)) == 0);
@@ -609,7 +591,7 @@ test_ssh_rotate_password(void **state)
 	assert_true(strstr(e->out, fpbuf) != NULL);
 	assert_int_equal(it_file_has(e->log, pw), 0);
 	assert_int_equal(it_file_has(e->store, pw), 0);
-	pfmt(path, sizeof(path), "%s-wal", e->store);
+	it_pfmt(path, sizeof(path), "%s-wal", e->store);
 	if (it_read_file(path, &bytes, &len) == 0) {
 		assert_null(memmem(bytes, len, pw, strlen(pw)));
 		free(bytes);
@@ -773,7 +755,7 @@ test_ssh_host_keys_refused(void **state)
 	int64_t		 id;
 
 	(void)gp(e, "old.pw", old);
-	pfmt(fpf, sizeof(fpf), "%s/host_fp", sshd_dir);
+	it_pfmt(fpf, sizeof(fpf), "%s/host_fp", sshd_dir);
 	assert_int_equal(file_text(fpf, fp, sizeof(fp)), 0);
 	fp[strcspn(fp, "\n")] = '\0';
 	for (i = 0; i < ARRAY_SIZE(tg); i++) {
@@ -809,7 +791,7 @@ test_ssh_quoting(void **state)
 
 	memset(&t, 0, sizeof(t));
 	(void)gp(e, "agent_key", key);
-	pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
+	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	t.name = "q";
 	t.type = "ssh";
 	t.opts = json_pack("{s:s,s:i,s:s,s:s,s:s}", "host", "127.0.0.1",
@@ -868,14 +850,14 @@ test_ssh_config_refused(void **state)
 	free(pem);
 	memset(&c, 0, sizeof(c));
 	c.targets_extra = tx;
-	pfmt(tx, sizeof(tx), "{ name = \"x\"; type = \"ssh\"; "
+	it_pfmt(tx, sizeof(tx), "{ name = \"x\"; type = \"ssh\"; "
 	    "host = \"127.0.0.1\"; user = \"u\"; key_file = \"%s\"; "
 	    "known_hosts = \"%s/known_hosts\"; }", loose, sshd_dir);
 	assert_int_equal(it_config_write(e, it_tpath(e, "bad1.conf", conf),
 	    &c), 0);
 	assert_int_equal(it_cordon(e, IT_ROOT, "check-config", conf, NULL), 2);
 	assert_true(it_err_has(e, "chmod 600"));
-	pfmt(tx, sizeof(tx), "{ name = \"x\"; type = \"ssh\"; "
+	it_pfmt(tx, sizeof(tx), "{ name = \"x\"; type = \"ssh\"; "
 	    "host = \"127.0.0.1\"; user = \"u\"; key_file = \"%s\"; }", key);
 	assert_int_equal(it_config_write(e, it_tpath(e, "bad2.conf", conf),
 	    &c), 0);
@@ -890,7 +872,7 @@ sshd2_fp(struct it_env *e, char fp[128])
 {
 	char	d[IT_PATH_MAX], p[IT_PATH_MAX];
 
-	pfmt(p, sizeof(p), "%s/host_fp", gp(e, "sshd2", d));
+	it_pfmt(p, sizeof(p), "%s/host_fp", gp(e, "sshd2", d));
 	assert_int_equal(file_text(p, fp, 128), 0);
 	fp[strcspn(fp, "\n")] = '\0';
 	assert_non_null(strstr(fp, "SHA256:"));
@@ -983,7 +965,7 @@ test_ssh_hosts_trust(void **state)
 	/* The lead pins it; the action runs. */
 	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
 	    "--fingerprint", fp, NULL), 0);
-	pfmt(pub, sizeof(pub), "%s/hostkey.pub", gp(e, "sshd2", kh));
+	it_pfmt(pub, sizeof(pub), "%s/hostkey.pub", gp(e, "sshd2", kh));
 	assert_int_equal(file_text(pub, key, sizeof(key)), 0);
 	*strrchr(key, ' ') = '\0';		/* type and key, no comment */
 	assert_int_equal(kh_lines(e, key, &has), 1);
@@ -1011,7 +993,7 @@ test_ssh_hosts_trust(void **state)
 		char		 cmd[256];
 		const char	*argv[] = { "sh", "-c", cmd, NULL };
 
-		pfmt(cmd, sizeof(cmd), "ss -Htnp state established "
+		it_pfmt(cmd, sizeof(cmd), "ss -Htnp state established "
 		    "'( sport = :%d )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | "
 		    "sort -u | xargs -r kill", IT_SSH2_PORT);
 		assert_int_equal(sh_ok(e, argv), 0);

@@ -50,23 +50,6 @@ static char	sshd_dir[IT_PATH_MAX], state_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static int	sshd_up, user_made;
 
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-pfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		fail_msg("%s: '%s' does not fit", __func__, fmt);
-}
-
 static int
 sh_ok(struct it_env *e, const char *const argv[])
 {
@@ -99,17 +82,17 @@ state_reset(void)
 	size_t	i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		pfmt(path, sizeof(path), "%s/%s", state_dir, names[i]);
+		it_pfmt(path, sizeof(path), "%s/%s", state_dir, names[i]);
 		(void)unlink(path);
 	}
-	pfmt(text, sizeof(text), "{\"%s\": {\"enabled\": true, \"sid\": "
+	it_pfmt(text, sizeof(text), "{\"%s\": {\"enabled\": true, \"sid\": "
 	    "\"" IT_SID "\", \"pwlastset\": \"" IT_PWSET0 "\"}, "
 	    "\"Administrator\": {\"enabled\": true, \"sid\": "
 	    "\"S-1-5-21-1-2-3-500\", \"pwlastset\": \"\"}, "
 	    "\"" IT_ADM_USER "\": {\"enabled\": true, \"admin\": true, "
 	    "\"sid\": \"S-1-5-21-1-2-3-1002\", \"pwlastset\": \"\"}}",
 	    "O'Brien \xe2\x80\x98x\xe2\x80\x99 $(y)`");
-	pfmt(path, sizeof(path), "%s/accounts.json", state_dir);
+	it_pfmt(path, sizeof(path), "%s/accounts.json", state_dir);
 	return win_file(path, text, 0644);
 }
 
@@ -130,9 +113,9 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	{
 		const char *argv[] = { script, sshd_dir, port, NULL };
 
@@ -141,7 +124,7 @@ group_setup(void **state)
 			return -1;
 	}
 	/* The fake shell, readable and runnable by the test user. */
-	pfmt(src, sizeof(src), "%s/../tests/it/fake_powershell.py",
+	it_pfmt(src, sizeof(src), "%s/../tests/it/fake_powershell.py",
 	    e->scripts);
 	(void)it_gpath(e, "fake_powershell.py", shell);
 	if (it_read_file(src, &text, &len) != 0 ||
@@ -177,12 +160,12 @@ group_setup(void **state)
 	if (sh_ok(e, kg) != 0)
 		return -1;
 	(void)it_gpath(e, "agent_key", key);
-	pfmt(pub, sizeof(pub), "%s.pub", key);
+	it_pfmt(pub, sizeof(pub), "%s.pub", key);
 	(void)unlink(key);
 	if (sh_ok(e, kg) != 0 || it_read_file(pub, &text, &len) != 0)
 		return -1;
-	pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
 	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
 	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
 	    win_file(f, text, 0600) != 0) {
@@ -194,7 +177,7 @@ group_setup(void **state)
 	if (mkdir(state_dir, 0755) != 0 ||
 	    chown(state_dir, pw->pw_uid, pw->pw_gid) != 0)
 		return -1;
-	pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
+	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"win1\"; type = \"ssh\"; os = \"windows\"; "
 	    "host = \"127.0.0.1\"; port = %d; user = \"" IT_WIN_USER "\"; "
@@ -215,7 +198,7 @@ group_teardown(void **state)
 	if (sshd_up) {
 		const char *argv[] = { script, sshd_dir, NULL };
 
-		pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
 		if (sh_ok(e, argv) != 0)
 			r = -1;
 	}
@@ -247,8 +230,8 @@ adm_keys_set(const char *text)
 
 	if (pw == NULL)
 		return -1;
-	pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
 	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
 	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
 	    it_write_file(f, text, strlen(text), 0600) != 0 ||
@@ -264,12 +247,12 @@ keys_text(struct it_env *e, const char *const *names, char *out, size_t len)
 	char	base[IT_PATH_MAX], path[IT_PATH_MAX + 8], *t = NULL;
 	size_t	n = 0, used;
 
-	pfmt(out, len, "# managed by hand\n");
+	it_pfmt(out, len, "# managed by hand\n");
 	for (; *names; names++) {
-		pfmt(path, sizeof(path), "%s.pub", it_gpath(e, *names, base));
+		it_pfmt(path, sizeof(path), "%s.pub", it_gpath(e, *names, base));
 		assert_int_equal(it_read_file(path, &t, &n), 0);
 		used = strlen(out);
-		pfmt(out + used, len - used, "%s", t);
+		it_pfmt(out + used, len - used, "%s", t);
 		free(t);
 	}
 }
@@ -285,9 +268,9 @@ login_key(struct it_env *e, const char *user, const char *key)
 	    "PasswordAuthentication=no", "-o", "ConnectTimeout=5", dest,
 	    "true", NULL };
 
-	pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
-	pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
+	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
 	    sshd_dir);
 	return it_runv(e, IT_ROOT, NULL, argv, 20);
 }
@@ -306,7 +289,7 @@ test_setup(void **state)
 	    it_config_write(e, e->conf, &c) != 0)
 		return -1;
 	(void)it_tpath(e, "vault", vault);
-	pfmt(line, sizeof(line), "\tsecrets_dir = \"%s\";\n", vault);
+	it_pfmt(line, sizeof(line), "\tsecrets_dir = \"%s\";\n", vault);
 	if (it_read_file(e->conf, &t, &n) != 0 ||
 	    (at = strstr(t, "agent: {\n")) == NULL)
 		goto out;
@@ -341,7 +324,7 @@ run_verb(struct it_env *e, const char *verb, const char *acct,
 	size_t	n = 0;
 	int	r;
 
-	pfmt(text, sizeof(text),
+	it_pfmt(text, sizeof(text),
 	    "name = \"it-win\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
@@ -373,7 +356,7 @@ win_account(void)
 	char		 path[IT_PATH_MAX + 32];
 	json_t		*j, *u;
 
-	pfmt(path, sizeof(path), "%s/accounts.json", state_dir);
+	it_pfmt(path, sizeof(path), "%s/accounts.json", state_dir);
 	j = json_load_file(path, 0, NULL);
 	assert_non_null(j);
 	u = json_incref(json_object_get(j, IT_HOSTILE));
@@ -393,11 +376,11 @@ test_sshwin_rotate_password(void **state)
 	int64_t		 id;
 
 	id = run_verb(e, "ssh.rotate_password", IT_HOSTILE, "succeeded");
-	pfmt(name, sizeof(name), "vault/A%lld-password", (long long)id);
+	it_pfmt(name, sizeof(name), "vault/A%lld-password", (long long)id);
 	assert_int_equal(it_read_file(it_tpath(e, name, vf), &pw, &pl), 0);
 	assert_int_equal(pl, 20);
 	/* The host got exactly the vault's password, on stdin. */
-	pfmt(got, sizeof(got), "%s/password-0", state_dir);
+	it_pfmt(got, sizeof(got), "%s/password-0", state_dir);
 	assert_int_equal(it_read_file(got, &rx, &rl), 0);
 	assert_int_equal(rl, pl);
 	assert_memory_equal(rx, pw, pl);
@@ -407,7 +390,7 @@ test_sshwin_rotate_password(void **state)
 	    "pwlastset")), IT_PWSET0);
 	json_decref(u);
 	/* No command line and no script held it. */
-	pfmt(got, sizeof(got), "%s/scripts.log", state_dir);
+	it_pfmt(got, sizeof(got), "%s/scripts.log", state_dir);
 	assert_int_equal(it_read_file(got, &log, &ll), 0);
 	assert_null(memmem(log, ll, pw, pl));
 	assert_non_null(strstr(log, "Set-LocalUser -InputObject $u "
@@ -440,7 +423,7 @@ test_sshwin_lock_and_undo(void **state)
 	    "observed"), "enabled")));
 	json_decref(a);
 
-	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", aid, NULL) != 0)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
@@ -498,14 +481,14 @@ test_sshwin_config_refused(void **state)
 	char		*p;
 
 	c.targets_extra = tx;
-	pfmt(tx, sizeof(tx), "%s", targets);
+	it_pfmt(tx, sizeof(tx), "%s", targets);
 	assert_non_null(p = strstr(tx, "os = \"windows\";"));
 	memcpy(p, "os = \"solaris\";", 15);
 	assert_int_equal(it_config_write(e, it_tpath(e, "bad1.conf", conf),
 	    &c), 0);
 	assert_int_equal(it_cordon(e, IT_ROOT, "check-config", conf, NULL), 2);
 	assert_true(it_err_has(e, "'os' must be"));
-	pfmt(tx, sizeof(tx), "%.*s sudo = true; }", (int)(strlen(targets) - 1),
+	it_pfmt(tx, sizeof(tx), "%.*s sudo = true; }", (int)(strlen(targets) - 1),
 	    targets);
 	assert_int_equal(it_config_write(e, conf, &c), 0);
 	assert_int_equal(it_cordon(e, IT_ROOT, "check-config", conf, NULL), 2);
@@ -535,23 +518,23 @@ test_sshwin_admin_keys(void **state)
 	    "succeeded");
 	/* Make-before-break, for real: the old key is out, the new in. */
 	assert_int_not_equal(login_key(e, IT_ADM_USER, key), 0);
-	pfmt(name, sizeof(name), "vault/A%lld-private_key", (long long)id);
+	it_pfmt(name, sizeof(name), "vault/A%lld-private_key", (long long)id);
 	assert_int_equal(login_key(e, IT_ADM_USER, it_tpath(e, name, vk)), 0);
 	a = it_action(e, id);
 	assert_true(json_is_true(json_object_get(json_object_get(a,
 	    "observed"), "acl_exact")));
 	json_decref(a);
-	pfmt(f, sizeof(f), "%s/acl.json", state_dir);
+	it_pfmt(f, sizeof(f), "%s/acl.json", state_dir);
 	assert_int_equal(access(f, F_OK), 0);
 
 	/* Undo: the exact previous bytes; the old key works again. */
-	pfmt(aid, sizeof(aid), "A%lld", (long long)id);
+	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
 	if (it_cordon(e, IT_OP, "undo", aid, NULL) != 0)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
 	assert_int_equal(it_wait_action(e, uid, "succeeded", 30), 0);
-	pfmt(f, sizeof(f), "/home/%s/.ssh/authorized_keys", IT_ADM_USER);
+	it_pfmt(f, sizeof(f), "/home/%s/.ssh/authorized_keys", IT_ADM_USER);
 	assert_int_equal(it_read_file(f, &now, &n), 0);
 	assert_string_equal(now, text);
 	free(now);
