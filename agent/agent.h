@@ -103,9 +103,13 @@ int	exec_check(struct agent *, struct act **, size_t);
 /*
  * The feeds (agent.feed_file, agent.feeds; agent/feed.h): sends entries
  * and checkpoints past the last ones fed, between requests; a no-op
- * without feeds or inside a transaction.  feed_shutdown() closes them.
+ * without feeds or inside a transaction.  Network feeds send from their
+ * own threads, so feed_tick never waits on a receiver; feed_busy() is 1
+ * while a batch is in flight (tick again soon to take its answer).
+ * feed_shutdown() stops and closes them.
  */
 void	feed_tick(struct agent *);
+int	feed_busy(void);
 void	feed_shutdown(void);
 
 int	agent_main(int argc, char **argv);

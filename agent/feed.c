@@ -10,12 +10,18 @@
  * 1, 2, 4 ... seconds, at most its retry_max (FEED_BACKOFF_MAX); the
  * others go on meanwhile.
  * Checkpoints go after the entries they cover, as they are made.
- * Each tick sends at most FEED_TICK_MAX records per feed and kind, so
- * a feed that is far behind does not hold up the agent's requests; a
- * batch that is not full waits up to FEED_LINGER_S for more, so a long
+ * A batch that is not full waits up to FEED_LINGER_S for more, so a long
  * run does not become one POST per entry.
+ *
+ * Network feeds (syslog, HEC) send from a thread of their own, one batch
+ * at a time: a collector that is down or blackholed stalls only its
+ * feed, never the agent's requests and approvals.  The store is read and
+ * the positions written by the main thread only; the sender owns the
+ * open sink while a batch is in flight.  A file feed is local and sends
+ * inline, at most FEED_TICK_MAX records per tick.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +38,8 @@
 #define FEED_BACKOFF_MAX	60	/* default retry_max, seconds */
 #define FEED_LINGER_S		1.0	/* a part batch waits this long */
 
+enum feed_job { JOB_IDLE, JOB_BUSY, JOB_DONE };
+
 struct feed {
 	const struct feed_sink	*sink;
 	json_t			*opts;
@@ -43,11 +51,24 @@ struct feed {
 	double			 sent_at;	/* last tried */
 	double			 backoff;
 	double			 retry_max;
+	/* The batch in hand: the sender's while JOB_BUSY, else main's. */
+	enum feed_kind		 kind;
+	struct feed_rec		*recs;
+	size_t			 n, sent;
+	int			 r;
+	char			 err[FEED_ERR_MAX];
+	/* The sender thread, for network feeds (thr_up). */
+	int			 thr_up, quit;
+	enum feed_job		 job;
+	pthread_t		 thr;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
 };
 
 static struct feed		*feeds;
 static size_t			 nfeeds;
 static const struct config	*feeds_cfg;	/* what feeds was built from */
+static int			 feeds_busy;	/* a batch is in flight */
 
 static const struct feed_sink *const sinks[] = {
 	&feed_file_sink, &feed_syslog_sink, &feed_hec_sink,
@@ -143,12 +164,33 @@ last_checkpoint(struct agent *ag)
 	return v;
 }
 
+static void recs_free(struct feed_rec *, size_t);
+
+/* Stops f's sender; a batch in flight ends within the sink's timeout. */
+static void
+sender_stop(struct feed *f)
+{
+	if (!f->thr_up)
+		return;
+	(void)pthread_mutex_lock(&f->mu);
+	f->quit = 1;
+	(void)pthread_cond_signal(&f->cv);
+	(void)pthread_mutex_unlock(&f->mu);
+	(void)pthread_join(f->thr, NULL);
+	(void)pthread_cond_destroy(&f->cv);
+	(void)pthread_mutex_destroy(&f->mu);
+	f->thr_up = 0;
+}
+
 static void
 feeds_free(void)
 {
 	size_t	i;
 
 	for (i = 0; i < nfeeds; i++) {
+		sender_stop(&feeds[i]);
+		/* Not acknowledged: sent again from the saved position. */
+		recs_free(feeds[i].recs, feeds[i].n);
 		feeds[i].sink->close(feeds[i].st);
 		json_decref(feeds[i].opts);
 	}
@@ -156,6 +198,7 @@ feeds_free(void)
 	feeds = NULL;
 	nfeeds = 0;
 	feeds_cfg = NULL;
+	feeds_busy = 0;
 }
 
 static void
@@ -198,6 +241,70 @@ feed_add(struct agent *ag, json_t *opts)
 		    (long long)f->cp, key);
 }
 
+/* Opens f's sink if need be and sends the batch in hand (any thread). */
+static void
+feed_send(struct feed *f)
+{
+	f->err[0] = '\0';
+	f->sent = 0;
+	f->r = 0;
+	if (f->st == NULL)
+		f->r = f->sink->open(f->opts, &f->st, f->err, sizeof(f->err));
+	if (f->r == 0) {
+		f->r = f->sink->send(f->st, f->recs, f->n, &f->sent, f->err,
+		    sizeof(f->err));
+		if (f->r == 0 && (f->sent == 0 || f->sent > f->n))
+			f->r = -EPROTO;
+		if (f->r != 0) {
+			f->sink->close(f->st);
+			f->st = NULL;
+		}
+	}
+}
+
+static void *
+sender_main(void *arg)
+{
+	struct feed	*f = arg;
+
+	(void)pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->job != JOB_BUSY && !f->quit)
+			(void)pthread_cond_wait(&f->cv, &f->mu);
+		if (f->quit)
+			break;
+		(void)pthread_mutex_unlock(&f->mu);
+		feed_send(f);
+		(void)pthread_mutex_lock(&f->mu);
+		f->job = JOB_DONE;
+	}
+	(void)pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Without a thread the feed still works, inline, as a file feed does. */
+static void
+sender_start(struct feed *f)
+{
+	int	r;
+
+	if (pthread_mutex_init(&f->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&f->cv, NULL) != 0) {
+		(void)pthread_mutex_destroy(&f->mu);
+		return;
+	}
+	f->job = JOB_IDLE;
+	if ((r = pthread_create(&f->thr, NULL, sender_main, f)) != 0) {
+		log_warnx("%s: feed '%s': no sender thread (%s); sending "
+		    "inline", __func__, f->key, strerror(r));
+		(void)pthread_cond_destroy(&f->cv);
+		(void)pthread_mutex_destroy(&f->mu);
+		return;
+	}
+	f->thr_up = 1;
+}
+
 /* (Re)builds the feed list when the config changed (start, reload). */
 static void
 feeds_build(struct agent *ag)
@@ -215,6 +322,10 @@ feeds_build(struct agent *ag)
 		    "cef" : "jsonl"));
 	for (i = 0; c->feeds != NULL && i < json_array_size(c->feeds); i++)
 		feed_add(ag, json_deep_copy(json_array_get(c->feeds, i)));
+	/* Only now: the array no longer moves under a thread's feed. */
+	for (i = 0; i < nfeeds; i++)
+		if (feeds[i].sink != &feed_file_sink)
+			sender_start(&feeds[i]);
 }
 
 static void
@@ -338,92 +449,137 @@ read_checkpoints(struct agent *ag, int64_t id, size_t max,
 	return 0;
 }
 
-/* Sends one kind of record to f until caught up or FEED_TICK_MAX. */
+/* Reads f's next batch into hand: entries first, then checkpoints. */
 static int
-feed_pump(struct agent *ag, struct feed *f, enum feed_kind kind)
+batch_read(struct agent *ag, struct feed *f)
 {
-	struct feed_rec	*recs = NULL;
-	int64_t		*pos = kind == FEED_CHECKPOINT ? &f->cp : &f->seq;
-	size_t		 batch = f->sink->batch(f->opts), n, sent, done = 0;
-	char		 err[FEED_ERR_MAX] = "";
-	int		 r = 0;
+	size_t	batch = f->sink->batch(f->opts);
 
 	if (batch > FEED_TICK_MAX)
 		batch = FEED_TICK_MAX;
-	while (done < FEED_TICK_MAX) {
-		if (kind == FEED_ENTRY && ag->store->jseq <= f->seq)
-			break;
-		r = kind == FEED_CHECKPOINT ? read_checkpoints(ag, *pos, batch,
-		    &recs, &n) : read_entries(ag, *pos, batch, &recs, &n);
-		if (r != 0) {
-			(void)snprintf(err, sizeof(err), "cannot read the "
-			    "store: %s", strerror(-r));
-			break;
-		}
-		if (n == 0) {
-			recs_free(recs, n);
-			break;
-		}
-		if (f->st == NULL &&
-		    (r = f->sink->open(f->opts, &f->st, err, sizeof(err))) != 0) {
-			recs_free(recs, n);
-			break;
-		}
-		sent = 0;
-		r = f->sink->send(f->st, recs, n, &sent, err, sizeof(err));
-		if (r == 0 && (sent == 0 || sent > n))
-			r = -EPROTO;
-		if (r == 0) {
-			*pos = recs[sent - 1].id;
-			pos_save(ag, kind == FEED_CHECKPOINT ? "feedcp" : "feed",
-			    f->key, *pos);
-			done += sent;
-		}
-		recs_free(recs, n);
-		if (r != 0) {
-			f->sink->close(f->st);
-			f->st = NULL;
-			break;
-		}
+	f->recs = NULL;
+	f->n = 0;
+	if (ag->store->jseq > f->seq) {
+		f->kind = FEED_ENTRY;
+		return read_entries(ag, f->seq, batch, &f->recs, &f->n);
 	}
-	if (r != 0)
-		log_warnx("%s: feed '%s': %s", __func__, f->key, err[0] ? err :
-		    strerror(-r));
-	return r;
+	if (!f->sink->checkpoints)
+		return 0;
+	f->kind = FEED_CHECKPOINT;
+	return read_checkpoints(ag, f->cp, batch, &f->recs, &f->n);
 }
 
-void
-feed_tick(struct agent *ag)
+/* Settles the batch in hand: the position on success, else backoff. */
+static int
+batch_done(struct agent *ag, struct feed *f)
 {
-	struct feed	*f;
-	double		 now;
-	size_t		 i;
-	int		 r;
+	int64_t	*pos = f->kind == FEED_CHECKPOINT ? &f->cp : &f->seq;
+	int	 r = f->r;
 
-	if (ag->store->in_tx)
-		return;
-	feeds_build(ag);
-	now = now_mono();
-	for (i = 0; i < nfeeds; i++) {
-		f = &feeds[i];
-		if (now < f->retry_at)
-			continue;
-		if (now - f->sent_at < FEED_LINGER_S &&
-		    ag->store->jseq - f->seq < (int64_t)f->sink->batch(f->opts))
-			continue;
-		f->sent_at = now;
-		r = feed_pump(ag, f, FEED_ENTRY);
-		if (r == 0 && f->sink->checkpoints)
-			r = feed_pump(ag, f, FEED_CHECKPOINT);
-		if (r == 0) {
-			f->backoff = 0;
-			continue;
-		}
+	if (r == 0) {
+		*pos = f->recs[f->sent - 1].id;
+		pos_save(ag, f->kind == FEED_CHECKPOINT ? "feedcp" : "feed",
+		    f->key, *pos);
+		f->backoff = 0;
+	} else {
+		log_warnx("%s: feed '%s': %s", __func__, f->key, f->err[0] ?
+		    f->err : strerror(-r));
 		f->backoff = f->backoff == 0 ? 1 : f->backoff * 2;
 		if (f->backoff > f->retry_max)
 			f->backoff = f->retry_max;
 		f->retry_at = now_mono() + f->backoff;
 	}
+	recs_free(f->recs, f->n);
+	f->recs = NULL;
+	f->n = 0;
+	return r;
+}
+
+/* The sender's state, and JOB_IDLE again once a finished batch is taken. */
+static enum feed_job
+job_take(struct feed *f)
+{
+	enum feed_job	j;
+
+	(void)pthread_mutex_lock(&f->mu);
+	j = f->job;
+	if (j == JOB_DONE)
+		f->job = JOB_IDLE;
+	(void)pthread_mutex_unlock(&f->mu);
+	return j;
+}
+
+/* Settles what f's sender finished, then hands it or sends the next. */
+static int
+feed_step(struct agent *ag, struct feed *f, double now)
+{
+	size_t	done = 0;
+	int	r;
+
+	if (f->thr_up) {
+		switch (job_take(f)) {
+		case JOB_BUSY:
+			return 1;
+		case JOB_DONE:
+			if (batch_done(ag, f) != 0)
+				return 0;
+			break;
+		case JOB_IDLE:
+			break;
+		}
+	}
+	if (now < f->retry_at || (now - f->sent_at < FEED_LINGER_S &&
+	    ag->store->jseq - f->seq < (int64_t)f->sink->batch(f->opts)))
+		return 0;
+	f->sent_at = now;
+	while (done < FEED_TICK_MAX) {
+		if ((r = batch_read(ag, f)) != 0) {
+			f->r = r;
+			(void)snprintf(f->err, sizeof(f->err), "cannot read the "
+			    "store: %s", strerror(-r));
+			(void)batch_done(ag, f);
+			return 0;
+		}
+		if (f->n == 0) {
+			recs_free(f->recs, 0);
+			f->recs = NULL;
+			return 0;
+		}
+		if (f->thr_up) {
+			(void)pthread_mutex_lock(&f->mu);
+			f->job = JOB_BUSY;
+			(void)pthread_cond_signal(&f->cv);
+			(void)pthread_mutex_unlock(&f->mu);
+			return 1;
+		}
+		feed_send(f);
+		done += f->sent;
+		if (batch_done(ag, f) != 0)
+			return 0;
+	}
+	return 0;
+}
+
+void
+feed_tick(struct agent *ag)
+{
+	double	now;
+	size_t	i;
+	int	busy = 0;
+
+	if (ag->store->in_tx)
+		return;
+	feeds_build(ag);
+	now = now_mono();
+	for (i = 0; i < nfeeds; i++)
+		busy |= feed_step(ag, &feeds[i], now);
+	feeds_busy = busy;
+}
+
+int
+feed_busy(void)
+{
+	return feeds_busy;
 }
 
 void

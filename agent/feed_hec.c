@@ -171,13 +171,9 @@ fhec_open(const json_t *opts, void **ret, char *err, size_t len)
 	struct fhec	*h = xcalloc(1, sizeof(*h));
 	struct secret	*tok = NULL;
 	const char	*why = NULL, *v;
-	static int	 inited;
 	int		 r;
 
-	if (!inited) {
-		(void)curl_global_init(CURL_GLOBAL_DEFAULT);
-		inited = 1;
-	}
+	/* curl_global_init: the agent's, before any sender thread ran. */
 	buf_init(&h->reply, HEC_REPLY_MAX);
 	h->url = xstrdup(feed_opt_str(opts, "url"));
 	if ((v = feed_opt_str(opts, "ca_file")) != NULL)

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "agent.h"
 #include "checkpoint.h"
 #include "ctl.h"
@@ -151,6 +153,7 @@ static const struct handler {
 #define MAX_PER_UID	8
 #define CLIENT_IDLE_S	10
 #define CLIENT_SEND_S	30
+#define FEED_POLL_MS	20	/* while a feed batch is in flight */
 
 struct client {
 	int		fd;
@@ -365,6 +368,9 @@ agent_main(int argc, char **argv)
 			fatal("daemon");
 		log_to_syslog();
 	}
+	/* Before any thread: feeds and drivers open curl handles in theirs. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
 	if ((r = exec_reconcile(&ag)) != 0)
 		log_warnx("reconcile: %s", strerror(-r));
 	log_info("listening on '%s', store '%s'", ag.cfg->socket_path,
@@ -386,7 +392,8 @@ agent_main(int argc, char **argv)
 			pfd[i + 1].events = POLLIN;
 		}
 		n = nclients;
-		r = poll(pfd, n + 1, ag.work_pending ? 0 : 500);
+		r = poll(pfd, n + 1, ag.work_pending ? 0 : feed_busy() ?
+		    FEED_POLL_MS : 500);
 		if (r < 0 && errno != EINTR)
 			fatal("poll");
 		/* Back to front: client_drop moves the last into the hole. */

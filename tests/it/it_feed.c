@@ -846,6 +846,52 @@ test_feed_checkpoints_shipped_show_truncation(void **state)
 	assert_true(it_err_has(e, "verify-bundle: FAILED"));
 }
 
+/*
+ * A collector that takes a batch and never answers holds up only its
+ * feed: the agent keeps answering requests meanwhile (it would wait out
+ * the whole stall if the feed sent from its main loop), and the entries
+ * made during the stall still arrive, once each.
+ */
+static void
+test_feed_stall_never_blocks_requests(void **state)
+{
+	struct it_env	*e = *state;
+	json_t		*jr;
+	char		 conf[2048], id[32], log[IT_PATH_MAX];
+	double		 t0, dt;
+
+	hec_setup(e);
+	xsnp(conf, sizeof(conf), "\tfeeds = (\n"
+	    "\t\t{ type = \"hec\"; url = \"" HEC_URL "\";"
+	    " token_file = \"%s/token\"; ca_file = \"%s/ca.pem\"; batch = 2;"
+	    " timeout = 10; retry_max = 1; index = \"cordon\";"
+	    " host = \"cordon-it-hec\"; }\n"
+	    "\t);\n", hec_dir, hec_dir);
+	start_agent(e, conf);
+	assert_int_equal(it_incident_open(e, id), 0);
+	jr = journal(e);
+	wait_hec(json_array_size(jr));
+	json_decref(jr);
+
+	hec_faults("[{\"status\": \"stall\", \"seconds\": 8, \"count\": 1}]");
+	update(e, id, "risk=high");
+	xsnp(log, sizeof(log), "%s/requests.log", hec_dir);
+	assert_int_equal(it_wait_file_has(log, "stall 0\n", 10.0), 0);
+	t0 = now_mono();
+	update(e, id, "cause=phishing");
+	update(e, id, "vector=mail");
+	dt = now_mono() - t0;
+	(void)fprintf(stderr, "updates during the stall: %.2f s\n", dt);
+	if (dt > 3.0)
+		fail_msg("two updates took %.1f s while a collector stalled",
+		    dt);
+	jr = journal(e);
+	wait_hec(json_array_size(jr));
+	(void)usleep(1000 * 1000);	/* a duplicate would show now */
+	json_decref(check_hec(e, jr));
+	json_decref(jr);
+}
+
 int
 main(void)
 {
@@ -854,6 +900,8 @@ main(void)
 		    test_feed_syslog_rsyslog_tcp_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_feed_hec_faults_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feed_stall_never_blocks_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_feed_checkpoints_shipped_show_truncation, setup,
 		    teardown),
