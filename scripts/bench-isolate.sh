@@ -12,6 +12,7 @@ set -eu
 N=${1:-1000}
 PORT=${2:-38961}
 here=$(cd "$(dirname "$0")" && pwd)
+"$here/reserve-ports.sh"	# its ports lie in the ephemeral range
 top=$(dirname "$here")
 CORDON=${CORDON_BIN:-$top/build/cordon}
 W=$(mktemp -d /tmp/cordon-bench-isolate.XXXXXX)

@@ -8,6 +8,7 @@ set -eu
 N=${1:-10000}
 PORT=${2:-38960}
 here=$(cd "$(dirname "$0")" && pwd)
+"$here/reserve-ports.sh"	# its ports lie in the ephemeral range
 top=$(dirname "$here")
 CORDON=${CORDON_BIN:-$top/build/cordon}
 W=$(mktemp -d /tmp/cordon-bench.XXXXXX)

@@ -44,6 +44,7 @@ RUNBOOK=$top/config/runbooks/compromised-account.runbook
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (it creates local" \
     "users and network namespaces)" >&2; exit 2; }
 [ -x "$CORDON" ] || { echo "demo: build first (make)" >&2; exit 2; }
+"$here/reserve-ports.sh"	# its ports lie in the ephemeral range
 if ip netns list | grep -q "^$NS[cgh]\( \|$\)"; then
 	echo "demo: namespaces $NS* exist: another demo is running, or" \
 	    "run scripts/netns-gw-stop.sh DIR $NS" >&2

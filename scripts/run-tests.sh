@@ -17,6 +17,8 @@ export CORDON_BIN CORDON_SCRIPTS
 # LeakSanitizer is part of ASan here; abort on the first UB report.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The tests' fixed loopback ports lie in the ephemeral range: reserve them.
+"$here/reserve-ports.sh"
 
 pass=0 fail=0 failed=""
 for t in "$top/$B"/tests/test_* "$top/$B"/it/it_*; do
