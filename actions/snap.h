@@ -108,6 +108,14 @@ int	snap_zfs_args(const char *dataset, const struct snap *,
 int	snap_sh(struct sconn *, const char *what, const char *script,
 	    const char *const *args, struct ssh_res *res, char *err,
 	    size_t errlen) WARN_UNUSED;
+/*
+ * snap_sh for a back end's probe or copy script, whose exit 4 means
+ * "not in the snapshot" (-ENOENT) and whose first output line, when
+ * ret_bytes is not NULL, is a byte count.
+ */
+int	snap_sh_bytes(struct sconn *, const char *what, const char *script,
+	    const char *const *args, long long *ret_bytes, char *err,
+	    size_t errlen) WARN_UNUSED;
 /* Same for a plain argv. */
 int	snap_run(struct sconn *, const char *what, const char *const *argv,
 	    struct ssh_res *res, char *err, size_t errlen) WARN_UNUSED;

@@ -208,7 +208,6 @@ lvm_run(struct sconn *c, const struct snap *s, const char *mode,
 {
 	char		 dev[SNAP_PATH_MAX];
 	const char	*args[5];
-	struct ssh_res	 res;
 	int		 r;
 
 	if ((r = snap_lvm_args(ssh_opt_str(c->t, "volume_group"), s, mode,
@@ -216,14 +215,8 @@ lvm_run(struct sconn *c, const struct snap *s, const char *mode,
 		(void)snprintf(err, errlen, "bad snapshot name");
 		return r;
 	}
-	r = snap_sh(c, dest[0] ? "copy from LVM snapshot" : "probe LVM "
-	    "snapshot", snap_lvm_sh, args, &res, err, errlen);
-	if (r == -EPROTO && res.status == 4)
-		r = -ENOENT;
-	if (r == 0 && ret_bytes)
-		*ret_bytes = strtoll(res.out.p ? res.out.p : "0", NULL, 10);
-	ssh_res_free(&res);
-	return r;
+	return snap_sh_bytes(c, dest[0] ? "copy from LVM snapshot" :
+	    "probe LVM snapshot", snap_lvm_sh, args, ret_bytes, err, errlen);
 }
 
 static int

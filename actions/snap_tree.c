@@ -174,18 +174,12 @@ tree_probe(struct sconn *c, const struct snap *s, const char *rel,
 {
 	char		 d[SNAP_PATH_MAX];
 	const char	*args[] = { d, rel, NULL };
-	struct ssh_res	 res;
 	int		 r;
 
 	if ((r = snapdir(c, s, d, sizeof(d))) != 0)
 		return r;
-	r = snap_sh(c, "probe", probe_sh, args, &res, err, errlen);
-	if (r == -EPROTO && res.status == 4)
-		r = -ENOENT;
-	if (r == 0)
-		*ret_bytes = strtoll(res.out.p, NULL, 10);
-	ssh_res_free(&res);
-	return r;
+	return snap_sh_bytes(c, "probe", probe_sh, args, ret_bytes, err,
+	    errlen);
 }
 
 static int

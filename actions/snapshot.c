@@ -189,6 +189,22 @@ snap_sh(struct sconn *c, const char *what, const char *script,
 	return snap_run(c, what, argv, res, err, errlen);
 }
 
+int
+snap_sh_bytes(struct sconn *c, const char *what, const char *script,
+    const char *const *args, long long *ret_bytes, char *err, size_t errlen)
+{
+	struct ssh_res	res;
+	int		r;
+
+	r = snap_sh(c, what, script, args, &res, err, errlen);
+	if (r == -EPROTO && res.status == 4)
+		r = -ENOENT;
+	if (r == 0 && ret_bytes)
+		*ret_bytes = strtoll(res.out.p ? res.out.p : "0", NULL, 10);
+	ssh_res_free(&res);
+	return r;
+}
+
 static int
 two(const char *s, int *v)
 {
