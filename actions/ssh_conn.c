@@ -452,9 +452,8 @@ spare_drop(struct sconn *c)
 	c->spare = NULL;
 }
 
-/* Runs one command line (already quoted) on one exec channel. */
-static int
-run_line(struct sconn *c, const char *cmd, const void *in, size_t inlen,
+int
+ssh_run_line(struct sconn *c, const char *cmd, const void *in, size_t inlen,
     struct ssh_res *res)
 {
 	ssh_channel	 ch = NULL;
@@ -529,7 +528,7 @@ ssh_run(struct sconn *c, enum ssh_who who, const char *account,
 		res_init(res);
 		return r;
 	}
-	r = run_line(c, cmd, in, inlen, res);
+	r = ssh_run_line(c, cmd, in, inlen, res);
 	free(cmd);
 	return r;
 }
@@ -580,7 +579,7 @@ ssh_run_seq(struct sconn *c, const struct ssh_cmd *cmds, size_t n,
 		if (r == 0 && i + 1 < n)
 			r = buf_adds(&line, " \"$?\"; ");
 	}
-	if (r != 0 || (r = run_line(c, line.p, in, inlen, &all)) != 0)
+	if (r != 0 || (r = ssh_run_line(c, line.p, in, inlen, &all)) != 0)
 		goto out;
 	p = all.out.p;
 	end = all.out.p + all.out.len;

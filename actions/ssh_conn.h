@@ -135,6 +135,12 @@ int	ssh_each(void *conn, struct act **, size_t, ssh_one_fn);
 int	ssh_run(struct sconn *, enum ssh_who, const char *account,
 	    const char *const *argv, const void *in, size_t inlen,
 	    struct ssh_res *res) WARN_UNUSED;
+/*
+ * ssh_run for a command line that is already complete: nothing is quoted
+ * or prefixed (a Windows target's shell is cmd.exe, not a POSIX shell).
+ */
+int	ssh_run_line(struct sconn *, const char *cmd, const void *in,
+	    size_t inlen, struct ssh_res *res) WARN_UNUSED;
 void	ssh_res_free(struct ssh_res *);
 /* The first line of res->err, control characters as '?', for messages. */
 void	ssh_res_errline(const struct ssh_res *, char *out, size_t len);

@@ -32,7 +32,6 @@
 #define WIN_PW_LEN_MAX		127		/* local accounts */
 #define WIN_VAL_MAX		256		/* one key=value line's value */
 #define WIN_ERRLINE		160
-#define WIN_READ_SLICE_MS	20
 #define SID_ADMINS		"S-1-5-32-544"
 #define SID_SYSTEM		"S-1-5-18"
 
@@ -40,78 +39,6 @@
 extern const struct verb	ssh_verbs[];
 
 /* ---- running a script ------------------------------------------------- */
-
-/*
- * ssh_run's contract (bounded reads, capped output) for a command line
- * that is not an argv: ssh_run quotes for a POSIX shell, which cmd.exe
- * is not.  0 when the command ran (status in res->status).
- */
-static int
-win_exec(struct sconn *c, const char *cmd, const void *in, size_t inlen,
-    struct ssh_res *res)
-{
-	ssh_channel	 ch = NULL;
-	const char	*p = in;
-	char		 chunk[8192];
-	double		 deadline = now_mono() + (double)c->timeout;
-	long		 left;
-	int		 n, m, w, r;
-
-	if ((ch = ssh_channel_new(c->s)) == NULL ||
-	    ssh_channel_open_session(ch) != SSH_OK ||
-	    ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-		r = -EIO;
-		goto out;
-	}
-	while (p && inlen > 0) {
-		w = ssh_channel_write(ch, p, inlen > 32768 ? 32768 :
-		    (uint32_t)inlen);
-		if (w == SSH_ERROR) {
-			r = -EIO;
-			goto out;
-		}
-		p += w;
-		inlen -= (size_t)w;
-	}
-	if (ssh_channel_send_eof(ch) != SSH_OK) {
-		r = -EIO;
-		goto out;
-	}
-	for (;;) {
-		if ((left = (long)((deadline - now_mono()) * 1000)) <= 0) {
-			r = -ETIMEDOUT;
-			goto out;
-		}
-		n = ssh_channel_read_timeout(ch, chunk, sizeof(chunk), 0,
-		    left < WIN_READ_SLICE_MS ? (int)left : WIN_READ_SLICE_MS);
-		if (n == SSH_ERROR) {
-			r = -EIO;
-			goto out;
-		}
-		if (n > 0 && (r = buf_add(&res->out, chunk, (size_t)n)) != 0)
-			goto out;
-		m = ssh_channel_read_nonblocking(ch, chunk, sizeof(chunk), 1);
-		if (m == SSH_ERROR) {
-			r = -EIO;
-			goto out;
-		}
-		if (m > 0 && (r = buf_add(&res->err, chunk, (size_t)m)) != 0)
-			goto out;
-		if (n <= 0 && m <= 0 && (ssh_channel_is_eof(ch) ||
-		    ssh_channel_is_closed(ch)))
-			break;
-	}
-	res->status = ssh_channel_get_exit_status(ch);
-	r = 0;
-out:
-	explicit_bzero(chunk, sizeof(chunk));
-	if (ch) {
-		if (ssh_channel_is_open(ch))
-			(void)ssh_channel_close(ch);
-		ssh_channel_free(ch);
-	}
-	return r;
-}
 
 static int
 run_fail(struct act *a, const char *what, int r)
@@ -154,10 +81,8 @@ win_run(struct sconn *c, struct act *a, const char *what, int sr,
 		r = run_fail(a, what, sr != 0 ? sr : r);
 		goto out;
 	}
-	if ((r = win_exec(c, cmd, in, inlen, res)) != 0)
+	if ((r = ssh_run_line(c, cmd, in, inlen, res)) != 0)
 		r = run_fail(a, what, r);
-	else if (res->out.p == NULL)
-		res->out.p = xstrdup("");
 out:
 	free(cmd);
 	free(text);
