@@ -31,9 +31,11 @@ CORDON=${CORDON_BIN:-$top/build/cordon}
 PORT=${DEMO_PORT:-38987}
 FAKE_PORT=${DEMO_FAKE_PORT:-38988}
 NS=cddm				# namespaces cddmc, cddmg, cddmh
-WEB1=10.213.121.2		# web1, behind the gateway
-GW=10.213.131.1			# the gateway's sshd, on the agent's path
-AGENT_ADDR=10.213.131.2		# the agent's own address on that path
+NET=216				# 10.216.x: the tests use 10.213.x
+WEB1=10.$NET.121.2		# web1, behind the gateway
+GW=10.$NET.131.1		# the gateway's sshd, on the agent's path
+AGENT_ADDR=10.$NET.131.2	# the agent's own address on that path
+LOCK=/run/cordon-demo.pid	# one demo at a time
 OUT=$top/build/demo
 OP=cordon-demo-op
 LEAD=cordon-demo-lead
@@ -45,10 +47,17 @@ RUNBOOK=$top/config/runbooks/compromised-account.runbook
     "users and network namespaces)" >&2; exit 2; }
 [ -x "$CORDON" ] || { echo "demo: build first (make)" >&2; exit 2; }
 "$here/reserve-ports.sh"	# its ports lie in the ephemeral range
-if ip netns list | grep -q "^$NS[cgh]\( \|$\)"; then
-	echo "demo: namespaces $NS* exist: another demo is running, or" \
-	    "run scripts/netns-gw-stop.sh DIR $NS" >&2
+# A demo killed before its cleanup ran (SIGKILL, a machine stopped) leaves
+# its namespaces behind; they are ours by name, so remove them, unless a
+# live demo owns them.
+if [ -s $LOCK ] && kill -0 "$(cat $LOCK)" 2>/dev/null; then
+	echo "demo: another demo is running (pid $(cat $LOCK))" >&2
 	exit 2
+fi
+echo $$ >$LOCK
+if ip netns list | grep -q "^$NS[cgh]\( \|$\)"; then
+	echo "demo: removing the network of an interrupted demo"
+	"$here/netns-gw-stop.sh" /nonexistent "$NS" >/dev/null
 fi
 
 W=$(mktemp -d /tmp/cordon-demo.XXXXXX)
@@ -68,6 +77,7 @@ cleanup() {
 	rm -f "/etc/sudoers.d/$SSHU"
 	for u in $made_users; do userdel -f -r "$u" 2>/dev/null; done
 	rm -rf "$W"
+	rm -f $LOCK
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -102,9 +112,9 @@ echo "directory users: alice bob carol dave breakglass"
 
 step "build the network: client -> gateway (nftables, sshd) -> web1"
 net_up=1
-"$here/netns-gw-start.sh" "$W/net" "$NS" >/dev/null
+"$here/netns-gw-start.sh" "$W/net" "$NS" $NET >/dev/null
 # The agent reaches web1 through the gateway, as a management host would.
-ip route add 10.213.121.0/24 via $GW
+ip route add 10.$NET.121.0/24 via $GW
 # cordon's SSH login: key only, sudo (the verbs run chpasswd, usermod,
 # nft...; restrict the commands in production).
 ssh-keygen -q -t ed25519 -N '' -C cordon-demo -f "$W/agent_key"
@@ -137,7 +147,7 @@ until nc -z -w1 $WEB1 22 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 50 ] || { echo "web1 sshd not up" >&2; exit 1; }
 	sleep 0.1
 done
-echo "client 10.213.111.2, gateway $GW, web1 $WEB1, agent $AGENT_ADDR"
+echo "client 10.$NET.111.2, gateway $GW, web1 $WEB1, agent $AGENT_ADDR"
 
 step "the compromised account on web1: a password and the attacker's key"
 printf '%s:%s\n' $VICTIM 'Summer2026!' | chpasswd

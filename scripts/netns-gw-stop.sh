@@ -28,7 +28,7 @@ for f in "$D"/*.pid; do
 	[ -s "$f" ] || continue
 	p=$(cat "$f")
 	case $p in '' | *[!0-9]*) continue ;; esac
-	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+	tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" |
 	    grep -q "netns\|sshd.*$D\|http.server\|nc -" && pids="$pids $p"
 done
 for p in $pids; do kill -TERM "$p" 2>/dev/null; done
