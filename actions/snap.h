@@ -1,14 +1,18 @@
 /*
  * snap: the contract between the snapshot driver (snapshot.c) and its
  * back ends (snap_tree.c: "dir" and "btrfs"; snap_restic.c: "restic";
- * snap_lvm.c: "lvm"; snap_zfs.c: "zfs").  Windows shadow copies are
- * command generators only (snap_vss.h).
+ * snap_lvm.c: "lvm"; snap_zfs.c: "zfs"; snap_vss_be.c: "vss", Windows
+ * shadow copies over SSH).
  *
  * A back end only reads snapshots: it lists them with their creation
  * time, says whether a path exists in one (and how big it is), and copies
  * that path out of a snapshot to a destination that must not exist yet.
  * Everything that writes the live tree (staging, preserve, swap, undo)
- * lives in snapshot.c and is the same for every back end.
+ * lives in snapshot.c and is the same for every POSIX back end.  A back
+ * end whose host is not POSIX (vss) also brings its live side (struct
+ * snap_live_ops: path spelling, inspect, manifest, removal of a staging
+ * copy); the driver's decisions (which snapshot, isolation, space,
+ * idempotence, comparing manifests) stay the same.
  *
  * Remote commands run through ssh_conn (pinned host key, one exec channel
  * per command, every word quoted as one shell word).  Multi-step remote
@@ -40,6 +44,36 @@ struct snap {
 	int	readonly;		/* 1 yes, 0 no, -1 not applicable */
 };
 
+/* What the live side looks like for one restore (snap_live_ops). */
+struct snap_live {
+	char		root[SNAP_PATH_MAX];	/* as paths join to it */
+	int		exists, is_staged, is_pre;
+	long long	avail, size;		/* bytes */
+};
+
+/*
+ * A non-POSIX host's live side.  Paths are the host's, joined with sep.
+ * manifest's output is the driver's format: NUL-terminated records
+ * ("d NAME", "f SIZE NAME", "o NAME"; sorted), "#", then "HASH  NAME"
+ * records; two trees are equal when their manifests are.
+ */
+struct snap_live_ops {
+	char		 sep;
+	const char	*no_in_place;	/* why in_place is refused, or NULL */
+	/* rel (the driver's canonical '/'-joined path) rewritten in place
+	 * in the host's spelling; -EINVAL with *why. */
+	int	(*path_fix)(char *rel, size_t len, const char **why);
+	/* The live side of rel under the target's root; sfx: the staging
+	 * suffix (PATH+sfx is the staging copy). */
+	int	(*inspect)(struct sconn *, const char *rel, const char *sfx,
+		    struct snap_live *, char *err, size_t errlen);
+	int	(*manifest)(struct sconn *, const char *path, char **ret,
+		    size_t *ret_len, char *err, size_t errlen);
+	/* Removes a staging copy this driver made (path ends in sfx). */
+	int	(*remove_staged)(struct sconn *, const char *path,
+		    char *err, size_t errlen);
+};
+
 struct snap_be {
 	const char	*name;
 	/* Extra settings this back end takes (NULL-terminated), and the
@@ -66,6 +100,8 @@ struct snap_be {
 	 * it directly); -ENOTSUP when the snapshot is not a file tree. */
 	int	(*src_path)(struct sconn *, const struct snap *,
 		    const char *rel, char *buf, size_t len);
+	/* NULL: the driver's POSIX sh live side. */
+	const struct snap_live_ops	*live;
 };
 
 extern const struct snap_be	snap_be_dir;
@@ -73,6 +109,7 @@ extern const struct snap_be	snap_be_btrfs;
 extern const struct snap_be	snap_be_restic;
 extern const struct snap_be	snap_be_lvm;
 extern const struct snap_be	snap_be_zfs;
+extern const struct snap_be	snap_be_vss;
 
 /*
  * The LVM and ZFS back ends' exact commands and parsers, for tests: the

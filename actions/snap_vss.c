@@ -178,8 +178,8 @@ vss_decode_cmd(const char *cmdline, char **ret)
  * reads its file argument as a pattern), no "<>|\"", no component ending
  * in '.' or ' ' (Windows drops those: two names, one file).
  */
-static int
-win_rel(const char *in, size_t len, char *out, size_t outlen,
+int
+vss_rel_norm(const char *in, size_t len, char *out, size_t outlen,
     const char **why)
 {
 	size_t	i = 0, o = 0, n;
@@ -231,8 +231,8 @@ win_rel(const char *in, size_t len, char *out, size_t outlen,
 	return 0;
 }
 
-static int
-is_drive_root(const char *s, size_t len)
+int
+vss_drive_ok(const char *s, size_t len)
 {
 	return len >= 2 && ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' &&
 	    s[0] <= 'z')) && s[1] == ':' && (len == 2 || (len == 3 &&
@@ -260,7 +260,7 @@ vss_list_script(const char *volume, size_t len, char **ret,
 	int		r;
 
 	*why = "must be a drive root such as C:\\";
-	if (strlen(volume) != len || !is_drive_root(volume, len))
+	if (strlen(volume) != len || !vss_drive_ok(volume, len))
 		return -EINVAL;
 	(void)snprintf(root, sizeof(root), "%c:\\", volume[0]);
 	buf_init(&b, VSS_SCRIPT_MAX);
@@ -299,8 +299,8 @@ guid_ok(const char *s, size_t n)
 	return 1;
 }
 
-static int
-dev_ok(const char *s, size_t n)
+int
+vss_dev_ok(const char *s, size_t n)
 {
 	size_t	k = sizeof(VSS_DEV_PREFIX) - 1, i;
 
@@ -341,7 +341,7 @@ vss_parse_list(const char *out, size_t len, struct vss_copy **ret,
 		memset(&v[n], 0, sizeof(v[n]));
 		if (b2 == NULL || !guid_ok(p, (size_t)(b1 - p)) ||
 		    (size_t)(b2 - b1 - 1) >= sizeof(tm) ||
-		    !dev_ok(b2 + 1, ll - (size_t)(b2 + 1 - p))) {
+		    !vss_dev_ok(b2 + 1, ll - (size_t)(b2 + 1 - p))) {
 			(void)snprintf(err, errlen, "unexpected line %zu in "
 			    "the shadow copy list", n + 1);
 			free(v);
@@ -379,14 +379,14 @@ vss_restore_script(const struct vss_copy *c, const char *rel,
 	char		*slash;
 	int		 r;
 
-	if (!dev_ok(c->dev, strlen(c->dev))) {
+	if (!vss_dev_ok(c->dev, strlen(c->dev))) {
 		*why = "is not a shadow copy device";
 		return -EINVAL;
 	}
-	if ((r = win_rel(rel, rel_len, r1, sizeof(r1), why)) != 0)
+	if ((r = vss_rel_norm(rel, rel_len, r1, sizeof(r1), why)) != 0)
 		return r;
 	if (strlen(staging) != staging_len || staging_len < 4 ||
-	    !is_drive_root(staging, 3) || win_rel(staging + 3,
+	    !vss_drive_ok(staging, 3) || vss_rel_norm(staging + 3,
 	    staging_len - 3, st + 3, sizeof(st) - 3, why) != 0) {
 		*why = "staging must be an absolute path such as D:\\restore "
 		    "without '..', wildcards or control characters";
@@ -411,14 +411,18 @@ vss_restore_script(const struct vss_copy *c, const char *rel,
 	    (name && (r = ps_set(&b, "name", name, strlen(name))) != 0) ||
 	    (r = buf_adds(&b,
 	    "if (Test-Path -LiteralPath $dst) { [Console]::Error.WriteLine("
-	    "'destination exists'); exit 6 }\n")) != 0 ||
+	    "'destination exists'); exit 6 }\n"
+	    "$part = $dst + '.part'\n"
+	    "if (Test-Path -LiteralPath $part) { Remove-Item -LiteralPath "
+	    "$part -Recurse -Force }\n")) != 0 ||
 	    (r = buf_adds(&b, name ?
-	    "& robocopy.exe $src $dst $name /XJ /COPY:DAT /R:1 /W:1 /NP "
+	    "& robocopy.exe $src $part $name /XJ /COPY:DAT /R:1 /W:1 /NP "
 	    "/NJH /NJS /NFL /NDL\n" :
-	    "& robocopy.exe $src $dst /E /XJ /COPY:DAT /DCOPY:DAT /R:1 /W:1 "
+	    "& robocopy.exe $src $part /E /XJ /COPY:DAT /DCOPY:DAT /R:1 /W:1 "
 	    "/NP /NJH /NJS /NFL /NDL\n")) != 0 ||
 	    (r = buf_adds(&b, "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE "
-	    "}\nexit 0\n")) != 0) {
+	    "}\nRename-Item -LiteralPath $part -NewName "
+	    "([IO.Path]::GetFileName($dst))\nexit 0\n")) != 0) {
 		buf_free(&b);
 		*why = "holds characters that cannot be quoted";
 		return r;

@@ -16,16 +16,18 @@
  *            line "ID|YYYY-MM-DD HH:MM:SSZ|DeviceObject" (InstallDate in
  *            UTC).
  *   restore  robocopy from DeviceObject\REL (a file or a directory tree)
- *            to a staging folder that must not exist yet; /XJ never
- *            follows a junction out of the copy, robocopy's exit codes
- *            8 and above are failures.  Nothing is ever written to the
- *            volume the shadow copy belongs to, and no volume is
- *            reverted.
+ *            to STAGING.part, renamed to the staging folder once robocopy
+ *            succeeded (so a staging folder is always whole); a file
+ *            lands in that folder under its own name.  /XJ never follows
+ *            a junction out of the copy, robocopy's exit codes 8 and
+ *            above are failures.  Nothing is written to the shadow copy,
+ *            and no volume is ever reverted.
  *
- * Not wired into the snapshot driver: its live-side steps (inspect,
- * preserve, swap, manifests) are POSIX shell.  No Windows host runs here;
+ * The snapshot driver's back end "vss" (snap_vss_be.c) runs these, with
+ * the live-side scripts of snap_vss_live.h.  No Windows host runs here;
  * tests/unit/test_snap_vss.c checks the exact scripts, their quoting and
- * the parser on output in the real format.
+ * the parser on output in the real format, and tests/it/it_snapvss.c
+ * runs them over real SSH against a stand-in PowerShell.
  *
  * Errors: 0 or -errno (-EINVAL with *why set for a bad value).
  */
@@ -50,6 +52,19 @@ int	vss_ps_literal(struct buf *b, const char *s, size_t len) WARN_UNUSED;
 int	vss_encoded_cmd(const char *script, char **ret) WARN_UNUSED;
 /* The script of a command line made by vss_encoded_cmd; caller frees. */
 int	vss_decode_cmd(const char *cmdline, char **ret) WARN_UNUSED;
+
+/* \\?\GLOBALROOT\Device\HarddiskVolumeShadowCopyN (len bytes): 1/0. */
+int	vss_dev_ok(const char *s, size_t len);
+/* "C:" or "C:\" (len bytes): 1 if a drive root, else 0. */
+int	vss_drive_ok(const char *s, size_t len);
+/*
+ * in (len bytes) made canonical in out ('\' separated, "." dropped): a
+ * relative path with no "..", ':', wildcards, "<>|\"", control
+ * characters or names ending in '.' or ' '.  -EINVAL with *why set,
+ * -ENAMETOOLONG.
+ */
+int	vss_rel_norm(const char *in, size_t len, char *out, size_t outlen,
+	    const char **why) WARN_UNUSED;
 
 /* volume: "C:\" style drive root.  Script text into *ret (caller frees). */
 int	vss_list_script(const char *volume, size_t len, char **ret,

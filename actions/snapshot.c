@@ -44,6 +44,14 @@
  * file; computed on the host with find and sha256sum) and reports the
  * first difference.  The id in file names makes every step idempotent.
  *
+ * The live side above (inspect, manifests, copy, swap, removal) is POSIX
+ * sh, except for a back end that brings its own (snap.h snap_live_ops):
+ * "vss" (Windows shadow copies, snap_vss_be.c) inspects, hashes and
+ * removes with PowerShell, joins paths with '\', and supports staging
+ * only -- check refuses in_place there with the back end's reason.  The
+ * decisions (snapshot choice, isolation, space, idempotence, manifest
+ * comparison) are the same code for every back end.
+ *
  * Per-act helpers return 0, 1 when they failed the act, or -EIO /
  * -ETIMEDOUT when the session broke.
  */
@@ -79,7 +87,7 @@ static const char *const conn_keys[] = {
 
 static const struct snap_be *const backends[] = {
 	&snap_be_dir, &snap_be_btrfs, &snap_be_restic, &snap_be_lvm,
-	&snap_be_zfs,
+	&snap_be_zfs, &snap_be_vss,
 };
 
 /*
@@ -296,7 +304,7 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 
 	if ((be = be_of(t)) == NULL) {
 		(void)snprintf(err, errlen, "'backend' must be \"dir\", "
-		    "\"btrfs\", \"restic\", \"lvm\" or \"zfs\"");
+		    "\"btrfs\", \"restic\", \"lvm\", \"zfs\" or \"vss\"");
 		return -EINVAL;
 	}
 	json_object_foreach(t->opts, key, v) {
@@ -547,6 +555,47 @@ struct rs {
 	long long avail, size;
 };
 
+/* The paths next to ROOT<sep>REL; 1 after act_fail. */
+static int
+rs_paths(struct act *a, int64_t id, char sep, struct rs *s)
+{
+	if (snap_fmt(s->live, sizeof(s->live), "%s%c%s", s->root, sep,
+	    s->rel) != 0 ||
+	    snap_fmt(s->staged, sizeof(s->staged), "%s%s", s->live,
+	    s->sfx_staged) != 0 ||
+	    snap_fmt(s->pre, sizeof(s->pre), "%s%s", s->live,
+	    s->sfx_pre) != 0 ||
+	    snap_fmt(s->aside, sizeof(s->aside), "%s.cordon-old-A%lld",
+	    s->live, (long long)id) != 0 ||
+	    snap_fmt(s->vtmp, sizeof(s->vtmp), "%s.cordon-verify-A%lld",
+	    s->live, (long long)id) != 0) {
+		act_fail(a, "unexpected answer while inspecting '%s'", s->rel);
+		return 1;
+	}
+	return 0;
+}
+
+/* rs_init's live side for a back end that brings its own. */
+static int
+rs_live(struct sconn *c, struct act *a, int64_t id, struct rs *s)
+{
+	struct snap_live	l;
+	char			err[ACT_MSG_MAX];
+	int			r;
+
+	err[0] = '\0';
+	if ((r = s->be->live->inspect(c, s->rel, s->sfx_staged, &l, err,
+	    sizeof(err))) != 0)
+		return be_fail(a, r, err);
+	s->exists = l.exists;
+	s->is_staged = l.is_staged;
+	s->is_pre = l.is_pre;
+	s->avail = l.avail;
+	s->size = l.size;
+	memcpy(s->root, l.root, sizeof(s->root));
+	return rs_paths(a, id, s->be->live->sep, s);
+}
+
 /* Parses args and probes the live side; 1 after act_fail. */
 static int
 rs_init(struct sconn *c, struct act *a, int64_t id, struct rs *s)
@@ -565,7 +614,8 @@ rs_init(struct sconn *c, struct act *a, int64_t id, struct rs *s)
 		return 1;
 	}
 	if (path_norm(act_param(a, "path"), s->be->no_glob, s->rel,
-	    sizeof(s->rel), &why) != 0) {
+	    sizeof(s->rel), &why) != 0 || (s->be->live &&
+	    s->be->live->path_fix(s->rel, sizeof(s->rel), &why) != 0)) {
 		act_fail(a, "'path' %s", why);
 		return 1;
 	}
@@ -576,11 +626,18 @@ rs_init(struct sconn *c, struct act *a, int64_t id, struct rs *s)
 		return 1;
 	}
 	s->in_place = mode && strcmp(mode, "in_place") == 0;
+	if (s->in_place && s->be->live && s->be->live->no_in_place) {
+		act_fail(a, "in_place refused: %s", s->be->live->no_in_place);
+		a->outcome = ACT_REFUSED;
+		return 1;
+	}
 	if (snap_fmt(s->sfx_staged, sizeof(s->sfx_staged),
 	    ".cordon-restore-A%lld", (long long)id) != 0 ||
 	    snap_fmt(s->sfx_pre, sizeof(s->sfx_pre), ".cordon-pre-A%lld",
 	    (long long)id) != 0)
 		return 1;
+	if (s->be->live)
+		return rs_live(c, a, id, s);
 	args[0] = ssh_opt_str(c->t, "root");
 	args[1] = s->rel;
 	args[2] = s->sfx_staged;
@@ -596,22 +653,12 @@ rs_init(struct sconn *c, struct act *a, int64_t id, struct rs *s)
 	if (snap_fmt(s->root, sizeof(s->root), "%s", p) != 0 ||
 	    (size_t)(strlen(p) + 1) >= res.out.len ||
 	    sscanf(p + strlen(p) + 1, "%d %lld %lld %d %d", &s->exists,
-	    &s->avail, &s->size, &s->is_staged, &s->is_pre) != 5 ||
-	    snap_fmt(s->live, sizeof(s->live), "%s/%s", s->root,
-	    s->rel) != 0 ||
-	    snap_fmt(s->staged, sizeof(s->staged), "%s%s", s->live,
-	    s->sfx_staged) != 0 ||
-	    snap_fmt(s->pre, sizeof(s->pre), "%s%s", s->live,
-	    s->sfx_pre) != 0 ||
-	    snap_fmt(s->aside, sizeof(s->aside), "%s.cordon-old-A%lld",
-	    s->live, (long long)id) != 0 ||
-	    snap_fmt(s->vtmp, sizeof(s->vtmp), "%s.cordon-verify-A%lld",
-	    s->live, (long long)id) != 0) {
+	    &s->avail, &s->size, &s->is_staged, &s->is_pre) != 5) {
 		act_fail(a, "unexpected answer while inspecting '%s'", s->rel);
 		r = 1;
 		goto out;
 	}
-	r = 0;
+	r = rs_paths(a, id, '/', s);
 out:
 	ssh_res_free(&res);
 	return r;
@@ -874,6 +921,11 @@ manifest(struct sconn *c, struct act *a, const char *path, char **ret,
 	int		 r;
 
 	err[0] = '\0';
+	if (be_of(c->t)->live) {
+		r = be_of(c->t)->live->manifest(c, path, ret, ret_len, err,
+		    sizeof(err));
+		return r == 0 ? 0 : be_fail(a, r, err);
+	}
 	if ((r = snap_sh(c, "manifest", manifest_sh, args, &res, err,
 	    sizeof(err))) != 0) {
 		r = be_fail(a, r, err);
@@ -1055,7 +1107,13 @@ restore_verify_one(struct sconn *c, struct act *a)
 		act_fail(a, "bad snapshot id");
 		return 1;
 	}
-	if (s.be->src_path(c, &sn, s.rel, src, sizeof(src)) != 0) {
+	if ((r = s.be->src_path(c, &sn, s.rel, src, sizeof(src))) != 0 &&
+	    s.be->live) {
+		act_fail(a, "cannot find snapshot %s's copy of '%s'", id,
+		    s.rel);
+		return broken(r) ? r : 1;
+	}
+	if (r != 0) {
 		/* Not a file tree (restic): restore a second copy. */
 		const char *rm[] = { s.vtmp, NULL };
 
@@ -1109,6 +1167,13 @@ restore_undo_one(struct sconn *c, struct act *a)
 
 	if ((r = rs_init(c, a, a->undo_of, &s)) != 0)
 		return r;
+	if (!s.in_place && s.is_staged && s.be->live) {
+		char err[ACT_MSG_MAX];
+
+		err[0] = '\0';
+		r = s.be->live->remove_staged(c, s.staged, err, sizeof(err));
+		return r == 0 ? 0 : be_fail(a, r, err);
+	}
 	if (!s.in_place) {
 		const char *rm[] = { s.staged, NULL };
 

@@ -204,9 +204,14 @@ test_restore_script(void **state)
 	    "$dst = 'D:\\restore\\bob.cordon-restore-A7'\n"
 	    "if (Test-Path -LiteralPath $dst) { [Console]::Error.WriteLine("
 	    "'destination exists'); exit 6 }\n"
-	    "& robocopy.exe $src $dst /E /XJ /COPY:DAT /DCOPY:DAT /R:1 /W:1 "
+	    "$part = $dst + '.part'\n"
+	    "if (Test-Path -LiteralPath $part) { Remove-Item -LiteralPath "
+	    "$part -Recurse -Force }\n"
+	    "& robocopy.exe $src $part /E /XJ /COPY:DAT /DCOPY:DAT /R:1 /W:1 "
 	    "/NP /NJH /NJS /NFL /NDL\n"
-	    "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE }\nexit 0\n");
+	    "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE }\n"
+	    "Rename-Item -LiteralPath $part -NewName "
+	    "([IO.Path]::GetFileName($dst))\nexit 0\n");
 	assert_int_equal(vss_encoded_cmd(s, &cmd), 0);
 	assert_int_equal(vss_decode_cmd(cmd, &back), 0);
 	assert_string_equal(back, s);
@@ -224,9 +229,14 @@ test_restore_script(void **state)
 	    "$name = 'Q4 report; final.xlsx'\n"
 	    "if (Test-Path -LiteralPath $dst) { [Console]::Error.WriteLine("
 	    "'destination exists'); exit 6 }\n"
-	    "& robocopy.exe $src $dst $name /XJ /COPY:DAT /R:1 /W:1 /NP "
+	    "$part = $dst + '.part'\n"
+	    "if (Test-Path -LiteralPath $part) { Remove-Item -LiteralPath "
+	    "$part -Recurse -Force }\n"
+	    "& robocopy.exe $src $part $name /XJ /COPY:DAT /R:1 /W:1 /NP "
 	    "/NJH /NJS /NFL /NDL\n"
-	    "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE }\nexit 0\n");
+	    "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE }\n"
+	    "Rename-Item -LiteralPath $part -NewName "
+	    "([IO.Path]::GetFileName($dst))\nexit 0\n");
 	free(s);
 	/* A file at the volume root. */
 	assert_int_equal(vss_restore_script(&c, "boot.ini", 8, "E:\\s", 4, 0,
