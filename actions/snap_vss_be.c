@@ -45,6 +45,7 @@ vss_run(struct sconn *c, const char *what, int sr, const char *why,
     char **textp, struct ssh_res *res, char *err, size_t errlen)
 {
 	char	 line[VSS_ERR_MAX], *cmd = NULL, *text = *textp;
+	size_t	 k;
 	int	 r;
 
 	*textp = NULL;
@@ -68,7 +69,11 @@ vss_run(struct sconn *c, const char *what, int sr, const char *why,
 		goto out;
 	}
 	if (res->status != 0) {
+		/* PowerShell ends lines with CRLF: the CR is no character
+		 * of the message. */
 		ssh_res_errline(res, line, sizeof(line));
+		if ((k = strlen(line)) > 0 && res->err.p[k - 1] == '\r')
+			line[k - 1] = '\0';
 		(void)snprintf(err, errlen, "%s exited %d%s%s", what,
 		    res->status, *line ? ": " : "", line);
 		r = -EPROTO;
@@ -84,7 +89,7 @@ vss_check(const struct target *t, char *err, size_t errlen)
 {
 	const char	*why;
 
-	if (ssh_opt_sudo(t)) {
+	if (json_is_true(json_object_get(t->opts, "sudo"))) {
 		(void)snprintf(err, errlen, "'sudo' does not apply to a "
 		    "Windows host: log in as an administrator");
 		return -EINVAL;

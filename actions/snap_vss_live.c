@@ -94,8 +94,9 @@ static const char body_remove[] =
 int
 vss_root_ok(const char *volume, const char *root, const char **why)
 {
-	char	tmp[SNAP_PATH_MAX];
-	size_t	n;
+	const char	*rwhy;
+	char		 tmp[SNAP_PATH_MAX];
+	size_t		 n;
 
 	*why = "'volume' must be a drive root such as \"C:\\\\\"";
 	if (volume == NULL || !vss_drive_ok(volume, strlen(volume)))
@@ -107,7 +108,7 @@ vss_root_ok(const char *volume, const char *root, const char **why)
 	    toupper((unsigned char)volume[0]) || n >= SNAP_PATH_MAX / 2)
 		return 0;
 	return n == 3 || vss_rel_norm(root + 3, n - 3, tmp, sizeof(tmp),
-	    why) == 0;
+	    &rwhy) == 0;
 }
 
 int

@@ -1,0 +1,533 @@
+/*
+ * it_snapvss: the snapshot driver's "vss" back end (Windows shadow
+ * copies) end to end over a real sshd (scripts/sshd-start.sh on
+ * 127.0.0.1:IT_SSH_PORT).
+ *
+ * No Windows host can run here.  cordon's login on this sshd has
+ * tests/it/fake_vss.py as its shell: it accepts only the exact
+ * `powershell.exe ... -EncodedCommand` form, decodes the script, reads
+ * every value back with PowerShell's quoting rule and answers cordon's six
+ * vss script kinds on a real directory tree: DIR/vssstate/vol is drive C:,
+ * DIR/vssstate/shadow/N the shadow copy device N, a symbolic link a
+ * junction.  So the bytes robocopy copies and the SHA-256 verify compares
+ * are real, and a hostile file name survives the trip as one value.  The
+ * scripts' text is pinned byte for byte by tests/unit/test_snap_vss*.c;
+ * whether real PowerShell, robocopy and VSS behave as the fake does is
+ * not proven here.
+ *
+ * Each test starts from C:\Data holding the ransomed files, shadow copy 1
+ * taken an hour before the incident (the originals) and shadow copy 2
+ * taken after it (ransomed).
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../agent/util.h"
+#include "harness.h"
+
+#define IT_AGENT_PORT	38991
+#define IT_SSH_PORT	22300
+#define IT_USER		"cordon-t-vss"
+#define IT_TEXT_MAX	8192
+#define IT_GUID1	"{3A1F2B4C-5D6E-4F70-8192-A3B4C5D6E7F8}"
+#define IT_GUID2	"{0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0}"
+#define IT_DEV		"\\\\\\\\?\\\\GLOBALROOT\\\\Device\\\\" \
+			"HarddiskVolumeShadowCopy"	/* JSON-escaped */
+/* Allowed by Windows; every character PowerShell could misread. */
+#define IT_FILE		"Q3 \xe2\x80\x99rep\xe2\x80\x98 $(calc); `x` caf\xc3\xa9" \
+			" it's.txt"
+#define IT_ORIG		"original quarterly figures"
+#define IT_ORIG2	"second original"
+#define IT_RANSOM	"ENCRYPTED by ransomware"
+/* These tests are about restoring; it_snapshot3.c proves isolation. */
+#define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
+
+static char	sshd_dir[IT_PATH_MAX], st[IT_PATH_MAX], targets[IT_TEXT_MAX];
+static time_t	inc_time;
+static int	sshd_up, user_made;
+
+/* vol and shadows as described above; free bytes on C:. */
+static int
+state_reset(struct it_env *e, long long free_bytes)
+{
+	char	json[1024], path[IT_PATH_MAX + 16];
+
+	inc_time = time(NULL) - 60;
+	if (it_sh(e, "cd \"$0\"; rm -rf vol shadow scripts.log tamper; "
+	    "mkdir -p vol/Data/reports/sub vol/Other shadow; "
+	    "printf '" IT_ORIG "' > \"vol/Data/reports/$1\"; "
+	    "printf '" IT_ORIG2 "' > vol/Data/reports/sub/f2; "
+	    "printf keep > vol/Other/keep; "
+	    "cp -a vol shadow/1; "
+	    "for f in \"vol/Data/reports/$1\" vol/Data/reports/sub/f2; do "
+	    "printf '" IT_RANSOM "' > \"$f\"; done; "
+	    "cp -a vol shadow/2", st, IT_FILE) != 0)
+		return -1;
+	it_pfmt(json, sizeof(json), "{\"volume\": \"C:\\\\\", \"free\": %lld, "
+	    "\"copies\": [{\"id\": \"" IT_GUID1 "\", \"at\": %lld, "
+	    "\"dev\": \"" IT_DEV "1\"}, {\"id\": \"" IT_GUID2 "\", "
+	    "\"at\": %lld, \"dev\": \"" IT_DEV "2\"}]}", free_bytes,
+	    (long long)inc_time - 3600, (long long)inc_time + 30);
+	it_pfmt(path, sizeof(path), "%s/vss.json", st);
+	if (it_write_file(path, json, strlen(json), 0644) != 0)
+		return -1;
+	return it_sh(e, "chown -R \"$1\" \"$0\"", st, IT_USER);
+}
+
+static int
+group_setup(void **state)
+{
+	struct it_env	*e;
+	char		 port[16], script[IT_PATH_MAX], shell[IT_PATH_MAX];
+	char		 src[IT_PATH_MAX], key[IT_PATH_MAX];
+	char		*text = NULL;
+	size_t		 len = 0;
+	int		 n;
+
+	if (it_group_setup(state, IT_AGENT_PORT) != 0)
+		return -1;
+	e = *state;
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	sshd_up = 1;
+	{
+		const char *argv[] = { script, sshd_dir, port, NULL };
+
+		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
+			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
+			return -1;
+		}
+	}
+	/* The fake shell, readable and runnable by the test user. */
+	it_pfmt(src, sizeof(src), "%s/../tests/it/fake_vss.py", e->scripts);
+	(void)it_gpath(e, "fake_vss.py", shell);
+	if (it_read_file(src, &text, &len) != 0 ||
+	    it_write_file(shell, text, len, 0755) != 0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	user_made = 1;
+	if (getpwnam(IT_USER) != NULL &&
+	    it_sh(e, "userdel -f -r \"$0\"", IT_USER, NULL) != 0)
+		return -1;
+	if (it_sh(e, "useradd -m -s \"$1\" \"$0\"", IT_USER, shell) != 0)
+		return -1;
+	(void)it_gpath(e, "agent_key", key);
+	(void)unlink(key);
+	if (it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	    key, NULL) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
+	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"", IT_USER,
+	    key) != 0)
+		return -1;
+	(void)it_gpath(e, "vssstate", st);
+	if (mkdir(st, 0755) != 0)
+		return -1;
+	n = snprintf(targets, sizeof(targets),
+	    "{ name = \"win-vss\"; type = \"snapshot\"; backend = \"vss\"; "
+	    "host = \"127.0.0.1\"; port = %d; user = \"" IT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s/known_hosts\"; "
+	    "timeout = 30; volume = \"C:\\\\\"; root = \"c:\\\\Data\"; }",
+	    IT_SSH_PORT, key, sshd_dir);
+	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct it_env	*e = *state;
+	char		 script[IT_PATH_MAX];
+	int		 r = 0;
+
+	if (e == NULL)
+		return 0;
+	if (sshd_up) {
+		const char *argv[] = { script, sshd_dir, NULL };
+
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
+			r = -1;
+	}
+	if (user_made && getpwnam(IT_USER) != NULL &&
+	    it_sh(e, "userdel -f -r \"$0\"", IT_USER, NULL) != 0)
+		r = -1;
+	if (it_group_teardown(state) != 0)
+		r = -1;
+	return r;
+}
+
+static int
+test_setup(void **state)
+{
+	struct it_env	*e = *state;
+	struct it_conf	 c = { .targets_extra = targets };
+
+	if (state_reset(e, 1LL << 40) != 0)
+		return -1;
+	return it_test_setup(e, &c);
+}
+
+static int
+test_teardown(void **state)
+{
+	return it_test_teardown(*state);
+}
+
+/* Runs one step with args on win-vss; the action id (0 if refused). */
+static int64_t
+step(struct it_env *e, const char *inc, const char *verb, const char *args,
+    int approval)
+{
+	char	rb[IT_PATH_MAX], text[4096];
+	int64_t	ids[4];
+	size_t	n = 0;
+	int	r;
+
+	it_pfmt(text, sizeof(text),
+	    "name = \"it-vss\";\n"
+	    "params = ( { name = \"accounts\"; type = \"list\"; "
+	    "required = true; } );\n"
+	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"win-vss\";\n"
+	    "  foreach = \"${accounts}\";\n"
+	    "  args = { %s };\n"
+	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
+	    verb, args, approval ? "required" : "none");
+	(void)it_tpath(e, "rb.runbook", rb);
+	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
+	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
+	if (r == 3)
+		return 0;		/* refused: the reason is in e->err */
+	if (r != 0 && r != 1)
+		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
+	return n == 1 ? ids[0] : 0;
+}
+
+static const char *
+msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
+{
+	json_t	*a = it_action(e, id);
+
+	it_pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
+	    "message")) ? json_string_value(json_object_get(a, "message")) :
+	    "" : "?");
+	json_decref(a);
+	return buf;
+}
+
+static void
+wait_state(struct it_env *e, int64_t id, const char *want)
+{
+	char	m[512];
+
+	if (it_wait_action(e, id, want, 60) != 0)
+		fail_msg("A%lld is not %s: %s", (long long)id, want,
+		    msg_of(e, id, m, sizeof(m)));
+}
+
+static void
+incident(struct it_env *e, char inc[32])
+{
+	char	ts[32], set[64];
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	fmt_time(inc_time, ts);
+	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
+	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
+	    NULL) != 0)
+		fail_msg("incident update: %s", e->err);
+}
+
+/* The file STATE/vol/rel holds exactly want. */
+static void
+file_is(const char *rel, const char *want)
+{
+	char	p[IT_PATH_MAX + 64], *t;
+	size_t	n;
+
+	it_pfmt(p, sizeof(p), "%s/vol/%s", st, rel);
+	if (it_read_file(p, &t, &n) != 0)
+		fail_msg("cannot read '%s'", p);
+	if (n != strlen(want) || memcmp(t, want, n) != 0)
+		fail_msg("'%s' holds '%.*s', want '%s'", p, (int)n, t, want);
+	free(t);
+}
+
+static int
+gone(const char *rel)
+{
+	char	p[IT_PATH_MAX + 64];
+	struct stat sb;
+
+	it_pfmt(p, sizeof(p), "%s/vol/%s", st, rel);
+	return lstat(p, &sb) != 0 && errno == ENOENT;
+}
+
+/* Every name, type, size and checksum under vol and shadow, into *ret. */
+static void
+tree_sum(struct it_env *e, char *out, size_t len)
+{
+	const char *argv[] = { "sh", "-c", "cd \"$0\" && find vol shadow "
+	    "-printf '%p %y %s\\n' | LC_ALL=C sort | sha256sum", st, NULL };
+
+	assert_int_equal(it_runv(e, IT_ROOT, NULL, argv, 30), 0);
+	it_pfmt(out, len, "%s", e->out);
+}
+
+static int64_t
+undo(struct it_env *e, int64_t id)
+{
+	char		 ref[32];
+	const char	*p;
+	long long	 uid = 0;
+
+	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
+	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
+		fail_msg("undo: %s", e->err);
+	assert_non_null(p = strstr(e->out, "queued as A"));
+	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
+	wait_state(e, uid, "succeeded");
+	return uid;
+}
+
+static void
+test_vss_list(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32];
+	json_t		*a, *s;
+	int64_t		 id;
+
+	incident(e, inc);
+	id = step(e, inc, "snapshot.list", "", 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_non_null(a);
+	s = json_object_get(json_object_get(a, "before"), "snapshots");
+	assert_int_equal(json_array_size(s), 2);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(s, 0), "id")), IT_GUID1);
+	assert_true(json_is_true(json_object_get(json_array_get(s, 0),
+	    "predates")));
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(s, 1), "id")), IT_GUID2);
+	assert_true(json_is_false(json_object_get(json_array_get(s, 1),
+	    "predates")));
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(a, "before"), "backend")), "vss");
+	json_decref(a);
+}
+
+static void
+test_vss_staging(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], rel[IT_PATH_MAX], log[IT_PATH_MAX + 16];
+	int64_t		 id;
+	json_t		*a;
+
+	incident(e, inc);
+	/* A file with every quote PowerShell knows in its name. */
+	id = step(e, inc, "snapshot.restore", "path = \"reports/" IT_FILE
+	    "\"; " IT_WAIVE, 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "before"), "snapshot")), IT_GUID1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    a, "before"), "path")), "reports\\" IT_FILE);
+	assert_true(json_is_true(json_object_get(json_object_get(a,
+	    "observed"), "equal")));
+	json_decref(a);
+	/* robocopy puts a file into the staging folder under its name. */
+	it_pfmt(rel, sizeof(rel), "Data/reports/" IT_FILE
+	    ".cordon-restore-A%lld/" IT_FILE, (long long)id);
+	file_is(rel, IT_ORIG);
+	file_is("Data/reports/" IT_FILE, IT_RANSOM);
+	/* The name reached the host as one literal, quotes doubled. */
+	it_pfmt(log, sizeof(log), "%s/scripts.log", st);
+	assert_int_equal(it_file_has(log, "$below = 'Data\\reports\\Q3 "
+	    "\xe2\x80\x99\xe2\x80\x99rep\xe2\x80\x98\xe2\x80\x98 $(calc); "
+	    "`x` caf\xc3\xa9 it''s.txt'\n"), 1);
+
+	/* A folder, staged whole; undo removes exactly the staging copy. */
+	id = step(e, inc, "snapshot.restore", "path = \"./reports/sub/\"; "
+	    IT_WAIVE, 0);
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	it_pfmt(rel, sizeof(rel), "Data/reports/sub.cordon-restore-A%lld/f2",
+	    (long long)id);
+	file_is(rel, IT_ORIG2);
+	(void)undo(e, id);
+	it_pfmt(rel, sizeof(rel), "Data/reports/sub.cordon-restore-A%lld",
+	    (long long)id);
+	assert_true(gone(rel));
+	file_is("Data/reports/sub/f2", IT_RANSOM);
+	file_is("Other/keep", "keep");
+	file_is("Data/reports/" IT_FILE, IT_RANSOM);
+}
+
+static void
+test_vss_tampered(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], m[512], p[IT_PATH_MAX + 16];
+	int64_t		 id;
+
+	incident(e, inc);
+	it_pfmt(p, sizeof(p), "%s/tamper", st);
+	assert_int_equal(it_write_file(p, "X", 1, 0644), 0);
+	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	    IT_WAIVE, 0);
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	    "restored tree differs from snapshot " IT_GUID1));
+}
+
+static void
+test_vss_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"reports/../../Windows/win.ini",
+		"reports/x.txt:secret",
+		"reports/*.txt",
+		"C:/Windows/win.ini",
+		"junction/f",
+		"reports/trailing. ",
+	};
+	struct it_env	*e = *state;
+	char		 inc[32], m[512], before[256], after[256];
+	char		 args[512];
+	int64_t		 id;
+	size_t		 i;
+
+	/* A junction (here: a symbolic link) on the live side. */
+	assert_int_equal(it_sh(e, "ln -s ../Other \"$0/vol/Data/junction\" && "
+	    "chown -h \"$1\" \"$0/vol/Data/junction\"", st, IT_USER), 0);
+	incident(e, inc);
+	tree_sum(e, before, sizeof(before));
+	/* in_place: refused at check, whatever the approval. */
+	assert_int_equal(step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	    "mode = \"in_place\"; " IT_WAIVE, 1), 0);
+	assert_int_equal(e->status, 3);
+	assert_non_null(strstr(e->err, "staging only"));
+	/* The shadow copy taken after the incident. */
+	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	    "snapshot = \"" IT_GUID2 "\"; " IT_WAIVE, 0);
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	    "not before the incident"));
+	/* Paths that leave the root or mean something else to Windows. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		it_pfmt(args, sizeof(args), "path = \"%s\"; " IT_WAIVE,
+		    bad[i]);
+		id = step(e, inc, "snapshot.restore", args, 0);
+		assert_true(id > 0);
+		wait_state(e, id, "failed");
+		(void)msg_of(e, id, m, sizeof(m));
+		if (strstr(m, "'path'") == NULL && strcmp(m, "inspect path "
+		    "exited 5: path goes through a junction or symbolic "
+		    "link") != 0)
+			fail_msg("'%s': %s", bad[i], m);
+	}
+	/* Not in the shadow copy. */
+	id = step(e, inc, "snapshot.restore", "path = \"reports/new.txt\"; "
+	    IT_WAIVE, 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "is not in "
+	    "snapshot"));
+	tree_sum(e, after, sizeof(after));
+	assert_string_equal(before, after);
+}
+
+static void
+test_vss_no_space(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], m[512], before[256], after[256];
+	int64_t		 id;
+
+	assert_int_equal(state_reset(e, 10), 0);
+	incident(e, inc);
+	tree_sum(e, before, sizeof(before));
+	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	    IT_WAIVE, 0);
+	assert_true(id > 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	    "not enough free space"));
+	tree_sum(e, after, sizeof(after));
+	assert_string_equal(before, after);
+}
+
+static void
+test_vss_config(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "volume = \"C:\\\\\"; root = \"D:\\\\Data\";", "'root'" },
+		{ "volume = \"C:\\\\\"; root = \"C:\\\\a\\\\..\\\\b\";",
+		  "'root'" },
+		{ "volume = \"C:\\\\Users\"; root = \"C:\\\\Data\";",
+		  "'volume'" },
+		{ "volume = \"C:\\\\\"; root = \"C:\\\\Data\"; sudo = true;",
+		  "'sudo'" },
+		{ "volume = \"C:\\\\\";", "missing 'root'" },
+	};
+	struct it_env	*e = *state;
+	char		 t[IT_TEXT_MAX], path[IT_PATH_MAX], key[IT_PATH_MAX];
+	size_t		 i;
+
+	(void)it_gpath(e, "agent_key", key);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct it_conf c = { .targets_extra = t };
+
+		it_pfmt(t, sizeof(t), "{ name = \"bad\"; type = \"snapshot\"; "
+		    "backend = \"vss\"; host = \"127.0.0.1\"; port = %d; "
+		    "user = \"" IT_USER "\"; key_file = \"%s\"; "
+		    "known_hosts = \"%s/known_hosts\"; %s }", IT_SSH_PORT,
+		    key, sshd_dir, bad[i][0]);
+		(void)it_tpath(e, "bad.conf", path);
+		assert_int_equal(it_config_write(e, path, &c), 0);
+		assert_int_equal(it_cordon(e, IT_ROOT, "check-config", path,
+		    NULL), 2);
+		if (!it_err_has(e, path) || !it_err_has(e, bad[i][1]))
+			fail_msg("%s: %s", bad[i][0], e->err);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_vss_list, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_vss_staging, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_vss_tampered, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_vss_refusals, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_vss_no_space, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_vss_config, test_setup,
+		    test_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
