@@ -379,7 +379,8 @@ vss_parse_manifest(const char *out, size_t len, char **ret,
 		}
 		n++;
 	}
-	qsort(v, n, sizeof(*v), rec_cmp);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), rec_cmp);
 	/* Entries without hashes, "#", then "HASH  NAME" per file. */
 	for (i = 0; i < n && r == 0; i++) {
 		if (v[i][0] != 'f') {
