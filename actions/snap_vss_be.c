@@ -184,7 +184,7 @@ probe_copy(struct sconn *c, const struct vss_copy *vc, const char *rel,
 	struct ssh_res	 res;
 	const char	*why = "";
 	char		*text = NULL;
-	long long	 d = 0;
+	long long	 d = 0, links = 0;
 	int		 r;
 
 	if ((r = where(c, rel, &w, err, errlen)) != 0)
@@ -195,9 +195,17 @@ probe_copy(struct sconn *c, const struct vss_copy *vc, const char *rel,
 		r = -ENOENT;
 	else if (r == 0 && (vss_parse_kv(res.out.p, res.out.len, "dir",
 	    &d) != 0 || vss_parse_kv(res.out.p, res.out.len, "bytes",
-	    bytes) != 0)) {
+	    bytes) != 0 || vss_parse_kv(res.out.p, res.out.len, "links",
+	    &links) != 0)) {
 		(void)snprintf(err, errlen, "probe: unexpected answer");
 		r = -EPROTO;
+	} else if (r == 0 && links > 0) {
+		/* Better refused before copying than failed at verify. */
+		(void)snprintf(err, errlen, "'%.200s' in shadow copy %s holds "
+		    "%lld junction(s) or symbolic link(s), which robocopy /XJ "
+		    "does not copy: restore the folders beside them instead",
+		    rel, vc->s.id, links);
+		r = -EMLINK;
 	}
 	*is_dir = d != 0;
 	ssh_res_free(&res);

@@ -71,11 +71,12 @@ static const char body_inspect[] =
 static const char body_probe[] =
     "Wk $dev $below 0\n"
     "$c = $dev + '\\' + $below\n"
-    "$b = 0\n"
+    "$b = 0; $o = 0\n"
     "foreach ($l in (W $c 0)) { if ($l[0] -eq 'f') { "
-    "$b += [long]$l.Split('|')[1] } }\n"
+    "$b += [long]$l.Split('|')[1] } elseif ($l[0] -eq 'o') { $o++ } }\n"
     "'dir=' + [int][IO.Directory]::Exists($c)\n"
-    "'bytes=' + $b\n";
+    "'bytes=' + $b\n"
+    "'links=' + $o\n";
 
 static const char body_manifest[] =
     "if (-not (Ex $p)) { E 'not a file or directory' 4 }\n"

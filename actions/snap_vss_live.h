@@ -17,7 +17,8 @@
  *             exists=0|1, avail=BYTES (Win32_LogicalDisk FreeSpace of
  *             the drive) and staged=0|1 (PATH+sfx exists).
  *   probe     PATH inside a shadow copy: exit 4 not there, 5 reparse
- *             point on the way; else dir=0|1 and bytes=SIZE (all files).
+ *             point on the way; else dir=0|1, bytes=SIZE (all files) and
+ *             links=N (reparse points inside, which robocopy /XJ skips).
  *   manifest  a file or tree: one line per entry, "d|NAME", "o|NAME"
  *             (reparse point) or "f|SIZE|SHA256|NAME" (Get-FileHash);
  *             NAME is relative with '\', a lone file's is its own name.

@@ -193,9 +193,10 @@ def do_inspect(v):
 def do_probe(v):
     walk_to(v["dev"], v["below"], False, 4, "not in the snapshot")
     h = host_path(v["dev"] + "\\" + v["below"])
-    b = sum(int(x.split("|")[1]) for x in tree(h, False) if x[0] == "f")
+    t = tree(h, False)
+    b = sum(int(x.split("|")[1]) for x in t if x[0] == "f")
     out(["dir=%d" % (os.path.isdir(h) and not os.path.islink(h)),
-         "bytes=%d" % b])
+         "bytes=%d" % b, "links=%d" % sum(x[0] == "o" for x in t)])
 
 
 def do_manifest(v):
@@ -286,7 +287,7 @@ def main():
         do_list(v)
     elif live and "'staged=' + [int](Ex ($live + $sfx))\n" in body:
         do_inspect(v)
-    elif live and "'bytes=' + $b\n" in body:
+    elif live and "'links=' + $o\n" in body:
         do_probe(v)
     elif live and body.endswith("W $p 1\n"):
         do_manifest(v)

@@ -416,9 +416,12 @@ test_vss_refusals(void **state)
 	int64_t		 id;
 	size_t		 i;
 
-	/* A junction (here: a symbolic link) on the live side. */
+	/* A junction (here: a symbolic link) on the live side, and one
+	 * inside the pre-incident shadow copy's tree. */
 	assert_int_equal(it_sh(e, "ln -s ../Other \"$0/vol/Data/junction\" && "
-	    "chown -h \"$1\" \"$0/vol/Data/junction\"", st, IT_USER), 0);
+	    "chown -h \"$1\" \"$0/vol/Data/junction\" && "
+	    "ln -s ../../../Other \"$0/shadow/1/Data/reports/sub/j\"", st,
+	    IT_USER), 0);
 	incident(e, inc);
 	tree_sum(e, before, sizeof(before));
 	/* in_place: refused at check, whatever the approval. */
@@ -446,6 +449,13 @@ test_vss_refusals(void **state)
 		    "link") != 0)
 			fail_msg("'%s': %s", bad[i], m);
 	}
+	/* A tree robocopy /XJ would copy without its junction. */
+	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	    IT_WAIVE, 0);
+	wait_state(e, id, "failed");
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "holds 1 "
+	    "junction(s) or symbolic link(s), which robocopy /XJ does not "
+	    "copy"));
 	/* Not in the shadow copy. */
 	id = step(e, inc, "snapshot.restore", "path = \"reports/new.txt\"; "
 	    IT_WAIVE, 0);

@@ -179,10 +179,11 @@ test_probe_manifest_remove(void **state)
 	assert_non_null(strstr(s, "$dev = '" DEV3 "'\n"
 	    "$below = 'Data\\" HOSTILE_Q "'\nfunction E("));
 	assert_non_null(strstr(s, "\nWk $dev $below 0\n"
-	    "$c = $dev + '\\' + $below\n$b = 0\n"
+	    "$c = $dev + '\\' + $below\n$b = 0; $o = 0\n"
 	    "foreach ($l in (W $c 0)) { if ($l[0] -eq 'f') { "
-	    "$b += [long]$l.Split('|')[1] } }\n"
-	    "'dir=' + [int][IO.Directory]::Exists($c)\n'bytes=' + $b\n"));
+	    "$b += [long]$l.Split('|')[1] } elseif ($l[0] -eq 'o') { $o++ } "
+	    "}\n'dir=' + [int][IO.Directory]::Exists($c)\n'bytes=' + $b\n"
+	    "'links=' + $o\n"));
 	assert_int_equal(strncmp(s, head, strlen(head)), 0);
 	free(s);
 	assert_int_equal(vss_probe_script("C:\\Windows", "x", &s, &why),
@@ -332,6 +333,59 @@ test_parse_manifest(void **state)
 	    sizeof(err)), -EPROTO);
 }
 
+/* Each script's command line for a path of n bytes; fails past limit. */
+static size_t
+cmd_len(int kind, size_t n)
+{
+	struct vss_where w;
+	const char	*why;
+	char		 rel[SNAP_PATH_MAX], p[SNAP_PATH_MAX + 64];
+	char		*s = NULL, *cmd = NULL;
+	size_t		 len;
+
+	memset(rel, 'a', n);
+	rel[n] = '\0';
+	for (len = 100; len < n; len += 101)
+		rel[len] = '\\';
+	assert_int_equal(vss_where("C:\\Data", rel, &w, &why), 0);
+	(void)snprintf(p, sizeof(p), "C:\\Data\\%s.cordon-restore-A1234",
+	    rel);
+	switch (kind) {
+	case 0:
+		assert_int_equal(vss_inspect_script(&w, ".cordon-restore-A1234",
+		    &s, &why), 0);
+		break;
+	case 1:
+		assert_int_equal(vss_probe_script(DEV3, w.below, &s, &why), 0);
+		break;
+	case 2:
+		assert_int_equal(vss_manifest_script(p, &s, &why), 0);
+		break;
+	default:
+		assert_int_equal(vss_remove_script(p, &s, &why), 0);
+		break;
+	}
+	assert_int_equal(vss_encoded_cmd(s, &cmd), 0);
+	len = strlen(cmd);
+	free(cmd);
+	free(s);
+	return len;
+}
+
+static void
+test_cmd_fits(void **state)
+{
+	int	k;
+
+	(void)state;
+	/* A 400-byte path fits cmd.exe's 8191-character line in every
+	 * script (the back end refuses a longer line with a clear error). */
+	for (k = 0; k < 4; k++)
+		if (cmd_len(k, 400) > SSH_WIN_CMD_MAX)
+			fail_msg("script %d: %zu characters", k,
+			    cmd_len(k, 400));
+}
+
 int
 main(void)
 {
@@ -342,6 +396,7 @@ main(void)
 		cmocka_unit_test(test_probe_manifest_remove),
 		cmocka_unit_test(test_parse_kv),
 		cmocka_unit_test(test_parse_manifest),
+		cmocka_unit_test(test_cmd_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
