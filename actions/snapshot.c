@@ -48,9 +48,12 @@
  * sh, except for a back end that brings its own (snap.h snap_live_ops):
  * "vss" (Windows shadow copies, snap_vss_be.c) inspects, hashes and
  * removes with PowerShell, joins paths with '\', and supports staging
- * only -- check refuses in_place there with the back end's reason.  The
- * decisions (snapshot choice, isolation, space, idempotence, manifest
- * comparison) are the same code for every back end.
+ * only -- check refuses in_place there with the back end's reason.  Its
+ * staging copy of a file is a folder holding the file under its own name
+ * (robocopy copies files into folders); a file's manifest names it by
+ * that name, so the two compare equal.  The decisions (snapshot choice,
+ * isolation, space, idempotence, manifest comparison) are the same code
+ * for every back end.
  *
  * Per-act helpers return 0, 1 when they failed the act, or -EIO /
  * -ETIMEDOUT when the session broke.
