@@ -18,6 +18,7 @@
  * id (the list is read each time: a shadow copy's device can change
  * after a reboot, its ID cannot).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,14 +128,22 @@ vss_list(struct sconn *c, struct snap **ret, size_t *ret_n, char *err,
 {
 	struct vss_copy	*v = NULL;
 	struct snap	*s;
-	size_t		 n = 0, i;
+	size_t		 n = 0, i, k;
 	int		 r;
 
 	if ((r = copies(c, &v, &n, err, errlen)) != 0)
 		return r;
 	s = xcalloc(n ? n : 1, sizeof(*s));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		s[i] = v[i].s;
+		/* vssadmin prints the ID in lower case, WMI in upper: a
+		 * runbook may name it either way. */
+		for (k = 0; s[i].id[k]; k++)
+			s[i].full[k] = (char)tolower((unsigned char)
+			    s[i].id[k]);
+		if (strcmp(s[i].full, s[i].id) == 0)
+			s[i].full[0] = '\0';
+	}
 	free(v);
 	*ret = s;
 	*ret_n = n;

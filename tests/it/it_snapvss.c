@@ -42,6 +42,7 @@
 #define IT_TEXT_MAX	8192
 #define IT_GUID1	"{3A1F2B4C-5D6E-4F70-8192-A3B4C5D6E7F8}"
 #define IT_GUID2	"{0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0}"
+#define IT_GUID2_LC	"{0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0}"
 #define IT_DEV		"\\\\\\\\?\\\\GLOBALROOT\\\\Device\\\\" \
 			"HarddiskVolumeShadowCopy"	/* JSON-escaped */
 /* Allowed by Windows; every character PowerShell could misread. */
@@ -429,9 +430,10 @@ test_vss_refusals(void **state)
 	    "mode = \"in_place\"; " IT_WAIVE, 1), 0);
 	assert_int_equal(e->status, 3);
 	assert_non_null(strstr(e->err, "staging only"));
-	/* The shadow copy taken after the incident. */
+	/* The shadow copy taken after the incident (by its ID as vssadmin
+	 * prints it, in lower case). */
 	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
-	    "snapshot = \"" IT_GUID2 "\"; " IT_WAIVE, 0);
+	    "snapshot = \"" IT_GUID2_LC "\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
 	wait_state(e, id, "failed");
 	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
