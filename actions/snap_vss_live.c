@@ -213,8 +213,10 @@ int
 vss_inspect_script(const struct vss_where *w, const char *sfx, char **ret,
     const char **why)
 {
-	const char	*v[] = { "root", w->root, "drv", w->drive, "below",
-	    w->below, "sfx", sfx, NULL };
+	/* "C:" alone is the drive's current folder to .NET: "C:\\". */
+	char		 dr[4] = { w->drive[0], ':', '\\', '\0' };
+	const char	*v[] = { "root", w->root[2] ? w->root : dr, "drv",
+	    w->drive, "below", w->below, "sfx", sfx, NULL };
 	char		 tmp[SNAP_PATH_MAX];
 
 	if (!vss_drive_ok(w->drive, 2) || vss_rel_norm(w->below,

@@ -46,8 +46,8 @@
 #define IT_DEV		"\\\\\\\\?\\\\GLOBALROOT\\\\Device\\\\" \
 			"HarddiskVolumeShadowCopy"	/* JSON-escaped */
 /* Allowed by Windows; every character PowerShell could misread. */
-#define IT_FILE		"Q3 \xe2\x80\x99rep\xe2\x80\x98 $(calc); `x` caf\xc3\xa9" \
-			" it's.txt"
+#define IT_FILE		"Q3 \xe2\x80\x99rep\xe2\x80\x98 $(calc); `x` " \
+			"caf\xc3\xa9 it's.txt"
 #define IT_ORIG		"original quarterly figures"
 #define IT_ORIG2	"second original"
 #define IT_RANSOM	"ENCRYPTED by ransomware"
@@ -55,6 +55,7 @@
 #define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
 
 static char	sshd_dir[IT_PATH_MAX], st[IT_PATH_MAX], targets[IT_TEXT_MAX];
+static const char *tgt = "win-vss";	/* the target step() aims at */
 static time_t	inc_time;
 static int	sshd_up, user_made;
 
@@ -141,8 +142,12 @@ group_setup(void **state)
 	    "{ name = \"win-vss\"; type = \"snapshot\"; backend = \"vss\"; "
 	    "host = \"127.0.0.1\"; port = %d; user = \"" IT_USER "\"; "
 	    "key_file = \"%s\"; known_hosts = \"%s/known_hosts\"; "
-	    "timeout = 30; volume = \"C:\\\\\"; root = \"c:\\\\Data\"; }",
-	    IT_SSH_PORT, key, sshd_dir);
+	    "timeout = 30; volume = \"C:\\\\\"; root = \"c:\\\\Data\"; }, "
+	    "{ name = \"win-vss-c\"; type = \"snapshot\"; backend = \"vss\"; "
+	    "host = \"127.0.0.1\"; port = %d; user = \"" IT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s/known_hosts\"; "
+	    "timeout = 30; volume = \"C:\"; root = \"C:\\\\\"; }",
+	    IT_SSH_PORT, key, sshd_dir, IT_SSH_PORT, key, sshd_dir);
 	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
 }
 
@@ -201,11 +206,11 @@ step(struct it_env *e, const char *inc, const char *verb, const char *args,
 	    "name = \"it-vss\";\n"
 	    "params = ( { name = \"accounts\"; type = \"list\"; "
 	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"win-vss\";\n"
+	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
 	    "  foreach = \"${accounts}\";\n"
 	    "  args = { %s };\n"
 	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
-	    verb, args, approval ? "required" : "none");
+	    verb, tgt, args, approval ? "required" : "none");
 	(void)it_tpath(e, "rb.runbook", rb);
 	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
 	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
@@ -380,6 +385,17 @@ test_vss_staging(void **state)
 	file_is("Data/reports/sub/f2", IT_RANSOM);
 	file_is("Other/keep", "keep");
 	file_is("Data/reports/" IT_FILE, IT_RANSOM);
+
+	/* A target whose root is the volume itself ("C:" + "\\" + path). */
+	tgt = "win-vss-c";
+	id = step(e, inc, "snapshot.restore",
+	    "path = \"Data\\\\reports\\\\sub\"; " IT_WAIVE, 0);
+	tgt = "win-vss";
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	it_pfmt(rel, sizeof(rel), "Data/reports/sub.cordon-restore-A%lld/f2",
+	    (long long)id);
+	file_is(rel, IT_ORIG2);
 }
 
 static void

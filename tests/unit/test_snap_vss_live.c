@@ -29,8 +29,10 @@
 		"caf\xc3\xa9 it's"
 #define HOSTILE_Q "Bob\xe2\x80\x99\xe2\x80\x99s \xe2\x80\x98\xe2\x80\x98Q4" \
 		"\xe2\x80\x99\xe2\x80\x99 $(calc); `x` caf\xc3\xa9 it''s"
-#define H_A	"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
-#define H_B	"60303AE22B998861BCE3B28F33EEC1BE758A213C86C93C076DBE9F558C11C752"
+#define H_A	"9F86D081884C7D659A2FEAA0C55AD015" \
+		"A3BF4F1B2B0B822CD15D6C15B0F00A08"
+#define H_B	"60303AE22B998861BCE3B28F33EEC1BE" \
+		"758A213C86C93C076DBE9F558C11C752"
 
 static const char head[] =
     "$ErrorActionPreference = 'Stop'\n"
@@ -165,6 +167,12 @@ test_inspect(void **state)
 	assert_int_equal(vss_inspect_script(&w, ".x", &s, &why), -EINVAL);
 	assert_int_equal(vss_where("C:\\Data", "a", &w, &why), 0);
 	assert_int_equal(vss_inspect_script(&w, ".x\r\n", &s, &why), -EINVAL);
+	/* The volume root as root: tested as "C:\", joined from "C:". */
+	assert_int_equal(vss_where("c:\\", "x", &w, &why), 0);
+	assert_int_equal(vss_inspect_script(&w, ".s", &s, &why), 0);
+	assert_non_null(strstr(s, "\n$root = 'C:\\'\n$drv = 'C:'\n"
+	    "$below = 'x'\n"));
+	free(s);
 }
 
 static void
