@@ -22,8 +22,9 @@ The Windows file system is a real directory tree: drive C: is STATE/vol,
 and a symbolic link stands for a junction (a reparse point).  So the
 bytes robocopy copies and Get-FileHash hashes are real.  The shadow copy
 list (Win32_ShadowCopy) and the drive's free space come from
-STATE/vss.json.  If STATE/tamper exists, robocopy appends its content to
-every file it copies (a copy gone wrong, for verify to catch).  Output
+STATE/vss.json.  If STATE/tamper exists, robocopy overwrites the start of
+every file it copies with its content, keeping the size (a copy gone
+wrong that only the SHA-256 shows, for verify to catch).  Output
 ends lines with CRLF, as PowerShell does.
 """
 import base64
@@ -226,6 +227,8 @@ def do_remove(v):
 
 
 def tamper(path):
+    """Overwrites the start of every copied file with STATE/tamper's
+    bytes: same size, so only the SHA-256 can tell."""
     t = os.path.join(STATE, "tamper")
     if not os.path.exists(t):
         return
@@ -233,8 +236,10 @@ def tamper(path):
         extra = f.read()
     for d, _, files in os.walk(path):
         for n in files:
-            with open(os.path.join(d, n), "ab") as f:
-                f.write(extra)
+            p = os.path.join(d, n)
+            if os.path.getsize(p) >= len(extra):
+                with open(p, "r+b") as f:
+                    f.write(extra)
 
 
 def do_robocopy(v, script):
