@@ -48,6 +48,21 @@ trap 'exit 1' INT TERM HUP
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# CPU seconds, to split each tool's run into its own work and the
+# targets': every CPU's busy time (/proc/stat), this shell's waited-for
+# children (pssh, ansible and their ssh processes), the agent's threads.
+HZ=$(getconf CLK_TCK)
+sys_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+kids_cpu() { sed 's/.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'; }
+proc_cpu() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# TOOL SYS0 SYS1 OWN0 OWN1: prints the split and sets TGT (seconds).
+cpu_split() {
+	TGT=$(awk -v s="$(($3 - $2))" -v o="$(($5 - $4))" -v hz="$HZ" \
+	    'BEGIN { printf "%.2f", (s - o) / hz }')
+	awk -v t="$1" -v s="$(($3 - $2))" -v o="$(($5 - $4))" -v hz="$HZ" \
+	    'BEGIN { printf "%-8s CPU: its own %.2f s, the targets %.2f s\n",
+	    t, o / hz, (s - o) / hz }'
+}
 
 echo "bench-ssh: $N hosts, one account, password rotation"
 t0=$(now)
@@ -112,10 +127,12 @@ until [ -S "$W/cordon.sock" ]; do
 done
 "$CORDON" incident open --customer bench --title bench-ssh >"$W/inc"
 INC=$(grep -o 'INC-[0-9]*-[0-9]*' "$W/inc" | head -1)
+s0=$(sys_cpu) a0=$(proc_cpu "$AGENT_PID") k0=$(kids_cpu)
 t0=$(now)
 "$CORDON" run "$W/rotate.runbook" --incident "$INC" \
     --set accounts=cdsh-user --wait --timeout 600 >"$W/cordon.out"
 t1=$(now)
+s1=$(sys_cpu) a1=$(proc_cpu "$AGENT_PID") k1=$(kids_cpu)
 T_CORDON=$(elapsed "$t0" "$t1")
 grep -q "done $N failed 0" "$W/cordon.out" ||
     { cat "$W/cordon.out" >&2; echo "bench-ssh: cordon run failed" >&2
@@ -128,9 +145,11 @@ awk '/ssh-time .* connect / { n++; c += $(NF-2); a += $NF }
     END { printf "cordon   profile: %d sessions (connect+kex avg %.3f s, " \
 	"auth avg %.3f s), %d exec channels (avg %.3f s)\n", n, n ? c / n : 0,
 	n ? a / n : 0, e, e ? x / e : 0 }' "$W/agent.log"
+cpu_split cordon "$s0" "$s1" $((a0 + k0)) $((a1 + k1))
 
 # --- parallel-ssh --------------------------------------------------------
 PW=$(openssl rand -base64 18)
+s0=$(sys_cpu) k0=$(kids_cpu)
 t0=$(now)
 # shellcheck disable=SC2086
 printf 'cdsh-user:%s\n' "$PW" | parallel-ssh -h "$W/addrs" -l cdsh-agent \
@@ -139,8 +158,11 @@ printf 'cdsh-user:%s\n' "$PW" | parallel-ssh -h "$W/addrs" -l cdsh-agent \
     { tail -5 "$W/pssh.out" >&2; echo "bench-ssh: pssh failed" >&2
       exit 1; }
 t1=$(now)
+s1=$(sys_cpu) k1=$(kids_cpu)
 T_PSSH=$(elapsed "$t0" "$t1")
 echo "pssh     $T_PSSH s"
+cpu_split pssh "$s0" "$s1" "$k0" "$k1"
+TGT_PSSH=$TGT
 
 # --- ansible -------------------------------------------------------------
 HASH=$(openssl rand -base64 18 | openssl passwd -6 -stdin)
@@ -156,6 +178,7 @@ HASH=$(openssl rand -base64 18 | openssl passwd -6 -stdin)
 	echo 'ansible_python_interpreter=/usr/bin/python3'
 } >"$W/inventory"
 mkdir -p "$W/ansible"
+s0=$(sys_cpu) k0=$(kids_cpu)
 t0=$(now)
 ANSIBLE_HOME=$W/ansible ANSIBLE_LOCAL_TEMP=$W/ansible/tmp \
 ANSIBLE_SSH_CONTROL_PATH_DIR=$W/ansible/cp ANSIBLE_PIPELINING=True \
@@ -166,9 +189,17 @@ ANSIBLE_RETRY_FILES_ENABLED=False \
     { tail -20 "$W/ansible.out" >&2; echo "bench-ssh: ansible failed" >&2
       exit 1; }
 t1=$(now)
+s1=$(sys_cpu) k1=$(kids_cpu)
 T_ANS=$(elapsed "$t0" "$t1")
 echo "ansible  $T_ANS s"
+cpu_split ansible "$s0" "$s1" "$k0" "$k1"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+# The targets share this machine's CPUs with the tool under test, so no
+# tool can finish before the targets' own work for pssh's minimal job
+# (one login and one sudo chpasswd per host) is spread over every CPU.
+awk -v t="$TGT_PSSH" -v n="$(nproc)" -v a="$T_ANS" 'BEGIN {
+	printf "floor    %.2f s: the targets CPU for the minimal job / %d " \
+	    "CPUs (5x ansible needs %.2f s)\n", t / n, n, a / 5 }'
 awk -v c="$T_CORDON" -v p="$T_PSSH" -v a="$T_ANS" 'BEGIN {
 	printf "ansible / cordon %.2f (target >= 5)\n", a / c
 	printf "cordon / pssh %.2f (target <= 1.2)\n", c / p
