@@ -48,11 +48,9 @@ fail() {
 	exit 1
 }
 
-for n in $C $G $H; do
-	if ip netns list | grep -q "^$n\( \|$\)"; then
-		fail "namespace '$n' exists (run netns-gw-stop.sh first)"
-	fi
-done
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/netns-reap.sh" -l "${P}r0" $C $G $H ||
+    fail "namespaces $C $G $H are in use (netns-gw-stop.sh DIR $P)"
 for net in 111 121 131; do
 	r=$(ip route show to match "10.$N.$net.1" | grep -v '^default' || true)
 	r6=$(ip -6 route show to match "fd00:$N:$net::1" |

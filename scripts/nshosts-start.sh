@@ -89,11 +89,21 @@ BASE=$((NET * 64))
 PW='cdsh old pw 1'
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-if ip link show "$BR" >/dev/null 2>&1; then
-	echo "nshosts-start: bridge '$BR' exists (another run, or run" \
-	    "nshosts-stop.sh on its DIR)" >&2
+# Namespaces, veths and the bridge of NET that a killed run left behind
+# are reaped (netns-reap.sh); those of a live run are not.
+reap_old() {
+	set -- $(ip netns list | cut -d' ' -f1 | grep -x "$PFX-h[0-9]*")
+	for l in $(ip -o link show | awk -F': ' '{ sub("@.*", "", $2);
+	    print $2 }' | grep -x "$PFX-v[0-9]*"); do
+		set -- -l "$l" "$@"
+	done
+	"$HERE/netns-reap.sh" -l "$BR" "$@"
+}
+reap_old || {
+	echo "nshosts-start: hosts of net $NET are in use (another run, or" \
+	    "run nshosts-stop.sh on its DIR)" >&2
 	exit 1
-fi
+}
 if [ -e "$D/hosts" ]; then
 	echo "nshosts-start: '$D' holds hosts already" >&2
 	exit 1

@@ -36,10 +36,11 @@ SVC_PW='Svc!Cordon-2024x'
 HV=${NS}h NV=${NS}n
 START_WAIT_S=30
 
-if ip netns list | cut -d" " -f1 | grep -qx "$NS"; then
-	echo "samba-ad-start: network namespace '$NS' already exists" >&2
+# A namespace left by a killed run is empty: reap it; a live one is not.
+"$here/netns-reap.sh" -l "$HV" "$NS" || {
+	echo "samba-ad-start: network namespace '$NS' is in use" >&2
 	exit 1
-fi
+}
 if [ -s "$D/samba.pid" ] && kill -0 "$(cat "$D/samba.pid")" 2>/dev/null
 then
 	echo "samba-ad-start: '$D' is in use by pid $(cat "$D/samba.pid")" >&2
