@@ -34,6 +34,7 @@
 #include "../agent/driver.h"
 #include "../agent/journal.h"
 #include "../agent/log.h"
+#include "../agent/pool.h"
 #include "ssh_conn.h"
 
 #define KH_MAX		(1024 * 1024)	/* known_hosts bytes */
@@ -142,14 +143,37 @@ h_hosts_show(struct agent *ag, const struct caller *c, json_t *req)
 	return rep;
 }
 
+struct scan {
+	const struct target	**t;
+	json_t			**out;
+};
+
+static void
+scan_one(void *ctx, size_t i)
+{
+	struct scan	*sc = ctx;
+
+	sc->out[i] = probe_json(sc->t[i]);
+}
+
+/*
+ * Every SSH-reached target the caller may see, probed agent.parallel at a
+ * time: the agent answers nobody else meanwhile, so a scan of hundreds of
+ * hosts, some of them down, must not wait for each in turn.
+ */
 json_t *
 h_hosts_scan(struct agent *ag, const struct caller *c, json_t *req)
 {
 	const char	*cust = json_string_value(json_object_get(req,
 	    "customer"));
+	struct scan	 sc;
 	json_t		*rep, *list = json_array();
-	size_t		 i, k;
+	size_t		 i, k, n = 0, max = 0;
 
+	for (i = 0; i < ag->cfg->ncustomers; i++)
+		max += ag->cfg->customers[i].ntargets;
+	sc.t = xcalloc(max ? max : 1, sizeof(*sc.t));
+	sc.out = xcalloc(max ? max : 1, sizeof(*sc.out));
 	for (i = 0; i < ag->cfg->ncustomers; i++) {
 		struct customer *cu = &ag->cfg->customers[i];
 
@@ -158,9 +182,13 @@ h_hosts_scan(struct agent *ag, const struct caller *c, json_t *req)
 			continue;
 		for (k = 0; k < cu->ntargets; k++)
 			if (ssh_reached(&cu->targets[k]))
-				(void)json_array_append_new(list,
-				    probe_json(&cu->targets[k]));
+				sc.t[n++] = &cu->targets[k];
 	}
+	pool_run(n, NULL, (int)ag->cfg->parallel, scan_one, &sc);
+	for (i = 0; i < n; i++)
+		(void)json_array_append_new(list, sc.out[i]);
+	free(sc.t);
+	free(sc.out);
 	rep = reply_ok();
 	(void)json_object_set_new(rep, "hosts", list);
 	return rep;
