@@ -326,6 +326,21 @@ for f in "$D"/data/shared/customers.csv.cordon-restore-*; do
 done
 sha256sum "$D/snaps/$pre/shared/customers.csv" | sed 's/ .*/  (original)/'
 
+step "asking for the snapshot taken after the incident is refused"
+cat >"$W/post.runbook" <<RB
+name = "restore-post-incident";
+params = ( { name = "files"; type = "list"; required = true; } );
+steps = ( { name = "restore"; verb = "snapshot.restore";
+  target = "web1-files"; foreach = "\${files}";
+  args = { path = "\${item}"; snapshot = "$post"; mode = "staging"; };
+  approval = "required"; } );
+RB
+chmod 644 "$W/post.runbook"
+as $OP plan "$W/post.runbook" --incident "$INC" \
+    --set files=shared/customers.csv | tee "$W/post.plan"
+grep -q "not before the incident" "$W/post.plan" ||
+    { echo "demo: the post-incident snapshot was NOT refused" >&2; exit 1; }
+
 step "undo carol's lock: an action too, approved by the lead"
 as $OP undo A3
 UNDO=$(as $OP queue | sed -n 's/^\(A[0-9]*\) .*undo.*/\1/p' | head -n1)
