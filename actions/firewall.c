@@ -37,7 +37,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../agent/config.h"
 #include "../agent/driver.h"
+#include "../agent/hash.h"
 #include "../agent/secret.h"
 #include "../agent/util.h"
 #include "fw_expr.h"
@@ -241,6 +243,37 @@ fw_close(void *arg)
 	free(c);
 }
 
+/*
+ * The token cache's key.  Target names are unique only within a
+ * customer, and two customers may share an API host (Defender always
+ * does): a token is reused only for the same customer, target, token
+ * URL and client id -- the id as a hash, so no credential sits in the
+ * cache in clear.
+ */
+static int
+token_cache_key(const struct target *t, const struct fw_profile *p,
+    const json_t *vars, const struct secret *k, char **ret, char *err,
+    size_t errlen)
+{
+	const char	*cu = t->customer && t->customer->name ?
+			    t->customer->name : "";
+	char		 kh[HASH_HEX_LEN + 1] = "-", why[FW_MSG_MAX];
+	char		*tu = NULL;
+
+	if (p->token_url && fw_expand(p->token_url, vars, &tu, why,
+	    sizeof(why)) != 0) {
+		(void)snprintf(err, errlen, "token_url: %s", why);
+		return -EINVAL;
+	}
+	if (k)
+		sha256_hex(k->s, strlen(k->s), kh);
+	/* Lengths first: no name can forge another's key with a '|'. */
+	*ret = xasprintf("%zu:%s|%zu:%s|%zu:%s|%s", strlen(cu), cu,
+	    strlen(t->name), t->name, tu ? strlen(tu) : 0, tu ? tu : "", kh);
+	free(tu);
+	return 0;
+}
+
 static int
 fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 {
@@ -265,15 +298,6 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	    &c->prof, err, errlen)) != 0 ||
 	    (r = read_secrets(t, c->prof, &k, &s, &as, err, errlen)) != 0)
 		goto out;
-	/* A token belongs to one endpoint: key the cache by both. */
-	ck = xasprintf("%s|%s", t->name, opt_str(t, "base_url"));
-	mp = opt_int(t, "max_parallel", FW_DEF_PARALLEL);
-	if (c->prof->max_parallel > 0 && mp > c->prof->max_parallel)
-		mp = c->prof->max_parallel;
-	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"), (int)mp,
-	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
-	fw_http_set_alt(c->http, as);
-	free(ck);
 	c->vars = json_deep_copy(c->prof->vars);
 	json_object_foreach(c->prof->vars, key, v)
 		if (opt_str(t, key))
@@ -285,10 +309,25 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	while (n > 8 && bu[n - 1] == '/')
 		n--;
 	(void)json_object_set_new(c->vars, "base_url", json_stringn(bu, n));
+	if ((r = token_cache_key(t, c->prof, c->vars, k, &ck, err,
+	    errlen)) != 0)
+		goto out;
+	mp = opt_int(t, "max_parallel", FW_DEF_PARALLEL);
+	if (c->prof->max_parallel > 0 && mp > c->prof->max_parallel)
+		mp = c->prof->max_parallel;
+	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"), (int)mp,
+	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
+	k = s = NULL;
+	fw_http_set_alt(c->http, as);
+	as = NULL;
+	free(ck);
 	*ret = c;
 	c = NULL;
 	r = 0;
 out:
+	secret_free(k);
+	secret_free(s);
+	secret_free(as);
 	fw_close(c);
 	return r;
 }

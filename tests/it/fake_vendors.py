@@ -37,7 +37,9 @@ POST /_ctl/reset, POST /_ctl/fail {"method","prefix","status","count",
 malformed, body; body_has: only requests whose body holds it; state:
 {"dag": {...}, ...} applied when it fires, as if another client acted), POST /_ctl/state {"aliases": {...}, "devices": {...}, "agents":
 {...}, "pf_aliases": [...], "banned": {...}, "dag": {...}, "machines":
-[...]}, POST /_ctl/expire_tokens,
+[...]}, POST /_ctl/expire_tokens, POST /_ctl/client {"id", "secret"} (one more
+CrowdStrike OAuth2 client; each recorded request names the client whose
+token it carried, "token_client", and its arrival time, "time"),
 POST /_ctl/opnsense_failed {"on": true} (200 with "status":"failed").
 """
 import argparse
@@ -69,6 +71,9 @@ def reset():
         "devices": {},      # crowdstrike id -> {"status", "polls"}
         "agents": {},       # sentinelone id -> {"networkStatus", "polls"}
         "tokens": set(),
+        # OAuth2 clients (id -> secret) and which client each token is for
+        "clients": {KEY: SECRET},
+        "token_client": {},
         "opnsense_failed": False,
         # pfSense: config aliases; "dirty" until an apply finished
         "pf_aliases": [{"id": 0, "name": "other_alias", "type": "host",
@@ -218,6 +223,10 @@ class H(BaseHTTPRequestHandler):
                 "content_type": self.headers.get("Content-Type", ""),
                 "x_api_key": self.headers.get("X-API-Key", ""),
                 "x_pan_key": self.headers.get("X-PAN-KEY", ""),
+                # whose OAuth2 token the request carried ("" if none)
+                "token_client": STATE["token_client"].get(
+                    self.headers.get("Authorization", "")[7:], ""),
+                "time": time.time(),
             })
             for f in STATE["fail"]:
                 if f["count"] > 0 and path.startswith(f["prefix"]) and \
@@ -285,6 +294,9 @@ class H(BaseHTTPRequestHandler):
                                     ("aliases", "devices", "agents",
                                      "pf_aliases", "pf_dirty", "banned",
                                      "dag", "machines", "mactions")})
+        if path == "/_ctl/client":
+            STATE["clients"][arg["id"]] = arg["secret"]
+            return self.reply(200, {"ok": True})
         if path == "/_ctl/expire_tokens":
             STATE["tokens"].clear()
             return self.reply(200, {"ok": True})
@@ -330,12 +342,14 @@ class H(BaseHTTPRequestHandler):
         meta = {"query_time": 0.01, "trace_id": secrets.token_hex(8)}
         if p == "/oauth2/token" and method == "POST":
             f = urllib.parse.parse_qs(body)
-            if f.get("client_id") != [KEY] or \
-                    f.get("client_secret") != [SECRET]:
+            cid = (f.get("client_id") or [""])[0]
+            if cid not in STATE["clients"] or \
+                    f.get("client_secret") != [STATE["clients"][cid]]:
                 return self.reply(401, {"meta": meta, "errors": [
                     {"code": 401, "message": "access denied"}]})
             tok = secrets.token_hex(16)
             STATE["tokens"].add(tok)
+            STATE["token_client"][tok] = cid
             return self.reply(201, {"access_token": tok,
                                     "token_type": "bearer",
                                     "expires_in": 1799})

@@ -29,6 +29,9 @@
 #define FAKE_PORT	38940
 #define FW_KEY		"cordon-client-id"
 #define FW_SECRET	"s3cr3t-T0ken-xyz"
+/* Customer beta's OAuth2 client on the same CrowdStrike host. */
+#define BETA_KEY	"beta-client-id"
+#define BETA_SECRET	"beta-S3cret-987"
 /* JSON, XML and URL metacharacters, and no comma (a list separator). */
 #define NASTY		"dev\"<x>&y?z=1/2%41 'q'#\\"
 
@@ -55,6 +58,7 @@ xsnp(char *buf, size_t len, const char *fmt, ...)
 static char	fake_dir[IT_PATH_MAX];
 static char	ca_pem[IT_PATH_MAX];
 static char	targets[8192];
+static char	beta_cust[2048];
 static struct it_conf fwconf;
 
 static const char *
@@ -119,6 +123,7 @@ static int
 fake_start(struct it_env *e)
 {
 	char	kf[IT_PATH_MAX], sf[IT_PATH_MAX], rdy[IT_PATH_MAX];
+	char	bkf[IT_PATH_MAX], bsf[IT_PATH_MAX];
 	char	script[IT_PATH_MAX], port[16];
 	int	i;
 
@@ -130,8 +135,14 @@ fake_start(struct it_env *e)
 	xsnp(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
 	    e->scripts);
 	xsnp(port, sizeof(port), "%d", FAKE_PORT);
+	xsnp(bkf, sizeof(bkf), "%s/beta.key", e->dir);
+	xsnp(bsf, sizeof(bsf), "%s/beta.secret", e->dir);
 	if (mkdir(fake_dir, 0755) != 0 ||
 	    it_write_file(kf, FW_KEY "\n", strlen(FW_KEY) + 1, 0600) != 0 ||
+	    it_write_file(bkf, BETA_KEY "\n", strlen(BETA_KEY) + 1, 0600) !=
+	    0 ||
+	    it_write_file(bsf, BETA_SECRET "\n", strlen(BETA_SECRET) + 1,
+	    0600) != 0 ||
 	    it_write_file(sf, FW_SECRET "\n", strlen(FW_SECRET) + 1, 0600) != 0)
 		return -1;
 	if ((fake_pid = fork()) < 0)
@@ -270,6 +281,20 @@ group_setup(void **state)
 	if (n < 0 || (size_t)n >= sizeof(targets))
 		return -1;
 	fwconf.targets_extra = targets;
+	/* A second customer with a target of the same name on the same
+	 * API host, under its own OAuth2 client. */
+	n = snprintf(beta_cust, sizeof(beta_cust),
+	    "{ name = \"beta\"; roles = ( { user = \"" IT_OP "\"; "
+	    "role = \"operator\"; }, { user = \"" IT_AUD "\"; "
+	    "role = \"auditor\"; } ); targets = ( { name = \"fw-cs\"; "
+	    "type = \"firewall\"; provider = \"crowdstrike\"; "
+	    "base_url = \"https://127.0.0.1:%d\"; ca_file = \"%s/ca.pem\"; "
+	    "key_file = \"%s/beta.key\"; secret_file = \"%s/beta.secret\"; "
+	    "profile_dir = \"%s\"; } ); }", FAKE_PORT, fake_dir, e->dir,
+	    e->dir, prov);
+	if (n < 0 || (size_t)n >= sizeof(beta_cust))
+		return -1;
+	fwconf.customers_extra = beta_cust;
 	fwconf.verbose = getenv("FW_VERBOSE") != NULL;
 	for (i = 0; i < sizeof(tg) / sizeof(tg[0]); i++)
 		if (runbook_write(e, tg[i]) != 0)
@@ -577,6 +602,68 @@ test_fw_oauth_refresh(void **state)
 	ctl_ok("/_ctl/expire_tokens", "{}");
 	assert_int_equal(isolate(e, "fw-cs", "aid-c", &id, 1), 1);
 	wait_state(e, id, "succeeded");
+	assert_int_equal(req_count("POST", "/oauth2/token", NULL), 2);
+}
+
+/* The token (by its client) the request for device host carried. */
+static void
+contain_clients(const char *host, char *buf, size_t len)
+{
+	json_t	*l = ctl("/_ctl/requests", NULL), *r;
+	char	 want[256];
+	size_t	 i, o = 0;
+
+	xsnp(want, sizeof(want), "{\"ids\":[\"%s\"]}", host);
+	buf[0] = '\0';
+	json_array_foreach(l, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "method")),
+		    "POST") != 0 || strcmp(json_string_value(json_object_get(r,
+		    "body")), want) != 0)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+		    json_string_value(json_object_get(r, "token_client")));
+		if (o >= len)
+			fail_msg("contain_clients: buffer");
+	}
+	json_decref(l);
+}
+
+/*
+ * Two customers, a target "fw-cs" each, the same OAuth2 server, different
+ * clients: each customer's requests carry its own client's token, never
+ * the other's cached one.
+ */
+static void
+test_fw_token_per_customer(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+	char		 inc[32], rb[IT_PATH_MAX], who[256];
+	size_t		 n = 0;
+	int		 y, k, r;
+
+	ctl_ok("/_ctl/client", "{\"id\":\"" BETA_KEY "\",\"secret\":\""
+	    BETA_SECRET "\"}");
+	assert_int_equal(isolate(e, "fw-cs", "aid-acme", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open",
+	    "--customer", "beta", "--title", "beta incident", NULL), 0);
+	assert_int_equal(sscanf(e->out, "INC-%4d-%4d", &y, &k), 2);
+	xsnp(inc, sizeof(inc), "INC-%04d-%04d", y, k);
+	xsnp(rb, sizeof(rb), "%s/isolate-fw-cs.runbook", e->dir);
+	r = it_run_accounts(e, IT_OP, rb, inc, "aid-beta", &id, 1, &n);
+	if ((r != 0 && r != 1) || n != 1)
+		fail_msg("beta run exit %d: %s%s", r, e->out, e->err);
+	wait_state(e, id, "succeeded");
+	/* A second acme run still reuses acme's own cached token. */
+	assert_int_equal(isolate(e, "fw-cs", "aid-acme2", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	contain_clients("aid-acme", who, sizeof(who));
+	assert_string_equal(who, FW_KEY);
+	contain_clients("aid-beta", who, sizeof(who));
+	assert_string_equal(who, BETA_KEY);
+	contain_clients("aid-acme2", who, sizeof(who));
+	assert_string_equal(who, FW_KEY);
 	assert_int_equal(req_count("POST", "/oauth2/token", NULL), 2);
 }
 
@@ -1231,6 +1318,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_fw_crowdstrike_escaping_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_oauth_refresh,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_token_per_customer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_sentinelone,
 		    setup, teardown),
