@@ -49,6 +49,7 @@
 
 #define FW_PROFILE_DIR		"/etc/cordon/providers"
 #define FW_HOST_MAX		256
+#define FW_ADDR_MAX		INET6_ADDRSTRLEN
 #define FW_REASON_MAX		512
 #define FW_DEF_PARALLEL		16
 #define FW_DEF_TIMEOUT		30
@@ -332,13 +333,34 @@ out:
 	return r;
 }
 
-/* The host parameter as the profile wants it; NULL after act_fail. */
+/*
+ * An address in its one canonical text (RFC 5952 for IPv6: lower case,
+ * zeros compressed) into buf, or -1 if s is not an address.  FD00::5,
+ * fd00:0::5 and fd00::5 are one host: protected-host checks and the
+ * read-back compare this form, never the spelling a runbook used.
+ */
+static int
+ip_canon(const char *s, char buf[FW_ADDR_MAX])
+{
+	unsigned char	bin[16];
+
+	if (inet_pton(AF_INET, s, bin) == 1)
+		return inet_ntop(AF_INET, bin, buf, FW_ADDR_MAX) ? 0 : -1;
+	if (inet_pton(AF_INET6, s, bin) == 1)
+		return inet_ntop(AF_INET6, bin, buf, FW_ADDR_MAX) ? 0 : -1;
+	return -1;
+}
+
+/*
+ * The host parameter as the profile wants it (an "ip" profile's in its
+ * canonical form, in buf); NULL after act_fail.
+ */
 static const char *
-host_of(const struct fwconn *c, struct act *a)
+host_of(const struct fwconn *c, struct act *a, char buf[FW_ADDR_MAX])
 {
 	const char		*h = act_param(a, "host");
 	const struct customer	*cu = a->customer;
-	unsigned char		 bin[16];
+	char			 pc[FW_ADDR_MAX];
 	size_t			 i;
 
 	if (h == NULL || *h == '\0') {
@@ -354,14 +376,20 @@ host_of(const struct fwconn *c, struct act *a)
 			act_fail(a, "host holds a control character");
 			return NULL;
 		}
-	if (c->prof->host == FW_HOST_IP && inet_pton(AF_INET, h, bin) != 1 &&
-	    inet_pton(AF_INET6, h, bin) != 1) {
-		act_fail(a, "host '%s' is not an IPv4 or IPv6 address "
-		    "(provider '%s' isolates by address)", h, c->prof->name);
-		return NULL;
+	if (c->prof->host == FW_HOST_IP) {
+		if (ip_canon(h, buf) != 0) {
+			act_fail(a, "host '%s' is not an IPv4 or IPv6 address "
+			    "(provider '%s' isolates by address)", h,
+			    c->prof->name);
+			return NULL;
+		}
+		h = buf;
 	}
 	for (i = 0; cu && i < cu->nprotected; i++)
-		if (strcmp(cu->protected[i], h) == 0) {
+		if (strcmp(cu->protected[i], h) == 0 ||
+		    (c->prof->host == FW_HOST_IP &&
+		    ip_canon(cu->protected[i], pc) == 0 &&
+		    strcmp(pc, h) == 0)) {
 			act_fail(a, "'%s' is a protected host", h);
 			a->outcome = ACT_REFUSED;
 			return NULL;
@@ -429,11 +457,12 @@ run_jobs(struct fwconn *c, struct act **v, size_t n,
 	struct fw_job	**jobs = xcalloc(n ? n : 1, sizeof(*jobs));
 	struct fw_job	**run = xcalloc(n ? n : 1, sizeof(*run));
 	const char	 *h;
+	char		  hb[FW_ADDR_MAX];
 	size_t		  i, m = 0;
 	int		  r;
 
 	for (i = 0; i < n; i++) {
-		if ((h = host_of(c, v[i])) == NULL)
+		if ((h = host_of(c, v[i], hb)) == NULL)
 			continue;
 		jobs[i] = fw_job_new(wanted(v[i]) ? which_isolate :
 		    which_release, act_vars(c, v[i], h));
@@ -486,6 +515,7 @@ fw_check(void *conn, struct act **v, size_t n)
 	struct fwconn	 *c = conn;
 	struct fw_job	**jobs = NULL;
 	const char	 *host;
+	char		  hb[FW_ADDR_MAX];
 	size_t		  i;
 	int		  r = 0, st, want;
 
@@ -499,9 +529,12 @@ fw_check(void *conn, struct act **v, size_t n)
 
 		if (jobs && jobs[i] == NULL)
 			continue;
-		if (jobs == NULL && host_of(c, a) == NULL)
+		/* The canonical host: what the requests named. */
+		if (jobs)
+			host = json_string_value(json_object_get(jobs[i]->vars,
+			    "host"));
+		else if ((host = host_of(c, a, hb)) == NULL)
 			continue;
-		host = act_param(a, "host");
 		want = wanted(a);
 		st = jobs ? judge_state(c, a, jobs[i]) : -2;
 		if (st == -1)
@@ -603,13 +636,15 @@ fw_verify(void *conn, struct act **v, size_t n)
 			continue;
 		applied = json_object_get(a->observed, "captured");
 		applied = json_pack("{s:s,s:b,s:i,s:O?}", "host",
-		    act_param(a, "host"), "isolated", st, "status",
+		    json_string_value(json_object_get(jobs[i]->vars, "host")),
+		    "isolated", st, "status",
 		    (int)jobs[i]->status, "captured", applied);
 		json_decref(a->observed);
 		a->observed = applied;
 		if (st != wanted(a))
 			act_fail(a, "read back shows host '%s' %s",
-			    act_param(a, "host"), st ? "still isolated" :
+			    json_string_value(json_object_get(jobs[i]->vars,
+			    "host")), st ? "still isolated" :
 			    "not isolated");
 		else
 			a->outcome = ACT_OK;

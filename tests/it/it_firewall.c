@@ -281,6 +281,7 @@ group_setup(void **state)
 	if (n < 0 || (size_t)n >= sizeof(targets))
 		return -1;
 	fwconf.targets_extra = targets;
+	fwconf.protected_extra = "\"fd00::5\", \"10.213.0.250\"";
 	/* A second customer with a target of the same name on the same
 	 * API host, under its own OAuth2 client. */
 	n = snprintf(beta_cust, sizeof(beta_cust),
@@ -1228,6 +1229,52 @@ test_fw_defender_errors(void **state)
 	want_in_msg(e, id, "after all attempts");
 }
 
+/*
+ * A protected address is protected however it is spelt, and an "ip"
+ * profile sends and reads back the one canonical form.
+ */
+static void
+test_fw_protected_ipv6_spelling(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *const spell[] = { "FD00::5", "fd00:0::5",
+	    "fd00:0000:0000:0000:0000:0000:0000:0005", "fd00::0.0.0.5" };
+	char		 inc[32], rb[IT_PATH_MAX];
+	int64_t		 id;
+	size_t		 i, n;
+	json_t		*al;
+
+	/* The run is refused when planned: nothing is queued or sent. */
+	xsnp(rb, sizeof(rb), "%s/isolate-fw-opn.runbook", e->dir);
+	for (i = 0; i < sizeof(spell) / sizeof(spell[0]); i++) {
+		assert_int_equal(it_incident_open(e, inc), 0);
+		n = 0;
+		assert_int_equal(it_run_accounts(e, IT_OP, rb, inc, spell[i],
+		    &id, 1, &n), 3);
+		assert_int_equal(n, 0);
+		if (strstr(e->err, "'fd00::5' is a protected host") == NULL)
+			fail_msg("%s: want a refusal in '%s'", spell[i],
+			    e->err);
+	}
+	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/",
+	    NULL), 0);
+	/* Upper case and zeros in, the canonical text out, and the
+	 * read-back (the alias list) recognises it. */
+	assert_int_equal(isolate(e, "fw-opn", "FD00:0213:0::6", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/"
+	    "cordon_quarantine", "{\"address\":\"fd00:213::6\"}"), 1);
+	al = fake_get("aliases", "cordon_quarantine");
+	assert_int_equal(json_array_size(al), 1);
+	json_decref(al);
+	/* Already isolated under another spelling: no change, no write. */
+	assert_int_equal(isolate(e, "fw-opn", "fd00:213:0:0::6", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	want_in_msg(e, id, "no change");
+	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/",
+	    NULL), 1);
+}
+
 /* IP profiles refuse a host with metacharacters before any request. */
 static void
 test_fw_ip_profiles_refuse_hostile(void **state)
@@ -1343,6 +1390,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fw_ip_profiles_refuse_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fw_protected_ipv6_spelling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_profiles_check_config,
 		    setup, teardown),
 	};
