@@ -156,6 +156,22 @@ read_secrets(const struct target *t, const struct fw_profile *p,
 		secret_free(s);
 		return r;
 	}
+	/* Each goes into a request header as is: a line break there would
+	 * end the header and start another (a multi-line key file). */
+	if ((k && strpbrk(k->s, "\r\n")) || (s && strpbrk(s->s, "\r\n")) ||
+	    (a && strpbrk(a->s, "\r\n"))) {
+		(void)snprintf(err, errlen, "%s '%s': holds a line break (CR "
+		    "or LF); a credential file holds one line",
+		    k && strpbrk(k->s, "\r\n") ? "key_file" :
+		    s && strpbrk(s->s, "\r\n") ? "secret_file" : as,
+		    k && strpbrk(k->s, "\r\n") ? opt_str(t, "key_file") :
+		    s && strpbrk(s->s, "\r\n") ? opt_str(t, "secret_file") :
+		    opt_str(t, as));
+		secret_free(k);
+		secret_free(s);
+		secret_free(a);
+		return -EINVAL;
+	}
 	*ret_key = k;
 	*ret_sec = s;
 	*ret_alt = a;
@@ -410,25 +426,48 @@ now_rfc3339(char *tb)
 	return tb;
 }
 
+/*
+ * reason cut to FW_REASON_MAX bytes on a character boundary: a cut inside
+ * a UTF-8 sequence would leave text jansson refuses, and every step that
+ * names ${reason} would fail.
+ */
+static char *
+reason_cut(const char *reason)
+{
+	size_t	n = strnlen(reason, FW_REASON_MAX);
+
+	if (reason[n] != '\0')
+		while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80)
+			n--;
+	return xstrndup(reason, n);
+}
+
+/* The act's template variables, or NULL after act_fail. */
 static json_t *
-act_vars(const struct fwconn *c, const struct act *a, const char *host)
+act_vars(const struct fwconn *c, struct act *a, const char *host)
 {
 	json_t		*v = json_deep_copy(c->vars), *cv;
 	const char	*reason = act_param(a, "reason"), *k;
 	char		*r, tb[32];
+	int		 bad;
 
-	(void)json_object_set_new(v, "host", json_string(host));
 	if (reason == NULL || *reason == '\0')
 		r = xasprintf("cordon %s", a->incident ? a->incident : "");
 	else
-		r = xstrndup(reason, strnlen(reason, FW_REASON_MAX));
-	(void)json_object_set_new(v, "reason", json_string(r));
+		r = reason_cut(reason);
+	bad = json_object_set_new(v, "host", json_string(host)) != 0 ||
+	    json_object_set_new(v, "reason", json_string(r)) != 0 ||
+	    json_object_set_new(v, "incident", json_string(a->incident ?
+	    a->incident : "")) != 0 ||
+	    json_object_set_new(v, "action", json_sprintf("A%lld",
+	    (long long)a->id)) != 0 ||
+	    json_object_set_new(v, "now", json_string(now_rfc3339(tb))) != 0;
 	free(r);
-	(void)json_object_set_new(v, "incident",
-	    json_string(a->incident ? a->incident : ""));
-	(void)json_object_set_new(v, "action", json_sprintf("A%lld",
-	    (long long)a->id));
-	(void)json_object_set_new(v, "now", json_string(now_rfc3339(tb)));
+	if (bad) {
+		act_fail(a, "host, reason or incident is not valid UTF-8");
+		json_decref(v);
+		return NULL;
+	}
 	/* An undo's release names what its isolation created (an id). */
 	json_object_foreach(json_object_get(a->restore, "captured"), k, cv)
 		if (json_is_string(cv) && json_object_get(v, k) == NULL)
@@ -458,14 +497,16 @@ run_jobs(struct fwconn *c, struct act **v, size_t n,
 	struct fw_job	**run = xcalloc(n ? n : 1, sizeof(*run));
 	const char	 *h;
 	char		  hb[FW_ADDR_MAX];
+	json_t		 *vars;
 	size_t		  i, m = 0;
 	int		  r;
 
 	for (i = 0; i < n; i++) {
-		if ((h = host_of(c, v[i], hb)) == NULL)
+		if ((h = host_of(c, v[i], hb)) == NULL ||
+		    (vars = act_vars(c, v[i], h)) == NULL)
 			continue;
 		jobs[i] = fw_job_new(wanted(v[i]) ? which_isolate :
-		    which_release, act_vars(c, v[i], h));
+		    which_release, vars);
 		run[m++] = jobs[i];
 	}
 	r = fw_http_run(c->http, run, m);
@@ -521,9 +562,9 @@ fw_check(void *conn, struct act **v, size_t n)
 
 	if (c->nft)
 		return fw_nft_check(c->nft, v, n);
-	if (c->prof->state.n > 0 && (r = run_jobs(c, v, n, &c->prof->state,
-	    &c->prof->state, &jobs)) != 0)
-		goto out;
+	/* A failed run still ends each job with why: judge_state says it. */
+	if (c->prof->state.n > 0)
+		r = run_jobs(c, v, n, &c->prof->state, &c->prof->state, &jobs);
 	for (i = 0; i < n; i++) {
 		struct act *a = v[i];
 
@@ -554,7 +595,6 @@ fw_check(void *conn, struct act **v, size_t n)
 		    c->t->name, st == -2 ? " (state not readable)" : "");
 		a->outcome = ACT_OK;
 	}
-out:
 	jobs_free(jobs, n);
 	return r;
 }
@@ -626,9 +666,7 @@ fw_verify(void *conn, struct act **v, size_t n)
 		}
 		return 0;
 	}
-	if ((r = run_jobs(c, v, n, &c->prof->state, &c->prof->state,
-	    &jobs)) != 0)
-		goto out;
+	r = run_jobs(c, v, n, &c->prof->state, &c->prof->state, &jobs);
 	for (i = 0; i < n; i++) {
 		struct act *a = v[i];
 
@@ -649,7 +687,6 @@ fw_verify(void *conn, struct act **v, size_t n)
 		else
 			a->outcome = ACT_OK;
 	}
-out:
 	jobs_free(jobs, n);
 	return r;
 }

@@ -33,8 +33,9 @@ vendor refuses a malformed request, so the test sees the failure.
 
 Control (no auth, loopback only): GET /_ctl/requests (recorded requests),
 POST /_ctl/reset, POST /_ctl/fail {"method","prefix","status","count",
-"headers","body"|"raw","body_has"} (inject answers; raw: a literal, e.g.
-malformed, body; body_has: only requests whose body holds it; state:
+"headers","body"|"raw","body_has","delay","then_ok"} (inject answers; raw:
+a literal, e.g. malformed, body; body_has: only requests whose body holds
+it; delay: seconds to wait first; then_ok: then handle it normally; state:
 {"dag": {...}, ...} applied when it fires, as if another client acted), POST /_ctl/state {"aliases": {...}, "devices": {...}, "agents":
 {...}, "pf_aliases": [...], "banned": {...}, "dag": {...}, "machines":
 [...]}, POST /_ctl/expire_tokens, POST /_ctl/client {"id", "secret"} (one more
@@ -186,13 +187,16 @@ class H(BaseHTTPRequestHandler):
     def reply(self, status, obj=None, headers=None, raw=None):
         body = raw if raw is not None else (
             b"" if obj is None else json.dumps(obj).encode())
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, str(v))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # the client gave up (a timeout test)
 
     def do_GET(self):
         self.handle_any("GET")
@@ -236,6 +240,12 @@ class H(BaseHTTPRequestHandler):
                     # a side effect: what another client did meanwhile
                     for k, v in f.get("state", {}).items():
                         STATE[k].update(v)
+                    # answer late (past the client's timeout): the
+                    # request was received and acted on all the same
+                    if f.get("delay"):
+                        time.sleep(f["delay"])
+                        if f.get("then_ok"):
+                            break
                     if "raw" in f:
                         return self.reply(f["status"], headers=f.get(
                             "headers"), raw=f["raw"].encode())

@@ -227,7 +227,7 @@ group_setup(void **state)
 	struct it_env	*e;
 	static const char *const tg[] = { "fw-opn", "fw-cs", "fw-s1",
 	    "fw-hook", "fw-badtls", "fw-pf", "fw-fg", "fw-pan", "fw-pan-x",
-	    "fw-mde", "fw-pf-x" };
+	    "fw-mde", "fw-pf-x", "fw-hook-t" };
 	char		 prov[IT_PATH_MAX];
 	size_t		 i;
 	int		 n;
@@ -264,7 +264,9 @@ group_setup(void **state)
 	    ",\n"
 	    TGTV("fw-mde", "defender", "tenant = \"tenant-0001\"; "
 	    "login_url = \"https://127.0.0.1:%d/login\";") ",\n"
-	    TGTV("fw-pf-x", "pfsense", "alias = \"" PAN_NASTY_TAG_CFG "\";"),
+	    TGTV("fw-pf-x", "pfsense", "alias = \"" PAN_NASTY_TAG_CFG "\";")
+	    ",\n"
+	    TGTV("fw-hook-t", "webhook", "timeout = 1;"),
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
@@ -275,6 +277,7 @@ group_setup(void **state)
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov, FAKE_PORT,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov);
 #undef TGT
 #undef TGTV
@@ -508,35 +511,62 @@ test_fw_opnsense_failed_body(void **state)
 	    "{\"address\":\"10.0.0.1/8\"}"), 0);
 }
 
+/* Arrival times (the fake's clock) of method requests under prefix. */
+static size_t
+req_times(const char *method, const char *prefix, double *t, size_t max)
+{
+	json_t	*l = ctl("/_ctl/requests", NULL), *r;
+	size_t	 i, n = 0;
+
+	json_array_foreach(l, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "method")),
+		    method) == 0 && strncmp(json_string_value(json_object_get(r,
+		    "path")), prefix, strlen(prefix)) == 0 && n < max)
+			t[n++] = json_real_value(json_object_get(r, "time"));
+	json_decref(l);
+	return n;
+}
+
+/*
+ * Retry-After is obeyed, not merely some backoff: 3 s against the
+ * profiles' 0.5 s backoff, and the fake timestamps each request.
+ */
 static void
 test_fw_retry_after(void **state)
 {
 	struct it_env	*e = *state;
 	int64_t		 id;
 	char		 body[256];
-	double		 t0;
+	double		 t[4];
+	long long	 at;
 
-	/* Delta seconds (OPNsense profile): two 429s, then through. */
+	/* Delta seconds (OPNsense profile): the resend comes >= 3 s on. */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
-	    "\"/api/firewall/alias_util/add/\",\"status\":429,\"count\":2,"
-	    "\"headers\":{\"Retry-After\":\"1\"},\"body\":{}}");
-	t0 = (double)time(NULL);
+	    "\"/api/firewall/alias_util/add/\",\"status\":429,\"count\":1,"
+	    "\"headers\":{\"Retry-After\":\"3\"},\"body\":{}}");
 	assert_int_equal(isolate(e, "fw-opn", "10.213.0.7", &id, 1), 1);
 	wait_state(e, id, "succeeded");
-	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/",
-	    NULL), 3);
-	assert_true((double)time(NULL) - t0 >= 2.0 - 1.0);
+	assert_int_equal(req_times("POST", "/api/firewall/alias_util/add/",
+	    t, 4), 2);
+	if (t[1] - t[0] < 3.0)
+		fail_msg("resent %.3f s after a Retry-After of 3 s",
+		    t[1] - t[0]);
 
-	/* Absolute epoch (CrowdStrike's X-RateLimit-RetryAfter). */
+	/* Absolute epoch (CrowdStrike's X-RateLimit-RetryAfter): the resend
+	 * comes no earlier than that instant. */
+	at = (long long)time(NULL) + 3;
 	xsnp(body, sizeof(body), "{\"method\":\"POST\",\"prefix\":"
 	    "\"/devices/entities/devices-actions/v2\",\"status\":429,"
 	    "\"count\":1,\"headers\":{\"X-RateLimit-RetryAfter\":\"%lld\"}}",
-	    (long long)time(NULL) + 1);
+	    at);
 	ctl_ok("/_ctl/fail", body);
 	assert_int_equal(isolate(e, "fw-cs", "aid0001", &id, 1), 1);
 	wait_state(e, id, "succeeded");
-	assert_int_equal(req_count("POST", "/devices/entities/devices-actions"
-	    "/v2?action_name=contain", NULL), 2);
+	assert_int_equal(req_times("POST", "/devices/entities/devices-actions"
+	    "/v2?action_name=contain", t, 4), 2);
+	if (t[1] < (double)at || t[1] - t[0] < 1.0)
+		fail_msg("resent at %.3f (gap %.3f s), before the epoch %lld",
+		    t[1], t[1] - t[0], at);
 
 	/* A Retry-After beyond max_wait fails at once instead of hanging. */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
@@ -1220,13 +1250,138 @@ test_fw_defender_errors(void **state)
 	    1);
 	wait_state(e, id, "failed");
 	want_in_msg(e, id, "condition not met");
-	/* A 5xx storm outlasts the attempts: failed, not hung. */
+	/* A 5xx storm outlasts the attempts: failed, not hung.  (503 with
+	 * Retry-After: the server did nothing, so even a write is resent.) */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
-	    "\"/api/machines/\",\"status\":503,\"count\":9,\"body\":{}}");
+	    "\"/api/machines/\",\"status\":503,\"count\":9,\"headers\":"
+	    "{\"Retry-After\":\"0\"},\"body\":{}}");
 	assert_int_equal(isolate(e, "fw-mde", "ws-03.corp.example", &id, 1),
 	    1);
 	wait_state(e, id, "failed");
 	want_in_msg(e, id, "after all attempts");
+}
+
+/*
+ * A write is not resent when the server may have acted: after a timeout
+ * (the request arrived and was handled, the answer came too late) or a
+ * 500 on a POST.  Resending could isolate twice or create a second
+ * object the undo does not know; the act fails saying so.
+ */
+static void
+test_fw_write_not_resent(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/cordon/isolation\",\"count\":1,\"delay\":2.5,"
+	    "\"then_ok\":true}");
+	assert_int_equal(isolate(e, "fw-hook-t", "h-timeout", &id, 1), 1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "outcome unknown, check will decide");
+	/* Past the fake's delay and any backoff: still one request. */
+	(void)usleep(3000000);
+	assert_int_equal(req_count("POST", "/cordon/isolation", NULL), 1);
+
+	/* 500 is a Defender retry status, but not for its isolate POST. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":500,\"count\":1,\"body\":"
+	    "{\"error\":{\"code\":\"InternalServerError\"}}}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-02.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "HTTP 500; not resent (a write): outcome unknown, "
+	    "check will decide");
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS02
+	    "/isolate", NULL), 1);
+	/* Reads are still retried on the same status. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"GET\",\"prefix\":"
+	    "\"/api/machines\",\"status\":500,\"count\":1,\"body\":{}}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-01.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "succeeded");
+}
+
+/*
+ * A reason longer than the 512 bytes cordon sends, in a multi-byte
+ * script: cut on a character boundary, so the step still carries it.
+ */
+static void
+test_fw_long_utf8_reason(void **state)
+{
+	struct it_env	*e = *state;
+	char		 reason[1024], set[1100], want[600], inc[32];
+	char		 rb[IT_PATH_MAX];
+	json_t		*o, *l, *r, *b;
+	int64_t		 id;
+	size_t		 i, k;
+	int		 seen = 0;
+
+	/* "x" then 300 x U+00E9: byte 512 falls inside a character. */
+	reason[0] = 'x';
+	for (i = 0, k = 1; i < 300; i++) {
+		reason[k++] = (char)0xc3;
+		reason[k++] = (char)0xa9;
+	}
+	reason[k] = '\0';
+	/* What arrives: x and the 255 whole characters that fit. */
+	memcpy(want, reason, 511);
+	want[511] = '\0';
+	xsnp(set, sizeof(set), "reason=%s", reason);
+	xsnp(rb, sizeof(rb), "%s/isolate-fw-hook.runbook", e->dir);
+	assert_int_equal(it_incident_open(e, inc), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "run", rb, "--incident", inc,
+	    "--set", "accounts=h-utf8", "--set", set, "--json", NULL), 0);
+	assert_non_null(o = it_out_json(e));
+	id = json_integer_value(json_array_get(json_object_get(o, "actions"),
+	    0));
+	json_decref(o);
+	wait_state(e, id, "succeeded");
+	l = ctl("/_ctl/requests", NULL);
+	json_array_foreach(l, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "path")),
+		    "/cordon/isolation") != 0)
+			continue;
+		seen++;
+		assert_non_null(b = json_loads(json_string_value(
+		    json_object_get(r, "body")), 0, NULL));
+		assert_string_equal(json_string_value(json_object_get(b,
+		    "reason")), want);
+		json_decref(b);
+	}
+	json_decref(l);
+	assert_int_equal(seen, 1);
+}
+
+/* A credential file of two lines would inject a header: refused. */
+static void
+test_fw_multiline_secret_refused(void **state)
+{
+	struct it_env	*e = *state;
+	char		 conf[2048], cpath[IT_PATH_MAX], pdir[IT_PATH_MAX];
+	char		 sf[IT_PATH_MAX], want[IT_PATH_MAX + 64];
+	const char	*argv[] = { e->bin, "check-config", cpath, NULL };
+	static const char ml[] = "tok3n\r\nX-Injected: 1\n";
+	struct it_conf	 c = fwconf;
+	int		 k;
+
+	xsnp(pdir, sizeof(pdir), "%s/../config/providers", e->scripts);
+	xsnp(cpath, sizeof(cpath), "%s/ml.conf", e->tdir);
+	xsnp(sf, sizeof(sf), "%s/ml.secret", e->tdir);
+	assert_int_equal(it_write_file(sf, ml, strlen(ml), 0600), 0);
+	k = snprintf(conf, sizeof(conf), "{ name = \"p\"; type = "
+	    "\"firewall\"; provider = \"webhook\"; base_url = "
+	    "\"https://127.0.0.1:%d\"; secret_file = \"%s\"; "
+	    "profile_dir = \"%s\"; }", FAKE_PORT, sf, pdir);
+	assert_true(k > 0 && (size_t)k < sizeof(conf));
+	c.targets_extra = conf;
+	assert_int_equal(it_config_write(e, cpath, &c), 0);
+	assert_int_not_equal(it_runv(e, NULL, NULL, argv, 10), 0);
+	xsnp(want, sizeof(want), "secret_file '%s': holds a line break", sf);
+	if (strstr(e->err, want) == NULL)
+		fail_msg("want '%s' in '%s'", want, e->err);
+	/* Nor does the secret reach the message. */
+	assert_null(strstr(e->err, "tok3n"));
 }
 
 /*
@@ -1392,6 +1547,12 @@ main(void)
 		    test_fw_ip_profiles_refuse_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fw_protected_ipv6_spelling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_write_not_resent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_long_utf8_reason,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fw_multiline_secret_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_profiles_check_config,
 		    setup, teardown),
 	};
