@@ -11,7 +11,11 @@
  *     alias = "quarantine"; }                   # overrides a profile var
  *
  * isolate_host takes `host` (an IP for "ip" profiles, a device/agent id
- * for "id" ones) and an optional `reason`.  check runs the profile's state
+ * for "id" ones) and an optional `reason` (up to 512 bytes, cut on a
+ * character boundary).  An "ip" profile's host is used in its canonical
+ * text (inet_ntop): protected hosts match however they are spelt, and
+ * the read-back compares that same form.  A token (OAuth2, login) is
+ * cached per customer, target, token URL and client id.  check runs the profile's state
  * steps and judges its `isolated` condition: already isolated is no
  * change, and what check saw is what undo restores -- a host that was
  * already in the quarantine is never released by cordon's undo.  apply
