@@ -11,7 +11,11 @@
  *     alias = "quarantine"; }                   # overrides a profile var
  *
  * isolate_host takes `host` (an IP for "ip" profiles, a device/agent id
- * for "id" ones) and an optional `reason`.  check runs the profile's state
+ * for "id" ones) and an optional `reason` (up to 512 bytes, cut on a
+ * character boundary).  An "ip" profile's host is used in its canonical
+ * text (inet_ntop): protected hosts match however they are spelt, and
+ * the read-back compares that same form.  A token (OAuth2, login) is
+ * cached per customer, target, token URL and client id.  check runs the profile's state
  * steps and judges its `isolated` condition: already isolated is no
  * change, and what check saw is what undo restores -- a host that was
  * already in the quarantine is never released by cordon's undo.  apply
@@ -37,7 +41,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../agent/config.h"
 #include "../agent/driver.h"
+#include "../agent/hash.h"
 #include "../agent/secret.h"
 #include "../agent/util.h"
 #include "fw_expr.h"
@@ -47,6 +53,7 @@
 
 #define FW_PROFILE_DIR		"/etc/cordon/providers"
 #define FW_HOST_MAX		256
+#define FW_ADDR_MAX		INET6_ADDRSTRLEN
 #define FW_REASON_MAX		512
 #define FW_DEF_PARALLEL		16
 #define FW_DEF_TIMEOUT		30
@@ -153,6 +160,22 @@ read_secrets(const struct target *t, const struct fw_profile *p,
 		secret_free(s);
 		return r;
 	}
+	/* Each goes into a request header as is: a line break there would
+	 * end the header and start another (a multi-line key file). */
+	if ((k && strpbrk(k->s, "\r\n")) || (s && strpbrk(s->s, "\r\n")) ||
+	    (a && strpbrk(a->s, "\r\n"))) {
+		(void)snprintf(err, errlen, "%s '%s': holds a line break (CR "
+		    "or LF); a credential file holds one line",
+		    k && strpbrk(k->s, "\r\n") ? "key_file" :
+		    s && strpbrk(s->s, "\r\n") ? "secret_file" : as,
+		    k && strpbrk(k->s, "\r\n") ? opt_str(t, "key_file") :
+		    s && strpbrk(s->s, "\r\n") ? opt_str(t, "secret_file") :
+		    opt_str(t, as));
+		secret_free(k);
+		secret_free(s);
+		secret_free(a);
+		return -EINVAL;
+	}
 	*ret_key = k;
 	*ret_sec = s;
 	*ret_alt = a;
@@ -241,6 +264,37 @@ fw_close(void *arg)
 	free(c);
 }
 
+/*
+ * The token cache's key.  Target names are unique only within a
+ * customer, and two customers may share an API host (Defender always
+ * does): a token is reused only for the same customer, target, token
+ * URL and client id -- the id as a hash, so no credential sits in the
+ * cache in clear.
+ */
+static int
+token_cache_key(const struct target *t, const struct fw_profile *p,
+    const json_t *vars, const struct secret *k, char **ret, char *err,
+    size_t errlen)
+{
+	const char	*cu = t->customer && t->customer->name ?
+			    t->customer->name : "";
+	char		 kh[HASH_HEX_LEN + 1] = "-", why[FW_MSG_MAX];
+	char		*tu = NULL;
+
+	if (p->token_url && fw_expand(p->token_url, vars, &tu, why,
+	    sizeof(why)) != 0) {
+		(void)snprintf(err, errlen, "token_url: %s", why);
+		return -EINVAL;
+	}
+	if (k)
+		sha256_hex(k->s, strlen(k->s), kh);
+	/* Lengths first: no name can forge another's key with a '|'. */
+	*ret = xasprintf("%zu:%s|%zu:%s|%zu:%s|%s", strlen(cu), cu,
+	    strlen(t->name), t->name, tu ? strlen(tu) : 0, tu ? tu : "", kh);
+	free(tu);
+	return 0;
+}
+
 static int
 fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 {
@@ -265,15 +319,6 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	    &c->prof, err, errlen)) != 0 ||
 	    (r = read_secrets(t, c->prof, &k, &s, &as, err, errlen)) != 0)
 		goto out;
-	/* A token belongs to one endpoint: key the cache by both. */
-	ck = xasprintf("%s|%s", t->name, opt_str(t, "base_url"));
-	mp = opt_int(t, "max_parallel", FW_DEF_PARALLEL);
-	if (c->prof->max_parallel > 0 && mp > c->prof->max_parallel)
-		mp = c->prof->max_parallel;
-	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"), (int)mp,
-	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
-	fw_http_set_alt(c->http, as);
-	free(ck);
 	c->vars = json_deep_copy(c->prof->vars);
 	json_object_foreach(c->prof->vars, key, v)
 		if (opt_str(t, key))
@@ -285,21 +330,57 @@ fw_open(const struct target *t, void **ret, char *err, size_t errlen)
 	while (n > 8 && bu[n - 1] == '/')
 		n--;
 	(void)json_object_set_new(c->vars, "base_url", json_stringn(bu, n));
+	if ((r = token_cache_key(t, c->prof, c->vars, k, &ck, err,
+	    errlen)) != 0)
+		goto out;
+	mp = opt_int(t, "max_parallel", FW_DEF_PARALLEL);
+	if (c->prof->max_parallel > 0 && mp > c->prof->max_parallel)
+		mp = c->prof->max_parallel;
+	c->http = fw_http_new(c->prof, ck, opt_str(t, "ca_file"), (int)mp,
+	    opt_int(t, "timeout", FW_DEF_TIMEOUT), k, s);
+	k = s = NULL;
+	fw_http_set_alt(c->http, as);
+	as = NULL;
+	free(ck);
 	*ret = c;
 	c = NULL;
 	r = 0;
 out:
+	secret_free(k);
+	secret_free(s);
+	secret_free(as);
 	fw_close(c);
 	return r;
 }
 
-/* The host parameter as the profile wants it; NULL after act_fail. */
+/*
+ * An address in its one canonical text (RFC 5952 for IPv6: lower case,
+ * zeros compressed) into buf, or -1 if s is not an address.  FD00::5,
+ * fd00:0::5 and fd00::5 are one host: protected-host checks and the
+ * read-back compare this form, never the spelling a runbook used.
+ */
+static int
+ip_canon(const char *s, char buf[FW_ADDR_MAX])
+{
+	unsigned char	bin[16];
+
+	if (inet_pton(AF_INET, s, bin) == 1)
+		return inet_ntop(AF_INET, bin, buf, FW_ADDR_MAX) ? 0 : -1;
+	if (inet_pton(AF_INET6, s, bin) == 1)
+		return inet_ntop(AF_INET6, bin, buf, FW_ADDR_MAX) ? 0 : -1;
+	return -1;
+}
+
+/*
+ * The host parameter as the profile wants it (an "ip" profile's in its
+ * canonical form, in buf); NULL after act_fail.
+ */
 static const char *
-host_of(const struct fwconn *c, struct act *a)
+host_of(const struct fwconn *c, struct act *a, char buf[FW_ADDR_MAX])
 {
 	const char		*h = act_param(a, "host");
 	const struct customer	*cu = a->customer;
-	unsigned char		 bin[16];
+	char			 pc[FW_ADDR_MAX];
 	size_t			 i;
 
 	if (h == NULL || *h == '\0') {
@@ -315,14 +396,20 @@ host_of(const struct fwconn *c, struct act *a)
 			act_fail(a, "host holds a control character");
 			return NULL;
 		}
-	if (c->prof->host == FW_HOST_IP && inet_pton(AF_INET, h, bin) != 1 &&
-	    inet_pton(AF_INET6, h, bin) != 1) {
-		act_fail(a, "host '%s' is not an IPv4 or IPv6 address "
-		    "(provider '%s' isolates by address)", h, c->prof->name);
-		return NULL;
+	if (c->prof->host == FW_HOST_IP) {
+		if (ip_canon(h, buf) != 0) {
+			act_fail(a, "host '%s' is not an IPv4 or IPv6 address "
+			    "(provider '%s' isolates by address)", h,
+			    c->prof->name);
+			return NULL;
+		}
+		h = buf;
 	}
 	for (i = 0; cu && i < cu->nprotected; i++)
-		if (strcmp(cu->protected[i], h) == 0) {
+		if (strcmp(cu->protected[i], h) == 0 ||
+		    (c->prof->host == FW_HOST_IP &&
+		    ip_canon(cu->protected[i], pc) == 0 &&
+		    strcmp(pc, h) == 0)) {
 			act_fail(a, "'%s' is a protected host", h);
 			a->outcome = ACT_REFUSED;
 			return NULL;
@@ -343,25 +430,48 @@ now_rfc3339(char *tb)
 	return tb;
 }
 
+/*
+ * reason cut to FW_REASON_MAX bytes on a character boundary: a cut inside
+ * a UTF-8 sequence would leave text jansson refuses, and every step that
+ * names ${reason} would fail.
+ */
+static char *
+reason_cut(const char *reason)
+{
+	size_t	n = strnlen(reason, FW_REASON_MAX);
+
+	if (reason[n] != '\0')
+		while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80)
+			n--;
+	return xstrndup(reason, n);
+}
+
+/* The act's template variables, or NULL after act_fail. */
 static json_t *
-act_vars(const struct fwconn *c, const struct act *a, const char *host)
+act_vars(const struct fwconn *c, struct act *a, const char *host)
 {
 	json_t		*v = json_deep_copy(c->vars), *cv;
 	const char	*reason = act_param(a, "reason"), *k;
 	char		*r, tb[32];
+	int		 bad;
 
-	(void)json_object_set_new(v, "host", json_string(host));
 	if (reason == NULL || *reason == '\0')
 		r = xasprintf("cordon %s", a->incident ? a->incident : "");
 	else
-		r = xstrndup(reason, strnlen(reason, FW_REASON_MAX));
-	(void)json_object_set_new(v, "reason", json_string(r));
+		r = reason_cut(reason);
+	bad = json_object_set_new(v, "host", json_string(host)) != 0 ||
+	    json_object_set_new(v, "reason", json_string(r)) != 0 ||
+	    json_object_set_new(v, "incident", json_string(a->incident ?
+	    a->incident : "")) != 0 ||
+	    json_object_set_new(v, "action", json_sprintf("A%lld",
+	    (long long)a->id)) != 0 ||
+	    json_object_set_new(v, "now", json_string(now_rfc3339(tb))) != 0;
 	free(r);
-	(void)json_object_set_new(v, "incident",
-	    json_string(a->incident ? a->incident : ""));
-	(void)json_object_set_new(v, "action", json_sprintf("A%lld",
-	    (long long)a->id));
-	(void)json_object_set_new(v, "now", json_string(now_rfc3339(tb)));
+	if (bad) {
+		act_fail(a, "host, reason or incident is not valid UTF-8");
+		json_decref(v);
+		return NULL;
+	}
 	/* An undo's release names what its isolation created (an id). */
 	json_object_foreach(json_object_get(a->restore, "captured"), k, cv)
 		if (json_is_string(cv) && json_object_get(v, k) == NULL)
@@ -390,14 +500,17 @@ run_jobs(struct fwconn *c, struct act **v, size_t n,
 	struct fw_job	**jobs = xcalloc(n ? n : 1, sizeof(*jobs));
 	struct fw_job	**run = xcalloc(n ? n : 1, sizeof(*run));
 	const char	 *h;
+	char		  hb[FW_ADDR_MAX];
+	json_t		 *vars;
 	size_t		  i, m = 0;
 	int		  r;
 
 	for (i = 0; i < n; i++) {
-		if ((h = host_of(c, v[i])) == NULL)
+		if ((h = host_of(c, v[i], hb)) == NULL ||
+		    (vars = act_vars(c, v[i], h)) == NULL)
 			continue;
 		jobs[i] = fw_job_new(wanted(v[i]) ? which_isolate :
-		    which_release, act_vars(c, v[i], h));
+		    which_release, vars);
 		run[m++] = jobs[i];
 	}
 	r = fw_http_run(c->http, run, m);
@@ -447,22 +560,26 @@ fw_check(void *conn, struct act **v, size_t n)
 	struct fwconn	 *c = conn;
 	struct fw_job	**jobs = NULL;
 	const char	 *host;
+	char		  hb[FW_ADDR_MAX];
 	size_t		  i;
 	int		  r = 0, st, want;
 
 	if (c->nft)
 		return fw_nft_check(c->nft, v, n);
-	if (c->prof->state.n > 0 && (r = run_jobs(c, v, n, &c->prof->state,
-	    &c->prof->state, &jobs)) != 0)
-		goto out;
+	/* A failed run still ends each job with why: judge_state says it. */
+	if (c->prof->state.n > 0)
+		r = run_jobs(c, v, n, &c->prof->state, &c->prof->state, &jobs);
 	for (i = 0; i < n; i++) {
 		struct act *a = v[i];
 
 		if (jobs && jobs[i] == NULL)
 			continue;
-		if (jobs == NULL && host_of(c, a) == NULL)
+		/* The canonical host: what the requests named. */
+		if (jobs)
+			host = json_string_value(json_object_get(jobs[i]->vars,
+			    "host"));
+		else if ((host = host_of(c, a, hb)) == NULL)
 			continue;
-		host = act_param(a, "host");
 		want = wanted(a);
 		st = jobs ? judge_state(c, a, jobs[i]) : -2;
 		if (st == -1)
@@ -482,7 +599,6 @@ fw_check(void *conn, struct act **v, size_t n)
 		    c->t->name, st == -2 ? " (state not readable)" : "");
 		a->outcome = ACT_OK;
 	}
-out:
 	jobs_free(jobs, n);
 	return r;
 }
@@ -554,9 +670,7 @@ fw_verify(void *conn, struct act **v, size_t n)
 		}
 		return 0;
 	}
-	if ((r = run_jobs(c, v, n, &c->prof->state, &c->prof->state,
-	    &jobs)) != 0)
-		goto out;
+	r = run_jobs(c, v, n, &c->prof->state, &c->prof->state, &jobs);
 	for (i = 0; i < n; i++) {
 		struct act *a = v[i];
 
@@ -564,18 +678,19 @@ fw_verify(void *conn, struct act **v, size_t n)
 			continue;
 		applied = json_object_get(a->observed, "captured");
 		applied = json_pack("{s:s,s:b,s:i,s:O?}", "host",
-		    act_param(a, "host"), "isolated", st, "status",
+		    json_string_value(json_object_get(jobs[i]->vars, "host")),
+		    "isolated", st, "status",
 		    (int)jobs[i]->status, "captured", applied);
 		json_decref(a->observed);
 		a->observed = applied;
 		if (st != wanted(a))
 			act_fail(a, "read back shows host '%s' %s",
-			    act_param(a, "host"), st ? "still isolated" :
+			    json_string_value(json_object_get(jobs[i]->vars,
+			    "host")), st ? "still isolated" :
 			    "not isolated");
 		else
 			a->outcome = ACT_OK;
 	}
-out:
 	jobs_free(jobs, n);
 	return r;
 }

@@ -338,6 +338,14 @@ path_eval(const char *p, const json_t *doc, struct sel *out)
 				;
 			if (n == 1 || n - 1 >= sizeof(key))
 				goto out;
+			/* "$.status==\"x\"" is a condition without spaces,
+			 * not a key: refused, or it would load and never
+			 * hold.  Such a key is still reachable as ["a=b"]. */
+			if (memchr(s + 1, '=', n - 1) || memchr(s + 1, '!',
+			    n - 1) || memchr(s + 1, '<', n - 1) ||
+			    memchr(s + 1, '>', n - 1) || memchr(s + 1, '~',
+			    n - 1) || memchr(s + 1, '"', n - 1))
+				goto out;
 			memcpy(key, s + 1, n - 1);
 			key[n - 1] = '\0';
 			s += n;
@@ -470,7 +478,8 @@ fw_cond_check(const char *cond, const char *const *noraw, char *err,
 	r = 0;
 	if (cond_split(x, &op, &lit) < 0) {
 		(void)snprintf(err, errlen, "bad condition '%s': want PATH "
-		    "[OP JSON] with OP one of == != > >= < <=", cond);
+		    "[OP JSON] with OP one of == != > >= < <= ~, spaces around "
+		    "OP", cond);
 		r = -EINVAL;
 	} else if (lit && (j = json_loads(lit, JSON_DECODE_ANY, NULL)) ==
 	    NULL) {

@@ -678,6 +678,23 @@ retry_wait(struct fw_http *h, struct fw_job *j)
 	return w;
 }
 
+/*
+ * May the answer's retry status be resent?  Reads and idempotent steps
+ * yes; other writes only when the server promised it did nothing: 429,
+ * or 503 with the profile's Retry-After header.
+ */
+static int
+resend_ok(struct fw_http *h, struct fw_job *j, const struct fw_step *st)
+{
+	struct curl_header	*hd = NULL;
+
+	if (st->idempotent || j->status == 429)
+		return 1;
+	return j->status == 503 && curl_easy_header(j->easy,
+	    h->prof->retry_header, 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+	    hd != NULL;
+}
+
 /* Every condition in v holds (all=1) or some holds (all=0), expanded. */
 static int
 conds(struct fw_job *j, char *const *v, size_t n, int all, size_t *ret_i)
@@ -733,11 +750,23 @@ job_done(struct fw_http *h, struct fw_job *j, CURLcode rc)
 			    j->si + 1, FW_RESP_MAX);
 			return;
 		}
-		if ((rc == CURLE_COULDNT_CONNECT ||
-		    rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_GOT_NOTHING ||
-		    rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR) &&
+		/* No connection: nothing was sent, any request may go again.
+		 * A timeout or a reset may come after the server acted. */
+		if ((rc == CURLE_COULDNT_CONNECT || (st->idempotent &&
+		    (rc == CURLE_OPERATION_TIMEDOUT ||
+		    rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR ||
+		    rc == CURLE_RECV_ERROR))) &&
 		    j->attempt < p->max_attempts) {
-			j->next_at = now + retry_wait(h, j);
+			if ((w = retry_wait(h, j)) < 0)
+				w = p->max_wait;
+			j->next_at = now + w;
+			return;
+		}
+		if (!st->idempotent && rc != CURLE_COULDNT_CONNECT) {
+			job_fail(j, "step %zu (%s): %.80s; not resent (a write): "
+			    "outcome unknown, check will decide", j->si + 1,
+			    st->method, j->errbuf[0] ? j->errbuf :
+			    curl_easy_strerror(rc));
 			return;
 		}
 		job_fail(j, "step %zu (%s): %s", j->si + 1, st->method,
@@ -750,6 +779,13 @@ job_done(struct fw_http *h, struct fw_job *j, CURLcode rc)
 		j->attempt--;
 		token_drop(h);
 		j->next_at = now;
+		return;
+	}
+	if (status_in(j->status, p->retry_status, p->nretry_status) &&
+	    !resend_ok(h, j, st)) {
+		job_fail(j, "step %zu (%s): HTTP %ld; not resent (a write): "
+		    "outcome unknown, check will decide", j->si + 1,
+		    st->method, j->status);
 		return;
 	}
 	if (status_in(j->status, p->retry_status, p->nretry_status) &&
@@ -825,6 +861,30 @@ job_done(struct fw_http *h, struct fw_job *j, CURLcode rc)
 	job_next_step(j);
 }
 
+/*
+ * The multi handle failed: detach every transfer (an easy handle must
+ * leave its multi before it is freed), end the jobs still running with
+ * why, so each act says what happened.  A write in flight may have
+ * landed: the caller returns -EIO and the batch's outcome is unknown.
+ */
+static int
+run_abort(struct fw_http *h, struct fw_job **v, size_t n, const char *why)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i]->inflight && v[i]->easy) {
+			(void)curl_multi_remove_handle(h->multi, v[i]->easy);
+			v[i]->inflight = 0;
+			h->inflight--;
+		}
+		if (!v[i]->done)
+			job_fail(v[i], "step %zu: %s", v[i]->si + 1, why);
+		job_req_free(v[i]);
+	}
+	return -EIO;
+}
+
 int
 fw_http_run(struct fw_http *h, struct fw_job **v, size_t n)
 {
@@ -833,6 +893,7 @@ fw_http_run(struct fw_http *h, struct fw_job **v, size_t n)
 	double		 now, wake;
 	size_t		 i, left;
 	int		 running, q, ms, got;
+	CURLMcode	 mc;
 
 	for (i = 0; i < n; i++) {
 		v[i]->si = 0;
@@ -860,8 +921,8 @@ fw_http_run(struct fw_http *h, struct fw_job **v, size_t n)
 		}
 		if (left == 0)
 			break;
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK)
-			return -EIO;
+		if ((mc = curl_multi_perform(h->multi, &running)) != CURLM_OK)
+			return run_abort(h, v, n, curl_multi_strerror(mc));
 		got = 0;
 		while ((m = curl_multi_info_read(h->multi, &q)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
@@ -883,10 +944,10 @@ fw_http_run(struct fw_http *h, struct fw_job **v, size_t n)
 			    (long)(ms % 1000) * 1000000 };
 
 			(void)nanosleep(&ts, NULL);
-		} else if (h->inflight > 0 && curl_multi_poll(h->multi,
-		    NULL, 0, ms < 0 ? 0 : ms > 1000 ? 1000 : ms, NULL) !=
+		} else if (h->inflight > 0 && (mc = curl_multi_poll(h->multi,
+		    NULL, 0, ms < 0 ? 0 : ms > 1000 ? 1000 : ms, NULL)) !=
 		    CURLM_OK)
-			return -EIO;
+			return run_abort(h, v, n, curl_multi_strerror(mc));
 	}
 	for (i = 0; i < n; i++)
 		job_req_free(v[i]);

@@ -136,6 +136,18 @@ net_contains(const struct nft_net *n, const struct nft_net *h)
 	return 1;
 }
 
+/* h is already inside one of the configured allow networks. */
+static int
+allowed(const struct nftconn *c, const struct nft_net *h)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nallow; i++)
+		if (net_contains(&c->allow[i], h))
+			return 1;
+	return 0;
+}
+
 /* A single unicast host: not unspecified, loopback or multicast. */
 static int
 host_unicast(const struct nft_net *h)
@@ -392,12 +404,17 @@ script_table(const struct nftconn *c, struct buf *b)
 	if ((r = buf_adds(b, "}\nflush set " NFT_TABLE " allow4\n"
 	    "flush set " NFT_TABLE " allow6\n")) != 0)
 		return r;
+	/* The allow list, and always the agent's own address: isolating a
+	 * host must never cut the path cordon reaches it (or undoes) by. */
 	for (af = AF_INET; af != -1; af = af == AF_INET ? AF_INET6 : -1) {
 		first = 1;
-		for (i = 0; i < c->nallow; i++) {
-			if (c->allow[i].af != af)
+		for (i = 0; i <= c->nallow; i++) {
+			const struct nft_net *a = i < c->nallow ? &c->allow[i] :
+			    c->has_own && !allowed(c, &c->own) ? &c->own : NULL;
+
+			if (a == NULL || a->af != af)
 				continue;
-			if ((r = net_render(&c->allow[i], n, sizeof(n))) != 0 ||
+			if ((r = net_render(a, n, sizeof(n))) != 0 ||
 			    (r = buf_printf(b, "%s%s", first ?
 			    "add element " NFT_TABLE " allow" : ", ",
 			    first ? (af == AF_INET ? "4 { " : "6 { ") : ""))

@@ -14,7 +14,10 @@
  *
  * On the gateway cordon owns one table, `table inet cordon`: sets
  * quarantine4/quarantine6 (flags timeout) hold isolated hosts; sets
- * allow4/allow6 (intervals) hold the target's `allow` list.  Three base
+ * allow4/allow6 (intervals) hold the target's `allow` list and, always,
+ * the agent's own address as the gateway sees its SSH session (so an
+ * isolated host stays reachable from cordon, whatever the list says).
+ * Three base
  * chains (forward, input, output; priority filter - 5; policy accept)
  * carry the same rules: a packet from or to a quarantined address passes
  * only if its other end is on the allow list, else it is dropped.  No rule

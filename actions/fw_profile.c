@@ -19,7 +19,29 @@ struct perr {
 	const char	*file;
 	char		*err;
 	size_t		 errlen;
+	const struct fw_profile *p;	/* vars and alt_setting, once read */
 };
+
+/*
+ * Names the agent sets for every request.  A capture of one of them
+ * would let a server's answer rewrite what later requests carry (a
+ * capture "base_url" sends the credentials elsewhere).
+ */
+static const char *const builtin[] = { "host", "reason", "base_url",
+    "key", "secret", "now", "incident", "action", "captured", NULL };
+
+static int
+is_builtin(const struct perr *pe, const char *n)
+{
+	size_t	i;
+
+	for (i = 0; builtin[i]; i++)
+		if (strcmp(builtin[i], n) == 0)
+			return 1;
+	if (pe->p && pe->p->alt_setting && strcmp(pe->p->alt_setting, n) == 0)
+		return 1;
+	return pe->p && pe->p->vars && json_object_get(pe->p->vars, n);
+}
 
 static int
 pfail(struct perr *pe, const config_setting_t *s, const char *fmt, ...)
@@ -30,12 +52,20 @@ pfail(struct perr *pe, const config_setting_t *s, const char *fmt, ...)
 {
 	char	msg[512];
 	va_list	ap;
+	int	line;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	(void)snprintf(pe->err, pe->errlen, "%s:%d: %s", pe->file,
-	    s ? config_setting_source_line(s) : 0, msg);
+	line = s ? config_setting_source_line(s) : 0;
+	/* The root group has no line of its own: what is missing there is
+	 * missing from the file as a whole. */
+	if (line > 0)
+		(void)snprintf(pe->err, pe->errlen, "%s:%d: %s", pe->file,
+		    line, msg);
+	else
+		(void)snprintf(pe->err, pe->errlen, "%s:1: %s (at top level)",
+		    pe->file, msg);
 	return -EINVAL;
 }
 
@@ -235,10 +265,10 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 {
 	static const char *const skeys[] = { "method", "url", "headers",
 	    "body", "form", "status", "success", "fail", "capture", "poll",
-	    "auth", "comment", NULL };
+	    "auth", "idempotent", "comment", NULL };
 	static const char *const pkeys[] = { "method", "url", "headers",
 	    "body", "form", "status", "done", "fail", "interval", "deadline",
-	    "comment", NULL };
+	    "idempotent", "comment", NULL };
 	static const char *const methods[] = { "GET", "POST", "PUT",
 	    "PATCH", "DELETE", NULL };
 	struct fw_step		*st = xcalloc(1, sizeof(*st));
@@ -286,6 +316,13 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 		    "method must be GET, POST, PUT, PATCH or DELETE");
 		goto out;
 	}
+	if ((c = config_setting_get_member(g, "idempotent")) != NULL &&
+	    config_setting_type(c) != CONFIG_TYPE_BOOL) {
+		r = pfail(pe, c, "idempotent must be true or false");
+		goto out;
+	}
+	st->idempotent = strcmp(st->method, "GET") == 0 ||
+	    (c != NULL && config_setting_get_bool(c));
 	if (strncmp(st->url, "${base_url|raw}", 15) != 0) {
 		r = pfail(pe, config_setting_get_member(g, "url"), "url must "
 		    "start with ${base_url|raw}: requests go only to the "
@@ -328,6 +365,12 @@ parse_step(struct perr *pe, const config_setting_t *g, int is_poll,
 				r = pfail(pe, e, "capture '%s' must be a path "
 				    "like \"$.resources[0].id\"",
 				    config_setting_name(e));
+				goto out;
+			}
+			if (is_builtin(pe, config_setting_name(e))) {
+				r = pfail(pe, e, "capture '%s' would overwrite "
+				    "a built-in or profile variable: pick "
+				    "another name", config_setting_name(e));
 				goto out;
 			}
 			st->cap_name[st->ncap] = xstrdup(config_setting_name(e));
@@ -566,10 +609,7 @@ parse_vars(struct perr *pe, const config_setting_t *root,
 		n = config_setting_name(e);
 		if ((v = config_setting_get_string(e)) == NULL)
 			return pfail(pe, e, "var '%s' must be a string", n);
-		if (strcmp(n, "host") == 0 || strcmp(n, "reason") == 0 ||
-		    strcmp(n, "base_url") == 0 || strcmp(n, "now") == 0 ||
-		    strcmp(n, "key") == 0 || strcmp(n, "secret") == 0 ||
-		    (p->alt_setting && strcmp(n, p->alt_setting) == 0))
+		if (is_builtin(pe, n))
 			return pfail(pe, e, "var '%s' is reserved", n);
 		(void)json_object_set_new(p->vars, n, json_string(v));
 	}
@@ -630,7 +670,7 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
 	    "auth", "alt_auth", "vars", "retry", "max_parallel", "state",
 	    "isolated", "isolate", "release", NULL };
 	struct fw_profile	*p = xcalloc(1, sizeof(*p));
-	struct perr		 pe = { NULL, err, errlen };
+	struct perr		 pe = { NULL, err, errlen, NULL };
 	const config_setting_t	*root;
 	config_t		 cf;
 	char			*text = NULL, *host = NULL, *desc = NULL;
@@ -652,6 +692,7 @@ fw_profile_load(const char *dir, const char *name, struct fw_profile **ret,
 	}
 	p->file = xasprintf("%s/%s.profile", dir, name);
 	pe.file = p->file;
+	pe.p = p;
 	if ((r = read_file(p->file, FW_PROFILE_MAX_BYTES, &text, &len)) != 0) {
 		(void)snprintf(err, errlen, "%s: %s", p->file, strerror(-r));
 		goto out;

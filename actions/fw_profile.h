@@ -32,8 +32,17 @@
  *     success = [ "$.status == \"done\"" ];   # all must hold
  *     capture = { action_id = "$.resources[0].id"; };
  *     auth = "alt";                   # profile (default) | alt | none
+ *     idempotent = true;              # sending it twice does no harm
  *     poll = { STEP fields; interval = 1.0; deadline = 60.0;
  *              done = [ COND... ]; fail = [ COND... ]; }; }
+ *
+ * Resending: a GET, or a step marked idempotent, is retried after a
+ * timeout or a broken connection and on every retry status.  Any other
+ * write is resent only when the server said it did nothing: no
+ * connection at all, 429, or 503 with a Retry-After.  After a timeout, a
+ * reset or another retry status it fails as "outcome unknown" instead
+ * (a second POST could ban twice, or create a second object the undo
+ * does not know), and the next check reads what really happened.
  *
  * Every placeholder names its escaping: ${name|json|xml|url|form|raw};
  * raw is refused for the runbook's values (host, reason) and the
@@ -97,6 +106,7 @@ struct fw_step {
 	char		*cap_path[FW_MAX_CAPTURES];
 	size_t		 ncap;
 	enum fw_step_auth auth;
+	int		 idempotent;		/* GET, or marked: may resend */
 	struct fw_step	*poll;			/* NULL: synchronous */
 	double		 interval, deadline;	/* poll only, seconds */
 };

@@ -49,10 +49,13 @@ until [ -e "$W/fake/fake.ready" ]; do
 done
 URL=https://127.0.0.1:$PORT
 ALIAS=cordon_quarantine
+# The credentials go to curl in a 0600 config file (-K), never in argv
+# where ps shows them to every user.
+(umask 077; printf 'user = "%s:%s"\n' "$KEY" "$SECRET" >"$W/curl-auth")
 ctl() { curl -sS --cacert "$W/fake/ca.pem" -X POST -d "${2:-{\}}" \
     "$URL/_ctl/$1" >/dev/null; }
 count() {
-	curl -sS --cacert "$W/fake/ca.pem" -u "$KEY:$SECRET" \
+	curl -sS --cacert "$W/fake/ca.pem" -K "$W/curl-auth" \
 	    "$URL/api/firewall/alias_util/list/$ALIAS" |
 	    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rows"]))'
 }
@@ -64,13 +67,13 @@ awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
 # (a) a shell loop of curl: the same three requests per host
 t0=$(now)
 while read -r h; do
-	curl -sS --cacert "$W/fake/ca.pem" -u "$KEY:$SECRET" \
+	curl -sS --cacert "$W/fake/ca.pem" -K "$W/curl-auth" \
 	    "$URL/api/firewall/alias_util/list/$ALIAS" >/dev/null
-	curl -sS --cacert "$W/fake/ca.pem" -u "$KEY:$SECRET" \
+	curl -sS --cacert "$W/fake/ca.pem" -K "$W/curl-auth" \
 	    -H 'Content-Type: application/json' \
 	    -d "{\"address\":\"$h\"}" \
 	    "$URL/api/firewall/alias_util/add/$ALIAS" >/dev/null
-	curl -sS --cacert "$W/fake/ca.pem" -u "$KEY:$SECRET" \
+	curl -sS --cacert "$W/fake/ca.pem" -K "$W/curl-auth" \
 	    "$URL/api/firewall/alias_util/list/$ALIAS" >/dev/null
 done <"$W/hosts"
 t1=$(now)

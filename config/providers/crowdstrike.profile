@@ -25,6 +25,7 @@ isolated = "$.resources[0].status == \"contained\"";
 isolate = (
 	{ method = "POST";
 	  url = "${base_url|raw}/devices/entities/devices-actions/v2?action_name=contain";
+	  idempotent = true;	# containing a contained host changes nothing
 	  body = "{\"ids\":[\"${host|json}\"]}";
 	  status = [ 202 ];
 	  success = [ "$.resources[0].id == \"${host|json}\"" ];
@@ -38,6 +39,7 @@ isolate = (
 release = (
 	{ method = "POST";
 	  url = "${base_url|raw}/devices/entities/devices-actions/v2?action_name=lift_containment";
+	  idempotent = true;	# lifting twice changes nothing
 	  body = "{\"ids\":[\"${host|json}\"]}";
 	  status = [ 202 ];
 	  success = [ "$.resources[0].id == \"${host|json}\"" ];

@@ -29,6 +29,7 @@ isolated = "$.results[*].ip_address == \"${host|json}\"";
 isolate = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/v2/monitor/user/banned/add_users?vdom=${vdom|url}";
+	  idempotent = true;	# the ban list is a set
 	  body = "{\"ip_addresses\":[\"${host|json}\"],\"expiry\":${expiry|json}}";
 	  status = [ 200 ];
 	  success = [ "$.status == \"success\"" ]; }
@@ -36,6 +37,7 @@ isolate = (
 release = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/v2/monitor/user/banned/clear_users?vdom=${vdom|url}";
+	  idempotent = true;	# the ban list is a set
 	  body = "{\"ip_addresses\":[\"${host|json}\"]}";
 	  status = [ 200 ];
 	  success = [ "$.status == \"success\"" ]; }

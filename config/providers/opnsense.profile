@@ -22,6 +22,7 @@ isolated = "$.rows[*].ip == \"${host|json}\"";
 isolate = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/firewall/alias_util/add/${alias|url}";
+	  idempotent = true;	# the alias is a set (pf table)
 	  body = "{\"address\":\"${host|json}\"}";
 	  status = [ 200 ];
 	  success = [ "$.status == \"done\"" ]; }
@@ -29,6 +30,7 @@ isolate = (
 release = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/firewall/alias_util/delete/${alias|url}";
+	  idempotent = true;	# the alias is a set (pf table)
 	  body = "{\"address\":\"${host|json}\"}";
 	  status = [ 200 ];
 	  success = [ "$.status == \"done\"" ]; }

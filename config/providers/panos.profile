@@ -26,6 +26,7 @@ retry = { statuses = [ 429, 502, 503, 504 ]; max_attempts = 4;
 state = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/";
+	  idempotent = true;	# a read; or a repeat the device ignores
 	  form = { type = "op";
 		cmd = "<show><object><registered-ip><ip>${host|xml}</ip></registered-ip></object></show>"; };
 	  status = [ 200 ];
@@ -36,6 +37,7 @@ isolated = "body ~ \"<member[^>]*>${tag|xml|re|json}</member>\"";
 isolate = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/";
+	  idempotent = true;	# a read; or a repeat the device ignores
 	  form = { type = "user-id"; vsys = "${vsys|xml}";
 		cmd = "<uid-message><version>2.0</version><type>update</type><payload><register><entry ip=\"${host|xml}\"><tag><member timeout=\"${timeout|xml}\">${tag|xml}</member></tag></entry></register></payload></uid-message>"; };
 	  status = [ 200 ];
@@ -44,6 +46,7 @@ isolate = (
 release = (
 	{ method = "POST";
 	  url = "${base_url|raw}/api/";
+	  idempotent = true;	# a read; or a repeat the device ignores
 	  form = { type = "user-id"; vsys = "${vsys|xml}";
 		cmd = "<uid-message><version>2.0</version><type>update</type><payload><unregister><entry ip=\"${host|xml}\"><tag><member>${tag|xml}</member></tag></entry></unregister></payload></uid-message>"; };
 	  status = [ 200 ];

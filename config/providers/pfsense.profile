@@ -47,6 +47,7 @@ isolate = (
 	  success = [ "$.data.address[*] == \"${host|json}\"" ]; },
 	{ method = "POST";
 	  url = "${base_url|raw}/api/v2/firewall/apply";
+	  idempotent = true;	# applying twice applies the same
 	  body = "{}";
 	  status = [ 200 ];
 	  success = [ "$.code == 200" ];
@@ -71,6 +72,7 @@ release = (
 	  success = [ "$.code == 200" ]; },
 	{ method = "POST";
 	  url = "${base_url|raw}/api/v2/firewall/apply";
+	  idempotent = true;	# applying twice applies the same
 	  body = "{}";
 	  status = [ 200 ];
 	  success = [ "$.code == 200" ];

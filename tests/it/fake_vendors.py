@@ -33,11 +33,14 @@ vendor refuses a malformed request, so the test sees the failure.
 
 Control (no auth, loopback only): GET /_ctl/requests (recorded requests),
 POST /_ctl/reset, POST /_ctl/fail {"method","prefix","status","count",
-"headers","body"|"raw","body_has"} (inject answers; raw: a literal, e.g.
-malformed, body; body_has: only requests whose body holds it; state:
+"headers","body"|"raw","body_has","delay","then_ok"} (inject answers; raw:
+a literal, e.g. malformed, body; body_has: only requests whose body holds
+it; delay: seconds to wait first; then_ok: then handle it normally; state:
 {"dag": {...}, ...} applied when it fires, as if another client acted), POST /_ctl/state {"aliases": {...}, "devices": {...}, "agents":
 {...}, "pf_aliases": [...], "banned": {...}, "dag": {...}, "machines":
-[...]}, POST /_ctl/expire_tokens,
+[...]}, POST /_ctl/expire_tokens, POST /_ctl/client {"id", "secret"} (one more
+CrowdStrike OAuth2 client; each recorded request names the client whose
+token it carried, "token_client", and its arrival time, "time"),
 POST /_ctl/opnsense_failed {"on": true} (200 with "status":"failed").
 """
 import argparse
@@ -69,6 +72,9 @@ def reset():
         "devices": {},      # crowdstrike id -> {"status", "polls"}
         "agents": {},       # sentinelone id -> {"networkStatus", "polls"}
         "tokens": set(),
+        # OAuth2 clients (id -> secret) and which client each token is for
+        "clients": {KEY: SECRET},
+        "token_client": {},
         "opnsense_failed": False,
         # pfSense: config aliases; "dirty" until an apply finished
         "pf_aliases": [{"id": 0, "name": "other_alias", "type": "host",
@@ -181,13 +187,16 @@ class H(BaseHTTPRequestHandler):
     def reply(self, status, obj=None, headers=None, raw=None):
         body = raw if raw is not None else (
             b"" if obj is None else json.dumps(obj).encode())
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, str(v))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, str(v))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # the client gave up (a timeout test)
 
     def do_GET(self):
         self.handle_any("GET")
@@ -218,6 +227,10 @@ class H(BaseHTTPRequestHandler):
                 "content_type": self.headers.get("Content-Type", ""),
                 "x_api_key": self.headers.get("X-API-Key", ""),
                 "x_pan_key": self.headers.get("X-PAN-KEY", ""),
+                # whose OAuth2 token the request carried ("" if none)
+                "token_client": STATE["token_client"].get(
+                    self.headers.get("Authorization", "")[7:], ""),
+                "time": time.time(),
             })
             for f in STATE["fail"]:
                 if f["count"] > 0 and path.startswith(f["prefix"]) and \
@@ -227,6 +240,12 @@ class H(BaseHTTPRequestHandler):
                     # a side effect: what another client did meanwhile
                     for k, v in f.get("state", {}).items():
                         STATE[k].update(v)
+                    # answer late (past the client's timeout): the
+                    # request was received and acted on all the same
+                    if f.get("delay"):
+                        time.sleep(f["delay"])
+                        if f.get("then_ok"):
+                            break
                     if "raw" in f:
                         return self.reply(f["status"], headers=f.get(
                             "headers"), raw=f["raw"].encode())
@@ -285,6 +304,9 @@ class H(BaseHTTPRequestHandler):
                                     ("aliases", "devices", "agents",
                                      "pf_aliases", "pf_dirty", "banned",
                                      "dag", "machines", "mactions")})
+        if path == "/_ctl/client":
+            STATE["clients"][arg["id"]] = arg["secret"]
+            return self.reply(200, {"ok": True})
         if path == "/_ctl/expire_tokens":
             STATE["tokens"].clear()
             return self.reply(200, {"ok": True})
@@ -330,12 +352,14 @@ class H(BaseHTTPRequestHandler):
         meta = {"query_time": 0.01, "trace_id": secrets.token_hex(8)}
         if p == "/oauth2/token" and method == "POST":
             f = urllib.parse.parse_qs(body)
-            if f.get("client_id") != [KEY] or \
-                    f.get("client_secret") != [SECRET]:
+            cid = (f.get("client_id") or [""])[0]
+            if cid not in STATE["clients"] or \
+                    f.get("client_secret") != [STATE["clients"][cid]]:
                 return self.reply(401, {"meta": meta, "errors": [
                     {"code": 401, "message": "access denied"}]})
             tok = secrets.token_hex(16)
             STATE["tokens"].add(tok)
+            STATE["token_client"][tok] = cid
             return self.reply(201, {"access_token": tok,
                                     "token_type": "bearer",
                                     "expires_in": 1799})

@@ -747,7 +747,7 @@ it_config_write(struct it_env *e, const char *path, const struct it_conf *c)
 	    "\t\t\t\tpolicy_dn = \"cn=policy," IT_SUFFIX "\";\n"
 	    "\t\t\t}%s%s\n"
 	    "\t\t);\n"
-	    "\t}\n"
+	    "\t}%s%s\n"
 	    ");\n",
 	    e->sock, e->store,
 	    c->protected_extra ? ", " : "",
@@ -756,7 +756,9 @@ it_config_write(struct it_env *e, const char *path, const struct it_conf *c)
 	    c->roles_extra ? c->roles_extra : "", e->uri,
 	    c->password_file ? c->password_file : e->pwfile,
 	    c->targets_extra ? ",\n\t\t\t" : "",
-	    c->targets_extra ? c->targets_extra : "");
+	    c->targets_extra ? c->targets_extra : "",
+	    c->customers_extra ? ",\n\t" : "",
+	    c->customers_extra ? c->customers_extra : "");
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		(void)fprintf(stderr, "%s: config too long\n", __func__);
 		return -1;

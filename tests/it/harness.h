@@ -63,6 +63,7 @@ struct it_conf {
 	const char	*targets_extra;		/* groups appended to targets */
 	const char	*roles_extra;		/* groups appended to roles */
 	const char	*password_file;		/* NULL: DIR/svc.pw */
+	const char	*customers_extra;	/* groups appended to customers */
 	int		 verbose;		/* start the agent with -v */
 };
 

@@ -29,6 +29,9 @@
 #define FAKE_PORT	38940
 #define FW_KEY		"cordon-client-id"
 #define FW_SECRET	"s3cr3t-T0ken-xyz"
+/* Customer beta's OAuth2 client on the same CrowdStrike host. */
+#define BETA_KEY	"beta-client-id"
+#define BETA_SECRET	"beta-S3cret-987"
 /* JSON, XML and URL metacharacters, and no comma (a list separator). */
 #define NASTY		"dev\"<x>&y?z=1/2%41 'q'#\\"
 
@@ -55,6 +58,7 @@ xsnp(char *buf, size_t len, const char *fmt, ...)
 static char	fake_dir[IT_PATH_MAX];
 static char	ca_pem[IT_PATH_MAX];
 static char	targets[8192];
+static char	beta_cust[2048];
 static struct it_conf fwconf;
 
 static const char *
@@ -119,6 +123,7 @@ static int
 fake_start(struct it_env *e)
 {
 	char	kf[IT_PATH_MAX], sf[IT_PATH_MAX], rdy[IT_PATH_MAX];
+	char	bkf[IT_PATH_MAX], bsf[IT_PATH_MAX];
 	char	script[IT_PATH_MAX], port[16];
 	int	i;
 
@@ -130,8 +135,14 @@ fake_start(struct it_env *e)
 	xsnp(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
 	    e->scripts);
 	xsnp(port, sizeof(port), "%d", FAKE_PORT);
+	xsnp(bkf, sizeof(bkf), "%s/beta.key", e->dir);
+	xsnp(bsf, sizeof(bsf), "%s/beta.secret", e->dir);
 	if (mkdir(fake_dir, 0755) != 0 ||
 	    it_write_file(kf, FW_KEY "\n", strlen(FW_KEY) + 1, 0600) != 0 ||
+	    it_write_file(bkf, BETA_KEY "\n", strlen(BETA_KEY) + 1, 0600) !=
+	    0 ||
+	    it_write_file(bsf, BETA_SECRET "\n", strlen(BETA_SECRET) + 1,
+	    0600) != 0 ||
 	    it_write_file(sf, FW_SECRET "\n", strlen(FW_SECRET) + 1, 0600) != 0)
 		return -1;
 	if ((fake_pid = fork()) < 0)
@@ -216,7 +227,7 @@ group_setup(void **state)
 	struct it_env	*e;
 	static const char *const tg[] = { "fw-opn", "fw-cs", "fw-s1",
 	    "fw-hook", "fw-badtls", "fw-pf", "fw-fg", "fw-pan", "fw-pan-x",
-	    "fw-mde", "fw-pf-x" };
+	    "fw-mde", "fw-pf-x", "fw-hook-t" };
 	char		 prov[IT_PATH_MAX];
 	size_t		 i;
 	int		 n;
@@ -253,7 +264,9 @@ group_setup(void **state)
 	    ",\n"
 	    TGTV("fw-mde", "defender", "tenant = \"tenant-0001\"; "
 	    "login_url = \"https://127.0.0.1:%d/login\";") ",\n"
-	    TGTV("fw-pf-x", "pfsense", "alias = \"" PAN_NASTY_TAG_CFG "\";"),
+	    TGTV("fw-pf-x", "pfsense", "alias = \"" PAN_NASTY_TAG_CFG "\";")
+	    ",\n"
+	    TGTV("fw-hook-t", "webhook", "timeout = 1;"),
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
@@ -264,12 +277,28 @@ group_setup(void **state)
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov, FAKE_PORT,
+	    FAKE_PORT, fake_dir, e->dir, e->dir, prov,
 	    FAKE_PORT, fake_dir, e->dir, e->dir, prov);
 #undef TGT
 #undef TGTV
 	if (n < 0 || (size_t)n >= sizeof(targets))
 		return -1;
 	fwconf.targets_extra = targets;
+	fwconf.protected_extra = "\"fd00::5\", \"10.213.0.250\"";
+	/* A second customer with a target of the same name on the same
+	 * API host, under its own OAuth2 client. */
+	n = snprintf(beta_cust, sizeof(beta_cust),
+	    "{ name = \"beta\"; roles = ( { user = \"" IT_OP "\"; "
+	    "role = \"operator\"; }, { user = \"" IT_AUD "\"; "
+	    "role = \"auditor\"; } ); targets = ( { name = \"fw-cs\"; "
+	    "type = \"firewall\"; provider = \"crowdstrike\"; "
+	    "base_url = \"https://127.0.0.1:%d\"; ca_file = \"%s/ca.pem\"; "
+	    "key_file = \"%s/beta.key\"; secret_file = \"%s/beta.secret\"; "
+	    "profile_dir = \"%s\"; } ); }", FAKE_PORT, fake_dir, e->dir,
+	    e->dir, prov);
+	if (n < 0 || (size_t)n >= sizeof(beta_cust))
+		return -1;
+	fwconf.customers_extra = beta_cust;
 	fwconf.verbose = getenv("FW_VERBOSE") != NULL;
 	for (i = 0; i < sizeof(tg) / sizeof(tg[0]); i++)
 		if (runbook_write(e, tg[i]) != 0)
@@ -482,35 +511,62 @@ test_fw_opnsense_failed_body(void **state)
 	    "{\"address\":\"10.0.0.1/8\"}"), 0);
 }
 
+/* Arrival times (the fake's clock) of method requests under prefix. */
+static size_t
+req_times(const char *method, const char *prefix, double *t, size_t max)
+{
+	json_t	*l = ctl("/_ctl/requests", NULL), *r;
+	size_t	 i, n = 0;
+
+	json_array_foreach(l, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "method")),
+		    method) == 0 && strncmp(json_string_value(json_object_get(r,
+		    "path")), prefix, strlen(prefix)) == 0 && n < max)
+			t[n++] = json_real_value(json_object_get(r, "time"));
+	json_decref(l);
+	return n;
+}
+
+/*
+ * Retry-After is obeyed, not merely some backoff: 3 s against the
+ * profiles' 0.5 s backoff, and the fake timestamps each request.
+ */
 static void
 test_fw_retry_after(void **state)
 {
 	struct it_env	*e = *state;
 	int64_t		 id;
 	char		 body[256];
-	double		 t0;
+	double		 t[4];
+	long long	 at;
 
-	/* Delta seconds (OPNsense profile): two 429s, then through. */
+	/* Delta seconds (OPNsense profile): the resend comes >= 3 s on. */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
-	    "\"/api/firewall/alias_util/add/\",\"status\":429,\"count\":2,"
-	    "\"headers\":{\"Retry-After\":\"1\"},\"body\":{}}");
-	t0 = (double)time(NULL);
+	    "\"/api/firewall/alias_util/add/\",\"status\":429,\"count\":1,"
+	    "\"headers\":{\"Retry-After\":\"3\"},\"body\":{}}");
 	assert_int_equal(isolate(e, "fw-opn", "10.213.0.7", &id, 1), 1);
 	wait_state(e, id, "succeeded");
-	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/",
-	    NULL), 3);
-	assert_true((double)time(NULL) - t0 >= 2.0 - 1.0);
+	assert_int_equal(req_times("POST", "/api/firewall/alias_util/add/",
+	    t, 4), 2);
+	if (t[1] - t[0] < 3.0)
+		fail_msg("resent %.3f s after a Retry-After of 3 s",
+		    t[1] - t[0]);
 
-	/* Absolute epoch (CrowdStrike's X-RateLimit-RetryAfter). */
+	/* Absolute epoch (CrowdStrike's X-RateLimit-RetryAfter): the resend
+	 * comes no earlier than that instant. */
+	at = (long long)time(NULL) + 3;
 	xsnp(body, sizeof(body), "{\"method\":\"POST\",\"prefix\":"
 	    "\"/devices/entities/devices-actions/v2\",\"status\":429,"
 	    "\"count\":1,\"headers\":{\"X-RateLimit-RetryAfter\":\"%lld\"}}",
-	    (long long)time(NULL) + 1);
+	    at);
 	ctl_ok("/_ctl/fail", body);
 	assert_int_equal(isolate(e, "fw-cs", "aid0001", &id, 1), 1);
 	wait_state(e, id, "succeeded");
-	assert_int_equal(req_count("POST", "/devices/entities/devices-actions"
-	    "/v2?action_name=contain", NULL), 2);
+	assert_int_equal(req_times("POST", "/devices/entities/devices-actions"
+	    "/v2?action_name=contain", t, 4), 2);
+	if (t[1] < (double)at || t[1] - t[0] < 1.0)
+		fail_msg("resent at %.3f (gap %.3f s), before the epoch %lld",
+		    t[1], t[1] - t[0], at);
 
 	/* A Retry-After beyond max_wait fails at once instead of hanging. */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
@@ -577,6 +633,68 @@ test_fw_oauth_refresh(void **state)
 	ctl_ok("/_ctl/expire_tokens", "{}");
 	assert_int_equal(isolate(e, "fw-cs", "aid-c", &id, 1), 1);
 	wait_state(e, id, "succeeded");
+	assert_int_equal(req_count("POST", "/oauth2/token", NULL), 2);
+}
+
+/* The token (by its client) the request for device host carried. */
+static void
+contain_clients(const char *host, char *buf, size_t len)
+{
+	json_t	*l = ctl("/_ctl/requests", NULL), *r;
+	char	 want[256];
+	size_t	 i, o = 0;
+
+	xsnp(want, sizeof(want), "{\"ids\":[\"%s\"]}", host);
+	buf[0] = '\0';
+	json_array_foreach(l, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "method")),
+		    "POST") != 0 || strcmp(json_string_value(json_object_get(r,
+		    "body")), want) != 0)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "," : "",
+		    json_string_value(json_object_get(r, "token_client")));
+		if (o >= len)
+			fail_msg("contain_clients: buffer");
+	}
+	json_decref(l);
+}
+
+/*
+ * Two customers, a target "fw-cs" each, the same OAuth2 server, different
+ * clients: each customer's requests carry its own client's token, never
+ * the other's cached one.
+ */
+static void
+test_fw_token_per_customer(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+	char		 inc[32], rb[IT_PATH_MAX], who[256];
+	size_t		 n = 0;
+	int		 y, k, r;
+
+	ctl_ok("/_ctl/client", "{\"id\":\"" BETA_KEY "\",\"secret\":\""
+	    BETA_SECRET "\"}");
+	assert_int_equal(isolate(e, "fw-cs", "aid-acme", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open",
+	    "--customer", "beta", "--title", "beta incident", NULL), 0);
+	assert_int_equal(sscanf(e->out, "INC-%4d-%4d", &y, &k), 2);
+	xsnp(inc, sizeof(inc), "INC-%04d-%04d", y, k);
+	xsnp(rb, sizeof(rb), "%s/isolate-fw-cs.runbook", e->dir);
+	r = it_run_accounts(e, IT_OP, rb, inc, "aid-beta", &id, 1, &n);
+	if ((r != 0 && r != 1) || n != 1)
+		fail_msg("beta run exit %d: %s%s", r, e->out, e->err);
+	wait_state(e, id, "succeeded");
+	/* A second acme run still reuses acme's own cached token. */
+	assert_int_equal(isolate(e, "fw-cs", "aid-acme2", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	contain_clients("aid-acme", who, sizeof(who));
+	assert_string_equal(who, FW_KEY);
+	contain_clients("aid-beta", who, sizeof(who));
+	assert_string_equal(who, BETA_KEY);
+	contain_clients("aid-acme2", who, sizeof(who));
+	assert_string_equal(who, FW_KEY);
 	assert_int_equal(req_count("POST", "/oauth2/token", NULL), 2);
 }
 
@@ -1132,13 +1250,184 @@ test_fw_defender_errors(void **state)
 	    1);
 	wait_state(e, id, "failed");
 	want_in_msg(e, id, "condition not met");
-	/* A 5xx storm outlasts the attempts: failed, not hung. */
+	/* A 5xx storm outlasts the attempts: failed, not hung.  (503 with
+	 * Retry-After: the server did nothing, so even a write is resent.) */
 	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
-	    "\"/api/machines/\",\"status\":503,\"count\":9,\"body\":{}}");
+	    "\"/api/machines/\",\"status\":503,\"count\":9,\"headers\":"
+	    "{\"Retry-After\":\"0\"},\"body\":{}}");
 	assert_int_equal(isolate(e, "fw-mde", "ws-03.corp.example", &id, 1),
 	    1);
 	wait_state(e, id, "failed");
 	want_in_msg(e, id, "after all attempts");
+}
+
+/*
+ * A write is not resent when the server may have acted: after a timeout
+ * (the request arrived and was handled, the answer came too late) or a
+ * 500 on a POST.  Resending could isolate twice or create a second
+ * object the undo does not know; the act fails saying so.
+ */
+static void
+test_fw_write_not_resent(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 id;
+
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/cordon/isolation\",\"count\":1,\"delay\":2.5,"
+	    "\"then_ok\":true}");
+	assert_int_equal(isolate(e, "fw-hook-t", "h-timeout", &id, 1), 1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "outcome unknown, check will decide");
+	/* Past the fake's delay and any backoff: still one request. */
+	(void)usleep(3000000);
+	assert_int_equal(req_count("POST", "/cordon/isolation", NULL), 1);
+
+	/* 500 is a Defender retry status, but not for its isolate POST. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"POST\",\"prefix\":"
+	    "\"/api/machines/\",\"status\":500,\"count\":1,\"body\":"
+	    "{\"error\":{\"code\":\"InternalServerError\"}}}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-02.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "failed");
+	want_in_msg(e, id, "HTTP 500; not resent (a write): outcome unknown, "
+	    "check will decide");
+	assert_int_equal(req_count("POST", "/api/machines/" MDE_WS02
+	    "/isolate", NULL), 1);
+	/* Reads are still retried on the same status. */
+	ctl_ok("/_ctl/fail", "{\"method\":\"GET\",\"prefix\":"
+	    "\"/api/machines\",\"status\":500,\"count\":1,\"body\":{}}");
+	assert_int_equal(isolate(e, "fw-mde", "ws-01.corp.example", &id, 1),
+	    1);
+	wait_state(e, id, "succeeded");
+}
+
+/*
+ * A reason longer than the 512 bytes cordon sends, in a multi-byte
+ * script: cut on a character boundary, so the step still carries it.
+ */
+static void
+test_fw_long_utf8_reason(void **state)
+{
+	struct it_env	*e = *state;
+	char		 reason[1024], set[1100], want[600], inc[32];
+	char		 rb[IT_PATH_MAX];
+	json_t		*o, *l, *r, *b;
+	int64_t		 id;
+	size_t		 i, k;
+	int		 seen = 0;
+
+	/* "x" then 300 x U+00E9: byte 512 falls inside a character. */
+	reason[0] = 'x';
+	for (i = 0, k = 1; i < 300; i++) {
+		reason[k++] = (char)0xc3;
+		reason[k++] = (char)0xa9;
+	}
+	reason[k] = '\0';
+	/* What arrives: x and the 255 whole characters that fit. */
+	memcpy(want, reason, 511);
+	want[511] = '\0';
+	xsnp(set, sizeof(set), "reason=%s", reason);
+	xsnp(rb, sizeof(rb), "%s/isolate-fw-hook.runbook", e->dir);
+	assert_int_equal(it_incident_open(e, inc), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "run", rb, "--incident", inc,
+	    "--set", "accounts=h-utf8", "--set", set, "--json", NULL), 0);
+	assert_non_null(o = it_out_json(e));
+	id = json_integer_value(json_array_get(json_object_get(o, "actions"),
+	    0));
+	json_decref(o);
+	wait_state(e, id, "succeeded");
+	l = ctl("/_ctl/requests", NULL);
+	json_array_foreach(l, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "path")),
+		    "/cordon/isolation") != 0)
+			continue;
+		seen++;
+		assert_non_null(b = json_loads(json_string_value(
+		    json_object_get(r, "body")), 0, NULL));
+		assert_string_equal(json_string_value(json_object_get(b,
+		    "reason")), want);
+		json_decref(b);
+	}
+	json_decref(l);
+	assert_int_equal(seen, 1);
+}
+
+/* A credential file of two lines would inject a header: refused. */
+static void
+test_fw_multiline_secret_refused(void **state)
+{
+	struct it_env	*e = *state;
+	char		 conf[2048], cpath[IT_PATH_MAX], pdir[IT_PATH_MAX];
+	char		 sf[IT_PATH_MAX], want[IT_PATH_MAX + 64];
+	const char	*argv[] = { e->bin, "check-config", cpath, NULL };
+	static const char ml[] = "tok3n\r\nX-Injected: 1\n";
+	struct it_conf	 c = fwconf;
+	int		 k;
+
+	xsnp(pdir, sizeof(pdir), "%s/../config/providers", e->scripts);
+	xsnp(cpath, sizeof(cpath), "%s/ml.conf", e->tdir);
+	xsnp(sf, sizeof(sf), "%s/ml.secret", e->tdir);
+	assert_int_equal(it_write_file(sf, ml, strlen(ml), 0600), 0);
+	k = snprintf(conf, sizeof(conf), "{ name = \"p\"; type = "
+	    "\"firewall\"; provider = \"webhook\"; base_url = "
+	    "\"https://127.0.0.1:%d\"; secret_file = \"%s\"; "
+	    "profile_dir = \"%s\"; }", FAKE_PORT, sf, pdir);
+	assert_true(k > 0 && (size_t)k < sizeof(conf));
+	c.targets_extra = conf;
+	assert_int_equal(it_config_write(e, cpath, &c), 0);
+	assert_int_not_equal(it_runv(e, NULL, NULL, argv, 10), 0);
+	xsnp(want, sizeof(want), "secret_file '%s': holds a line break", sf);
+	if (strstr(e->err, want) == NULL)
+		fail_msg("want '%s' in '%s'", want, e->err);
+	/* Nor does the secret reach the message. */
+	assert_null(strstr(e->err, "tok3n"));
+}
+
+/*
+ * A protected address is protected however it is spelt, and an "ip"
+ * profile sends and reads back the one canonical form.
+ */
+static void
+test_fw_protected_ipv6_spelling(void **state)
+{
+	struct it_env	*e = *state;
+	static const char *const spell[] = { "FD00::5", "fd00:0::5",
+	    "fd00:0000:0000:0000:0000:0000:0000:0005", "fd00::0.0.0.5" };
+	char		 inc[32], rb[IT_PATH_MAX];
+	int64_t		 id;
+	size_t		 i, n;
+	json_t		*al;
+
+	/* The run is refused when planned: nothing is queued or sent. */
+	xsnp(rb, sizeof(rb), "%s/isolate-fw-opn.runbook", e->dir);
+	for (i = 0; i < sizeof(spell) / sizeof(spell[0]); i++) {
+		assert_int_equal(it_incident_open(e, inc), 0);
+		n = 0;
+		assert_int_equal(it_run_accounts(e, IT_OP, rb, inc, spell[i],
+		    &id, 1, &n), 3);
+		assert_int_equal(n, 0);
+		if (strstr(e->err, "'fd00::5' is a protected host") == NULL)
+			fail_msg("%s: want a refusal in '%s'", spell[i],
+			    e->err);
+	}
+	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/",
+	    NULL), 0);
+	/* Upper case and zeros in, the canonical text out, and the
+	 * read-back (the alias list) recognises it. */
+	assert_int_equal(isolate(e, "fw-opn", "FD00:0213:0::6", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/"
+	    "cordon_quarantine", "{\"address\":\"fd00:213::6\"}"), 1);
+	al = fake_get("aliases", "cordon_quarantine");
+	assert_int_equal(json_array_size(al), 1);
+	json_decref(al);
+	/* Already isolated under another spelling: no change, no write. */
+	assert_int_equal(isolate(e, "fw-opn", "fd00:213:0:0::6", &id, 1), 1);
+	wait_state(e, id, "succeeded");
+	want_in_msg(e, id, "no change");
+	assert_int_equal(req_count("POST", "/api/firewall/alias_util/add/",
+	    NULL), 1);
 }
 
 /* IP profiles refuse a host with metacharacters before any request. */
@@ -1232,6 +1521,8 @@ main(void)
 		    test_fw_crowdstrike_escaping_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_oauth_refresh,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_token_per_customer,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_sentinelone,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_webhook,
@@ -1254,6 +1545,14 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fw_ip_profiles_refuse_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fw_protected_ipv6_spelling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_write_not_resent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fw_long_utf8_reason,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fw_multiline_secret_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fw_profiles_check_config,
 		    setup, teardown),
 	};

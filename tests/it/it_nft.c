@@ -396,16 +396,60 @@ wait_state(struct it_env *e, int64_t id, const char *want)
 	fail_msg("A%lld not %s: %s", (long long)id, want, d ? d : "?");
 }
 
-/* 1 when the gateway's set holds addr (read by the test's own nft). */
+/*
+ * 1 when the gateway's set holds exactly the element addr (read by the
+ * test's own nft, which must succeed): a plain element ("10.0.0.1") or
+ * one with a timeout ({"elem": {"val": "10.0.0.1", ...}}), never a
+ * longer address that merely starts the same.
+ */
 static int
 gw_has(struct it_env *e, const char *set, const char *addr)
 {
-	char	needle[64];
+	json_t		*o, *v, *el, *x;
+	size_t		 i, k;
+	int		 found = 0;
 
-	it_pfmt(needle, sizeof(needle), "\"val\": \"%s\"", addr);
 	if (gw_nft(e, "-j", "list", "set", "inet", "cordon", set) != 0)
-		return 0;
-	return it_out_has(e, needle) || it_out_has(e, addr);
+		fail_msg("nft list set %s failed: %s", set, e->err);
+	if ((o = it_out_json(e)) == NULL)
+		fail_msg("nft list set %s: not JSON: %s", set, e->out);
+	json_array_foreach(json_object_get(o, "nftables"), i, v) {
+		json_array_foreach(json_object_get(json_object_get(v, "set"),
+		    "elem"), k, el) {
+			x = json_is_object(el) ? json_object_get(
+			    json_object_get(el, "elem"), "val") : el;
+			if (json_is_string(x) &&
+			    strcmp(json_string_value(x), addr) == 0)
+				found = 1;
+		}
+	}
+	json_decref(o);
+	return found;
+}
+
+/* The route the agent's namespace takes to the host subnet: via the
+ * gateway, over its own veth (gone with the veth at teardown). */
+static int
+root_routes(struct it_env *e)
+{
+	const char	*r4[] = { "ip", "route", "replace", "10.213.121.0/24",
+	    "via", GW_ADDR, NULL };
+	const char	*r6[] = { "ip", "-6", "route", "replace",
+	    "fd00:213:121::/64", "via", "fd00:213:131::1", NULL };
+
+	return run_ok(e, r4, 1) == 0 && run_ok(e, r6, 1) == 0 ? 0 : -1;
+}
+
+/* 1 when the root namespace (the agent's side) reaches addr: ping and
+ * TCP to the host's :8080. */
+static int
+root_reach(struct it_env *e, const char *addr)
+{
+	const char	*ping[] = { "ping", "-c1", "-W1", "-q", addr, NULL };
+	const char	*tcp[] = { "nc", "-z", "-w1", addr, "8080", NULL };
+
+	return it_runv(e, IT_ROOT, NULL, ping, 10) == 0 &&
+	    it_runv(e, IT_ROOT, NULL, tcp, 10) == 0;
 }
 
 static void
@@ -444,6 +488,9 @@ test_nft_isolate_real_packets(void **state)
 	    "ct state established,related accept"), 0);
 	assert_reach(e, 1);
 	assert_true(agent_path(e));
+	assert_int_equal(root_routes(e), 0);
+	assert_true(root_reach(e, HOST4));
+	assert_true(root_reach(e, HOST6));
 	assert_true((streams[0] = stream_start(4)) > 0);
 	assert_true((streams[1] = stream_start(6)) > 0);
 	assert_int_equal(stream_grows(4, 5, 5.0), 0);
@@ -477,8 +524,13 @@ test_nft_isolate_real_packets(void **state)
 	/* New connections: ping and TCP fail, v4 and v6. */
 	assert_reach(e, 0);
 
-	/* The agent's path: its own ssh still works, and a second action. */
+	/* The agent's path: its own ssh still works, and from the
+	 * allow-listed root namespace the isolated hosts still answer
+	 * (v4 and v6, ping and TCP) while the client cannot reach them. */
 	assert_true(agent_path(e));
+	assert_true(root_reach(e, HOST4));
+	assert_true(root_reach(e, HOST6));
+	assert_false(client_ping(e, HOST4));
 	assert_int_equal(isolate(e, SPARE4, ids2, 2), 1);
 	wait_state(e, ids2[0], "succeeded");
 	assert_true(gw_has(e, "quarantine4", SPARE4));
@@ -540,6 +592,37 @@ test_nft_preexisting_untouched(void **state)
 	    "quarantine6", "{ " HOST6 " }"), 0);
 }
 
+/*
+ * Without an allow list, the agent's own address (its end of the ssh
+ * session, ROOT4) is in allow4 all the same: an isolated host still
+ * answers cordon while the client is cut off.
+ */
+static void
+test_nft_own_address_allowed(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32];
+	int64_t		 ids[2], u;
+	size_t		 n = 0;
+
+	assert_int_equal(root_routes(e), 0);
+	assert_int_equal(it_incident_open(e, inc), 0);
+	assert_int_equal(it_run_accounts(e, IT_OP, runbook_bare, inc, HOST4,
+	    ids, 2, &n), 0);
+	assert_int_equal(n, 1);
+	wait_state(e, ids[0], "succeeded");
+	assert_true(gw_has(e, "quarantine4", HOST4));
+	assert_true(gw_has(e, "allow4", ROOT4));
+	assert_false(client_ping(e, HOST4));
+	assert_false(client_tcp(e, HOST4));
+	assert_true(root_reach(e, HOST4));
+	assert_true(agent_path(e));
+	u = undo(e, ids[0]);
+	wait_state(e, u, "succeeded");
+	assert_false(gw_has(e, "quarantine4", HOST4));
+	assert_true(client_ping(e, HOST4));
+}
+
 /* The allow list and the gateway itself are never isolated. */
 static void
 test_nft_refuses_own_path(void **state)
@@ -566,7 +649,9 @@ test_nft_refuses_own_path(void **state)
 	assert_true(it_err_has(e, "cordon itself") || it_out_has(e,
 	    "cordon itself"));
 	assert_true(agent_path(e));
-	assert_false(gw_has(e, "quarantine4", ROOT4));
+	/* Every run was refused: nothing was written to the gateway. */
+	assert_int_not_equal(gw_nft(e, "list", "table", "inet", "cordon",
+	    NULL, NULL), 0);
 	/* An IPv4-mapped IPv6 address would never match: refused. */
 	n = 0;
 	r = it_run_accounts(e, IT_OP, runbook, inc, "::ffff:" HOST4, ids, 2,
@@ -596,6 +681,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nft_isolate_real_packets,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nft_preexisting_untouched,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nft_own_address_allowed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nft_refuses_own_path,
 		    setup, teardown),
