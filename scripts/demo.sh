@@ -315,7 +315,10 @@ echo "network:"
 ok_or_not "client pings web1" ip netns exec ${NS}c ping -c1 -W1 -q $WEB1
 ok_or_not "agent reaches web1's sshd" nc -z -w2 $WEB1 22
 ip netns exec ${NS}g nft list set inet cordon quarantine4 | grep elements
-curl -s --cacert "$W/fake/ca.pem" -u "$(cat "$W/fw.key"):$(cat "$W/fw.secret")" \
+# The credentials go to curl in a 0600 file, never in its argv.
+(umask 077; printf 'user = "%s:%s"\n' "$(cat "$W/fw.key")" \
+    "$(cat "$W/fw.secret")" >"$W/curl-auth")
+curl -s --cacert "$W/fake/ca.pem" -K "$W/curl-auth" \
     "https://127.0.0.1:$FAKE_PORT/api/firewall/alias_util/list/cordon_quarantine"
 echo
 echo "files:"
