@@ -6,11 +6,13 @@
  *            predates or not.  Never applies anything (no_change).
  *   restore  args path (relative to root), snapshot ("latest-before-
  *            incident" or an id), mode ("staging" | "in_place"),
- *            before (a time overriding the incident's),
+ *            before (an earlier cut-off than the incident's time;
+ *            a later one is refused),
  *            waive_isolation_reason.
  *
- * The incident time is args.before, else the incident's occurred_from,
- * else its aware_at.  A snapshot qualifies only if it was created
+ * The incident time is the incident's occurred_from, else its aware_at;
+ * args.before may set an earlier cut-off, never a later one (refused: it
+ * would let a post-incident snapshot pass as safe).  A snapshot qualifies only if it was created
  * strictly before that (whole seconds).  check refuses, with no change:
  * an unsafe path (absolute, "..", a symlink anywhere on the way, control
  * characters), a snapshot that does not exist or does not predate the
@@ -414,29 +416,53 @@ path_norm(const char *in, int no_glob, char *out, size_t len,
 	return 0;
 }
 
-/* The time the snapshot must predate; 1 after act_fail. */
+/*
+ * The time the snapshot must predate; 1 after act_fail.  'before' may
+ * only move the cut-off earlier than the incident's own time: a later one
+ * would let a snapshot taken after the incident pass as safe, so it is
+ * refused.
+ */
 static int
 incident_time(struct act *a, time_t *ret, const char **src)
 {
 	static const char *const keys[] = { "occurred_from", "aware_at" };
-	const char	*s = act_param(a, "before");
+	const char	*s = act_param(a, "before"), *k = NULL;
+	char		 tb[32], ti[32];
 	size_t		 i;
+	time_t		 b = 0, t = 0;
 
-	*src = "before";
+	for (i = 0; i < ARRAY_SIZE(keys) && k == NULL; i++) {
+		const char *v = json_string_value(json_object_get(
+		    a->incident_info, keys[i]));
+
+		if (v && (parse_time(v, &t) == 0 ||
+		    snap_parse_time(v, &t) == 0))
+			k = keys[i];
+	}
+	if (s != NULL && parse_time(s, &b) != 0 &&
+	    snap_parse_time(s, &b) != 0) {
+		act_fail(a, "cannot parse 'before' '%s'", s);
+		return 1;
+	}
+	if (s != NULL && k != NULL && b > t) {
+		fmt_time(b, tb);
+		fmt_time(t, ti);
+		act_fail(a, "'before' %s is later than the incident's %s %s: "
+		    "a snapshot taken after the incident could pass as safe; "
+		    "refusing (give a time at or before %s, or correct the "
+		    "incident's time)", tb, k, ti, ti);
+		a->outcome = ACT_REFUSED;
+		return 1;
+	}
 	if (s != NULL) {
-		if (parse_time(s, ret) != 0 && snap_parse_time(s, ret) != 0) {
-			act_fail(a, "cannot parse 'before' '%s'", s);
-			return 1;
-		}
+		*src = "before";
+		*ret = b;
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		s = json_string_value(json_object_get(a->incident_info,
-		    keys[i]));
-		*src = keys[i];
-		if (s && (parse_time(s, ret) == 0 ||
-		    snap_parse_time(s, ret) == 0))
-			return 0;
+	if (k != NULL) {
+		*src = k;
+		*ret = t;
+		return 0;
 	}
 	act_fail(a, "the incident has no occurred_from or aware_at time and "
 	    "no 'before' was given");
