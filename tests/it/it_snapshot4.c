@@ -17,7 +17,8 @@
  *     itself a symlink;
  *   - too little free space for the copy is refused before anything is
  *     written (dir back end);
- *   - a copy longer than the target's command timeout runs under
+ *   - copy_timeout is checked at load (file:line); a copy longer than
+ *     the target's command timeout runs under
  *     copy_timeout instead, and a leftover '.part' another copy may still
  *     be writing is not deleted;
  *   - verify of a directory of 5,000 files (manifests far above the
@@ -45,7 +46,7 @@
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38993
-#define IT_FAKE_PORT	38994
+#define IT_FAKE_PORT	22313	/* not assigned: next to sshd port */
 #define IT_SSH_PORT	22310
 #define IT_AGENT_USER	"cordon-t-sn4"
 #define IT_SUDOERS	"/etc/sudoers.d/cordon-t-sn4"
@@ -96,6 +97,14 @@ store_dir(struct it_env *e)
 	    "printf '" IT_RANSOM "' > \"$f\"; done; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, NULL);
 }
+
+/* The second key's forced command: each copy out of a snapshot (the
+ * fetch script) first takes 12 s, beyond the slow target's timeout. */
+static const char slow_sh[] =
+    "#!/bin/sh\n"
+    "c=$SSH_ORIGINAL_COMMAND\n"
+    "case $c in *'destination exists'*) sleep 12 ;; esac\n"
+    "exec sh -c \"$c\"\n";
 
 static const char *
 py3(void)
@@ -184,7 +193,7 @@ group_setup(void **state)
 {
 	struct it_env	*e;
 	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
-	char		 prov[IT_PATH_MAX];
+	char		 prov[IT_PATH_MAX], key2[IT_PATH_MAX], wrap[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -214,20 +223,37 @@ group_setup(void **state)
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
 	(void)it_gpath(e, "agent_key", key);
+	(void)it_gpath(e, "agent_key2", key2);
+	(void)it_gpath(e, "slow.sh", wrap);
 	(void)unlink(key);
-	if (it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
+	(void)unlink(key2);
+	if (it_write_file(wrap, slow_sh, strlen(slow_sh), 0755) != 0 ||
+	    it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
+	    key, NULL) != 0 || it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
+	    "cordon-it -f \"$0\"", key2, NULL) != 0 ||
+	    it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
 	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
 	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
 	    IT_AGENT_USER, key) != 0)
 		return -1;
+	{
+		char line[IT_PATH_MAX * 2];
+
+		it_pfmt(line, sizeof(line), "command=\"%s\" ", wrap);
+		if (it_sh(e, "h=$(getent passwd " IT_AGENT_USER " | cut -d: "
+		    "-f6); { printf '%s' \"$1\"; cat \"$0.pub\"; } >> "
+		    "\"$h/.ssh/authorized_keys\"", key2, line) != 0)
+			return -1;
+	}
 	n = snprintf(targets, sizeof(targets),
 	    SNAP_TARGET("snap-dir", "timeout = 60;") ",\n"
+	    SNAP_TARGET("snap-slow", "timeout = 5; copy_timeout = 60;") ",\n"
 	    "{ name = \"fw-hook\"; type = \"firewall\"; provider = "
 	    "\"webhook\"; base_url = \"https://127.0.0.1:%d\"; "
 	    "ca_file = \"%s/ca.pem\"; key_file = \"%s/fw.key\"; "
 	    "secret_file = \"%s/fw.secret\"; profile_dir = \"%s\"; }",
 	    IT_SSH_PORT, key, sshd_dir, e->dir, e->dir,
+	    IT_SSH_PORT, key2, sshd_dir, e->dir, e->dir,
 	    IT_FAKE_PORT, fake_dir, e->dir, e->dir, prov);
 	return n < 0 || (size_t)n >= sizeof(targets) ? -1 : 0;
 }
@@ -652,6 +678,109 @@ test_free_space(void **state)
 	nothing_staged(e, "big");
 }
 
+/* 6: verify compares manifest digests, so a big tree verifies. */
+static void
+test_many_files(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], d[IT_PATH_MAX], p[IT_PATH_MAX];
+	json_t		*a, *o;
+	int64_t		 id;
+
+	incident(e, inc);
+	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
+	/* 5,000 files with long names: a manifest of ~1 MB, twice the
+	 * output cap of one command. */
+	assert_int_equal(it_sh(e, "m=$(stat -c %Y \"$0/snaps/daily.1\") && "
+	    "mkdir -p \"$0/snaps/daily.1/many\" \"$0/data/many\" && "
+	    "cd \"$0/snaps/daily.1/many\" && i=0 && while [ $i -lt 5000 ]; "
+	    "do printf '%s' $i > "
+	    "\"file-with-a-rather-long-name-to-fill-the-manifest-$i.txt\"; "
+	    "i=$((i + 1)); done && touch -d @$m \"$0/snaps/daily.1\"", d,
+	    NULL), 0);
+	id = one(e, inc, RESTORE_STEP("path = \"many\"; " IT_WAIVE));
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	a = it_action(e, id);
+	assert_non_null(a);
+	o = json_object_get(a, "observed");
+	assert_true(json_is_true(json_object_get(o, "equal")));
+	assert_int_equal(json_integer_value(json_object_get(o, "files")),
+	    5000);
+	json_decref(a);
+	staged_path(e, "many", id, p, sizeof(p));
+	strcat(p, "/file-with-a-rather-long-name-to-fill-the-manifest-4999"
+	    ".txt");
+	file_is(p, "4999");
+}
+
+/* 5: copies run under copy_timeout; a .part being written is kept. */
+static void
+test_copy_timeout(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], d[IT_PATH_MAX], path[IT_PATH_MAX], m[512];
+	char		 lock[IT_PATH_MAX], part[IT_PATH_MAX];
+	const char	*at;
+	time_t		 t0;
+	pid_t		 holder;
+	int64_t		 id;
+
+	/* Validated at load, with file:line. */
+	{
+		char bad[IT_TEXT_MAX];
+		struct it_conf c = { .targets_extra = bad };
+
+		it_pfmt(bad, sizeof(bad), "%s", targets);
+		assert_non_null(at = strstr(bad, "copy_timeout = 60;"));
+		memcpy(strstr(bad, "copy_timeout = 60;"), "copy_timeout = 0; ",
+		    18);
+		(void)it_tpath(e, "bad.conf", path);
+		assert_int_equal(it_config_write(e, path, &c), 0);
+		assert_int_equal(it_cordon(e, IT_ROOT, "check-config", path,
+		    NULL), 2);
+		assert_true(it_err_has(e, "copy_timeout"));
+		assert_non_null(at = strstr(e->err, path));
+		assert_true(at[strlen(path)] == ':' && at[strlen(path) + 1] >=
+		    '1' && at[strlen(path) + 1] <= '9');
+	}
+	incident(e, inc);
+	/* A copy of 12 s with timeout = 5: it completes. */
+	t0 = time(NULL);
+	id = one(e, inc, VERB_STEP("snapshot.restore", "snap-slow",
+	    "path = \"f\"; " IT_WAIVE));
+	assert_true(id > 0);
+	wait_state(e, id, "succeeded");
+	assert_true(time(NULL) - t0 >= 12);
+	staged_path(e, "f", id, path, sizeof(path));
+	file_is(path, IT_ORIG);
+	/* The next act's .part, still being written by a live copy that
+	 * holds its lock: not deleted, and the restore fails. */
+	staged_path(e, "f", id + 1, d, sizeof(d));
+	it_pfmt(part, sizeof(part), "%s.part", d);
+	it_pfmt(lock, sizeof(lock), "%s.lock", d);
+	assert_int_equal(mkdir(part, 0700), 0);
+	it_pfmt(path, sizeof(path), "%s/x", part);
+	assert_int_equal(it_write_file(path, "half", 4, 0600), 0);
+	assert_int_equal(it_write_file(lock, "", 0, 0600), 0);
+	holder = fork();
+	assert_true(holder >= 0);
+	if (holder == 0) {
+		execlp("flock", "flock", lock, "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	(void)usleep(500000);
+	id = one(e, inc, RESTORE_STEP("path = \"f\"; " IT_WAIVE));
+	assert_true(id > 0);
+	(void)it_wait_action(e, id, "failed", 60);
+	(void)kill(holder, SIGTERM);
+	(void)waitpid(holder, NULL, 0);
+	assert_true(strstr(msg_of(e, id, m, sizeof(m)), "still running") !=
+	    NULL);
+	file_is(path, "half");
+	assert_false(exists(d));
+}
+
 int
 main(void)
 {
@@ -663,6 +792,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_symlink_in_snapshot,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_free_space,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_many_files,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_copy_timeout,
 		    test_setup, test_teardown),
 	};
 
