@@ -22,7 +22,9 @@
  *     copy_timeout instead, and a leftover '.part' another copy may still
  *     be writing is not deleted;
  *   - verify of a directory of 5,000 files (manifests far above the
- *     output cap) compares digests and succeeds, and names a difference.
+ *     output cap) compares digests and succeeds; a copy altered after it
+ *     was made fails verify, naming the first difference in a small
+ *     tree and counting files in a large one.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -98,12 +100,26 @@ store_dir(struct it_env *e)
 	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, NULL);
 }
 
-/* The second key's forced command: each copy out of a snapshot (the
- * fetch script) first takes 12 s, beyond the slow target's timeout. */
+/*
+ * The second key's forced command: each copy out of a snapshot (the
+ * fetch script) first takes 12 s, beyond the slow target's timeout.
+ * While DIR/tamper holds "PATH FILE", the copy is then altered: FILE in
+ * PATH's staging copy gets one more byte (a copy gone wrong, for verify
+ * to catch).
+ */
 static const char slow_sh[] =
     "#!/bin/sh\n"
     "c=$SSH_ORIGINAL_COMMAND\n"
-    "case $c in *'destination exists'*) sleep 12 ;; esac\n"
+    "t=$(dirname \"$0\")/tamper\n"
+    "case $c in *'destination exists'*)\n"
+    "  sleep 12\n"
+    "  if [ -f \"$t\" ]; then\n"
+    "    sh -c \"$c\" || exit $?\n"
+    "    read -r p f < \"$t\"\n"
+    "    exec sudo -n sh -c 'for x in \"$1\".cordon-restore-A*/\"$2\"; do "
+    "printf x >> \"$x\"; done' sh \"$p\" \"$f\"\n"
+    "  fi ;;\n"
+    "esac\n"
     "exec sh -c \"$c\"\n";
 
 static const char *
@@ -781,6 +797,49 @@ test_copy_timeout(void **state)
 	assert_false(exists(d));
 }
 
+/* 6: a difference is named when the manifests fit, counted otherwise. */
+static void
+test_verify_differs(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], d[IT_PATH_MAX], t[IT_PATH_MAX], m[512];
+	char		 text[IT_PATH_MAX + 64];
+	int64_t		 id;
+
+	incident(e, inc);
+	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
+	(void)it_gpath(e, "tamper", t);
+	assert_int_equal(it_sh(e, "m=$(stat -c %Y \"$0/snaps/daily.1\") && "
+	    "mkdir -p \"$0/snaps/daily.1/many\" \"$0/data/many\" && "
+	    "cd \"$0/snaps/daily.1/many\" && i=0 && while [ $i -lt 5000 ]; "
+	    "do printf '%s' $i > "
+	    "\"file-with-a-rather-long-name-to-fill-the-manifest-$i.txt\"; "
+	    "i=$((i + 1)); done && touch -d @$m \"$0/snaps/daily.1\"", d,
+	    NULL), 0);
+	/* Small: the first difference is named. */
+	it_pfmt(text, sizeof(text), "%s/data/sub f2\n", d);
+	assert_int_equal(it_write_file(t, text, strlen(text), 0644), 0);
+	id = one(e, inc, VERB_STEP("snapshot.restore", "snap-slow",
+	    "path = \"sub\"; " IT_WAIVE));
+	assert_true(id > 0);
+	(void)it_wait_action(e, id, "failed", 120);
+	(void)unlink(t);
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	    "restored 'f 4 f2' vs snapshot 'f 3 f2'"));
+	/* 5,000 files: too large to list, but the difference is found. */
+	it_pfmt(text, sizeof(text), "%s/data/many file-with-a-rather-long-"
+	    "name-to-fill-the-manifest-7.txt\n", d);
+	assert_int_equal(it_write_file(t, text, strlen(text), 0644), 0);
+	id = one(e, inc, VERB_STEP("snapshot.restore", "snap-slow",
+	    "path = \"many\"; " IT_WAIVE));
+	assert_true(id > 0);
+	(void)it_wait_action(e, id, "failed", 120);
+	(void)unlink(t);
+	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "manifests "
+	    "differ (5000 files restored, 5000 in the snapshot; too large to "
+	    "list the first difference)"));
+}
+
 int
 main(void)
 {
@@ -796,6 +855,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_many_files,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_copy_timeout,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_differs,
 		    test_setup, test_teardown),
 	};
 
