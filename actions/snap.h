@@ -36,6 +36,26 @@
 #define SNAP_ID_MAX	256
 #define SNAP_PATH_MAX	1024
 #define SNAP_LIST_MAX	1024
+/* copy_timeout: seconds a copy, restore or manifest command may take. */
+#define SNAP_COPY_TIMEOUT_DEFAULT	3600
+#define SNAP_COPY_TIMEOUT_MAX		86400
+
+/*
+ * Sh text for a copy script writing P.part (P a quoted positional
+ * parameter such as "$3"): holds an flock on P.lock for as long as the
+ * script or anything it started runs, and refuses when another copy
+ * holds it -- a copy the agent gave up on (timeout, crash) may still be
+ * writing P.part, and removing that under it would leave a mixed tree.
+ * SNAP_PART_UNLOCK(P) ends the script.
+ */
+#define SNAP_PART_LOCK(P) \
+	"[ ! -L " P ".lock ] || { echo 'lock file is a symlink' >&2; " \
+	"exit 7; }\n" \
+	"exec 9>> " P ".lock\n" \
+	"flock -n 9 || { echo 'another copy to this destination is still " \
+	"running; retry when it has ended' >&2; exit 7; }\n"
+#define SNAP_PART_UNLOCK(P) \
+	"rm -f -- " P ".lock\n"
 
 struct snap {
 	char	id[SNAP_ID_MAX];

@@ -56,9 +56,11 @@ const char snap_lvm_sh[] =
     "exit 5; }\n"
     "if [ \"$1\" = probe ]; then du -s -B1 --apparent-size -- \"$p\" | "
     "cut -f1; exit 0; fi\n"
+    SNAP_PART_LOCK("\"$4\"")
     "rm -rf -- \"$4.part\"\n"
     "cp -a --reflink=auto -- \"$p\" \"$4.part\"\n"
-    "mv -T -- \"$4.part\" \"$4\"\n";
+    "mv -T -- \"$4.part\" \"$4\"\n"
+    SNAP_PART_UNLOCK("\"$4\"");
 
 int
 snap_lvm_name_ok(const char *s)

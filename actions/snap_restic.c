@@ -36,19 +36,21 @@ static const char fetch_sh[] =
     "set -e\n"
     "if [ -e \"$5\" ] || [ -L \"$5\" ]; then echo 'destination exists' "
     ">&2; exit 6; fi\n"
+    SNAP_PART_LOCK("\"$5\"")
     "rm -rf -- \"$5.part\"\n"
     "mkdir -m 700 -- \"$5.part\"\n"
     "restic -q --no-cache --no-lock -r \"$1\" --password-file \"$2\" "
     "restore \"$3\" "
     "--target \"$5.part\" --include \"$4\" --verify >/dev/null\n"
     "t=$(realpath -e -- \"$5.part\")\n"
-    "[ -e \"$t$4\" ] || { rm -rf -- \"$5.part\"; echo 'not in the "
-    "snapshot' >&2; exit 4; }\n"
+    "[ -e \"$t$4\" ] || { rm -rf -- \"$5.part\" \"$5.lock\"; "
+    "echo 'not in the snapshot' >&2; exit 4; }\n"
     "p=$(realpath -e -- \"$t$4\")\n"
-    "[ \"$p\" = \"$t$4\" ] || { rm -rf -- \"$5.part\"; echo 'path goes "
-    "through a symlink' >&2; exit 5; }\n"
+    "[ \"$p\" = \"$t$4\" ] || { rm -rf -- \"$5.part\" \"$5.lock\"; "
+    "echo 'path goes through a symlink' >&2; exit 5; }\n"
     "mv -T -- \"$p\" \"$5\"\n"
-    "rm -rf -- \"$5.part\"\n";
+    "rm -rf -- \"$5.part\"\n"
+    SNAP_PART_UNLOCK("\"$5\"");
 
 static int
 restic_argv(struct sconn *c, const char *sub, const char *a1,

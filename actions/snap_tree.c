@@ -65,9 +65,11 @@ static const char fetch_sh[] =
     "exit 5; }\n"
     "if [ -e \"$3\" ] || [ -L \"$3\" ]; then echo 'destination exists' "
     ">&2; exit 6; fi\n"
+    SNAP_PART_LOCK("\"$3\"")
     "rm -rf -- \"$3.part\"\n"
     "cp -a --reflink=auto -- \"$p\" \"$3.part\"\n"
-    "mv -T -- \"$3.part\" \"$3\"\n";
+    "mv -T -- \"$3.part\" \"$3\"\n"
+    SNAP_PART_UNLOCK("\"$3\"");
 
 static int
 name_ok(const char *s)

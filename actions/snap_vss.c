@@ -367,6 +367,37 @@ next:
 	return 0;
 }
 
+/*
+ * The copy goes to $dst.part first.  That name is predictable, so a
+ * leftover one may be a junction someone planted: clearing it with
+ * Remove-Item -Recurse as an administrator would delete its target.  It
+ * is never removed here; the operator removes it after a look.  The new
+ * one is made by this script, refused if it turned out a reparse point,
+ * and limited to Administrators and SYSTEM (not inherited) before
+ * anything is copied into it, so the staged copy is never readable by
+ * more people than its parent folder lets in; robocopy /COPY:DATS keeps
+ * each file's own ACL.
+ */
+#define VSS_PART_SH \
+	"$part = $dst + '.part'\n" \
+	"if ((Test-Path -LiteralPath $part) -or (Get-Item -LiteralPath " \
+	"$part -Force -ErrorAction SilentlyContinue)) { " \
+	"[Console]::Error.WriteLine('a leftover ' + $part + ' exists (an " \
+	"interrupted copy, or planted): check it holds no junction, remove " \
+	"it by hand, then retry'); exit 9 }\n" \
+	"$acl = New-Object Security.AccessControl.DirectorySecurity\n" \
+	"$acl.SetAccessRuleProtection($true, $false)\n" \
+	"foreach ($s in 'S-1-5-32-544', 'S-1-5-18') { $acl.AddAccessRule(" \
+	"(New-Object Security.AccessControl.FileSystemAccessRule(" \
+	"(New-Object Security.Principal.SecurityIdentifier $s), " \
+	"'FullControl', 'ContainerInherit, ObjectInherit', 'None', " \
+	"'Allow'))) }\n" \
+	"$null = [IO.Directory]::CreateDirectory($part)\n" \
+	"if (([IO.File]::GetAttributes($part) -band 1024) -ne 0) { " \
+	"[Console]::Error.WriteLine($part + ' is a junction or symbolic " \
+	"link'); exit 9 }\n" \
+	"Set-Acl -LiteralPath $part -AclObject $acl\n"
+
 int
 vss_restore_script(const struct vss_copy *c, const char *rel,
     size_t rel_len, const char *staging, size_t staging_len, int is_dir,
@@ -412,14 +443,12 @@ vss_restore_script(const struct vss_copy *c, const char *rel,
 	    (r = buf_adds(&b,
 	    "if (Test-Path -LiteralPath $dst) { [Console]::Error.WriteLine("
 	    "'destination exists'); exit 6 }\n"
-	    "$part = $dst + '.part'\n"
-	    "if (Test-Path -LiteralPath $part) { Remove-Item -LiteralPath "
-	    "$part -Recurse -Force }\n")) != 0 ||
+	    VSS_PART_SH)) != 0 ||
 	    (r = buf_adds(&b, name ?
-	    "& robocopy.exe $src $part $name /XJ /COPY:DAT /R:1 /W:1 /NP "
+	    "& robocopy.exe $src $part $name /XJ /COPY:DATS /R:1 /W:1 /NP "
 	    "/NJH /NJS /NFL /NDL\n" :
-	    "& robocopy.exe $src $part /E /XJ /COPY:DAT /DCOPY:DAT /R:1 /W:1 "
-	    "/NP /NJH /NJS /NFL /NDL\n")) != 0 ||
+	    "& robocopy.exe $src $part /E /XJ /COPY:DATS /DCOPY:DAT /R:1 "
+	    "/W:1 /NP /NJH /NJS /NFL /NDL\n")) != 0 ||
 	    (r = buf_adds(&b, "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE "
 	    "}\nRename-Item -LiteralPath $part -NewName "
 	    "([IO.Path]::GetFileName($dst))\nexit 0\n")) != 0) {

@@ -6,17 +6,19 @@
  *            predates or not.  Never applies anything (no_change).
  *   restore  args path (relative to root), snapshot ("latest-before-
  *            incident" or an id), mode ("staging" | "in_place"),
- *            before (a time overriding the incident's),
+ *            before (an earlier cut-off than the incident's time;
+ *            a later one is refused),
  *            waive_isolation_reason.
  *
- * The incident time is args.before, else the incident's occurred_from,
- * else its aware_at.  A snapshot qualifies only if it was created
- * strictly before that (whole seconds).  check refuses, with no change:
- * an unsafe path (absolute, "..", a symlink anywhere on the way, control
- * characters), a snapshot that does not exist or does not predate the
- * incident, a writable btrfs snapshot, a host not isolated (below),
- * in_place without approval, and too little free space (df) for the
- * copy.
+ * The incident time is the incident's occurred_from, else its aware_at;
+ * args.before may set an earlier cut-off, never a later one (refused: it
+ * would let a post-incident snapshot pass as safe).  A snapshot
+ * qualifies only if it was created strictly before that (whole
+ * seconds).  check refuses, with no change: an unsafe path (absolute,
+ * "..", a symlink anywhere on the way, control characters), a snapshot
+ * that does not exist or does not predate the incident, a writable
+ * btrfs snapshot, a host not isolated (below), in_place without
+ * approval, and too little free space (df) for the copy.
  *
  * Isolated means: the incident has a firewall.isolate_host act that
  * succeeded and is not undone (nor being undone), whose host param (else
@@ -41,8 +43,17 @@
  *
  * Verify compares manifests of the restored tree and the snapshot (every
  * entry's type and name, file sizes, symlink targets, SHA-256 of every
- * file; computed on the host with find and sha256sum) and reports the
- * first difference.  The id in file names makes every step idempotent.
+ * file; computed on the host with find and sha256sum): first their
+ * SHA-256, computed on the host too (a manifest of a few thousand files
+ * outgrows a command's output); only when they differ, and both fit,
+ * are they fetched to report the first difference.
+ *
+ * Copies, restores, manifests and removals run under the target's
+ * copy_timeout (default SNAP_COPY_TIMEOUT_DEFAULT s), not its command
+ * timeout.  A copy script holds an flock on DEST.lock while it writes
+ * DEST.part and refuses to start while another holds it, so a retry
+ * never deletes a .part that a copy the agent gave up on still writes.
+ * The id in file names makes every step idempotent.
  *
  * The live side above (inspect, manifests, copy, swap, removal) is POSIX
  * sh, except for a back end that brings its own (snap.h snap_live_ops):
@@ -85,7 +96,7 @@
 
 static const char *const conn_keys[] = {
 	"name", "type", "host", "port", "user", "key_file", "known_hosts",
-	"sudo", "timeout", "backend", "isolation_host", NULL,
+	"sudo", "timeout", "backend", "isolation_host", "copy_timeout", NULL,
 };
 
 static const struct snap_be *const backends[] = {
@@ -113,9 +124,18 @@ static const char live_sh[] =
     "k=0; [ -e \"$r/$2$4\" ] && k=1\n"
     "printf '%s\\0%s %s %s %s %s\\0' \"$r\" $e $a $s $g $k\n";
 
-/* $1 a tree or file: its manifest, "#", then its SHA-256 lines. */
+/*
+ * $1 a tree or file: its manifest, "#", then its SHA-256 lines.  With $2
+ * "sum", only "HEX LEN FILES BYTES" of it: the SHA-256 and length of the
+ * manifest, its file count and their bytes.  A manifest is ~170 bytes a
+ * file, so past a few thousand files it no longer fits in a command's
+ * output (SSH_OUT_MAX): verify compares these first.  The manifest goes
+ * through a temporary file so that a failure is the script's exit code
+ * (sh has no pipefail).
+ */
 static const char manifest_sh[] =
     "set -e\n"
+    "m() {\n"
     "if [ -d \"$1\" ] && [ ! -L \"$1\" ]; then\n"
     "  cd -- \"$1\"\n"
     "  { find . -mindepth 1 -type d -printf 'd %P\\0'\n"
@@ -130,7 +150,17 @@ static const char manifest_sh[] =
     "  printf 'f %s \\0#\\0' \"$(stat -c %s -- \"$1\")\"\n"
     "  h=$(sha256sum < \"$1\")\n"
     "  printf '%s  -\\0' \"${h%% *}\"\n"
-    "else echo 'not a file or directory' >&2; exit 4; fi\n";
+    "else echo 'not a file or directory' >&2; exit 4; fi\n"
+    "}\n"
+    "if [ \"$2\" != sum ]; then m \"$1\"; exit 0; fi\n"
+    "t=$(mktemp)\n"
+    "trap 'rm -f -- \"$t\"' EXIT\n"
+    "(m \"$1\") > \"$t\"\n"
+    "h=$(sha256sum < \"$t\")\n"
+    "LC_ALL=C tr '\\n\\0' '?\\n' < \"$t\" | LC_ALL=C awk -v h=\"${h%% *}\" "
+    "-v l=\"$(stat -c %s -- \"$t\")\" "
+    "'/^#$/ { exit } /^f / { n++; b += $2 } "
+    "END { printf \"%s %s %d %.0f\\n\", h, l, n, b }'\n";
 
 /* $1 live, $2 new (restored), $3 aside: swap by rename. */
 static const char swap_sh[] =
@@ -144,9 +174,11 @@ static const char swap_sh[] =
 static const char copy_sh[] =
     "set -e\n"
     "if [ -e \"$2\" ] || [ -L \"$2\" ]; then exit 0; fi\n"
+    SNAP_PART_LOCK("\"$2\"")
     "rm -rf -- \"$2.part\"\n"
     "cp -a --reflink=auto -- \"$1\" \"$2.part\"\n"
-    "mv -T -- \"$2.part\" \"$2\"\n";
+    "mv -T -- \"$2.part\" \"$2\"\n"
+    SNAP_PART_UNLOCK("\"$2\"");
 
 /* $1 .. $n: removed (only paths this driver named). */
 static const char rm_sh[] = "rm -rf -- \"$@\"\n";
@@ -324,7 +356,8 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 		}
 		if (strcmp(key, "sudo") == 0 ? !json_is_boolean(v) :
 		    (strcmp(key, "port") == 0 || strcmp(key, "timeout") ==
-		    0) ? !json_is_integer(v) : !json_is_string(v)) {
+		    0 || strcmp(key, "copy_timeout") == 0) ?
+		    !json_is_integer(v) : !json_is_string(v)) {
 			(void)snprintf(err, errlen, "'%s' has the wrong type",
 			    key);
 			return -EINVAL;
@@ -337,7 +370,9 @@ snapshot_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	/* Key login only: the restic password file lives on the host. */
-	if ((r = ssh_conn_check(t, 1, err, errlen)) != 0)
+	if ((r = ssh_conn_check(t, 1, err, errlen)) != 0 ||
+	    (r = ssh_opt_int_in(t, "copy_timeout", 1,
+	    SNAP_COPY_TIMEOUT_MAX, err, errlen)) != 0)
 		return r;
 	for (i = 0; be->path_keys[i]; i++) {
 		s = ssh_opt_str(t, be->path_keys[i]);
@@ -414,29 +449,53 @@ path_norm(const char *in, int no_glob, char *out, size_t len,
 	return 0;
 }
 
-/* The time the snapshot must predate; 1 after act_fail. */
+/*
+ * The time the snapshot must predate; 1 after act_fail.  'before' may
+ * only move the cut-off earlier than the incident's own time: a later one
+ * would let a snapshot taken after the incident pass as safe, so it is
+ * refused.
+ */
 static int
 incident_time(struct act *a, time_t *ret, const char **src)
 {
 	static const char *const keys[] = { "occurred_from", "aware_at" };
-	const char	*s = act_param(a, "before");
+	const char	*s = act_param(a, "before"), *k = NULL;
+	char		 tb[32], ti[32];
 	size_t		 i;
+	time_t		 b = 0, t = 0;
 
-	*src = "before";
+	for (i = 0; i < ARRAY_SIZE(keys) && k == NULL; i++) {
+		const char *v = json_string_value(json_object_get(
+		    a->incident_info, keys[i]));
+
+		if (v && (parse_time(v, &t) == 0 ||
+		    snap_parse_time(v, &t) == 0))
+			k = keys[i];
+	}
+	if (s != NULL && parse_time(s, &b) != 0 &&
+	    snap_parse_time(s, &b) != 0) {
+		act_fail(a, "cannot parse 'before' '%s'", s);
+		return 1;
+	}
+	if (s != NULL && k != NULL && b > t) {
+		fmt_time(b, tb);
+		fmt_time(t, ti);
+		act_fail(a, "'before' %s is later than the incident's %s %s: "
+		    "a snapshot taken after the incident could pass as safe; "
+		    "refusing (give a time at or before %s, or correct the "
+		    "incident's time)", tb, k, ti, ti);
+		a->outcome = ACT_REFUSED;
+		return 1;
+	}
 	if (s != NULL) {
-		if (parse_time(s, ret) != 0 && snap_parse_time(s, ret) != 0) {
-			act_fail(a, "cannot parse 'before' '%s'", s);
-			return 1;
-		}
+		*src = "before";
+		*ret = b;
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		s = json_string_value(json_object_get(a->incident_info,
-		    keys[i]));
-		*src = keys[i];
-		if (s && (parse_time(s, ret) == 0 ||
-		    snap_parse_time(s, ret) == 0))
-			return 0;
+	if (k != NULL) {
+		*src = k;
+		*ret = t;
+		return 0;
 	}
 	act_fail(a, "the incident has no occurred_from or aware_at time and "
 	    "no 'before' was given");
@@ -920,6 +979,28 @@ restore_check(void *conn, struct act **v, size_t n)
 	return ssh_each(conn, v, n, restore_check_one);
 }
 
+/*
+ * Copies, restores and manifests hash or move whole trees: they run
+ * under the target's copy_timeout, not its (short) command timeout.
+ * Returns the timeout to put back with long_end.
+ */
+static long
+long_begin(struct sconn *c)
+{
+	long	old = c->timeout;
+
+	c->timeout = ssh_opt_int(c->t, "copy_timeout",
+	    SNAP_COPY_TIMEOUT_DEFAULT);
+	return old;
+}
+
+static int
+long_end(struct sconn *c, long old, int r)
+{
+	c->timeout = old;
+	return r;
+}
+
 /* The manifest of path on the host into *ret (caller frees). */
 static int
 manifest(struct sconn *c, struct act *a, const char *path, char **ret,
@@ -929,15 +1010,18 @@ manifest(struct sconn *c, struct act *a, const char *path, char **ret,
 	struct ssh_res	 res;
 	char		 err[ACT_MSG_MAX];
 	int		 r;
+	long		 old;
 
 	err[0] = '\0';
 	if (be_of(c->t)->live) {
-		r = be_of(c->t)->live->manifest(c, path, ret, ret_len, err,
-		    sizeof(err));
+		old = long_begin(c);
+		r = long_end(c, old, be_of(c->t)->live->manifest(c, path, ret,
+		    ret_len, err, sizeof(err)));
 		return r == 0 ? 0 : be_fail(a, r, err);
 	}
-	if ((r = snap_sh(c, "manifest", manifest_sh, args, &res, err,
-	    sizeof(err))) != 0) {
+	old = long_begin(c);
+	if ((r = long_end(c, old, snap_sh(c, "manifest", manifest_sh, args,
+	    &res, err, sizeof(err)))) != 0) {
 		r = be_fail(a, r, err);
 		goto out;
 	}
@@ -961,6 +1045,55 @@ m_stats(const char *m, size_t len, long long *files, long long *bytes)
 			(*files)++;
 			*bytes += strtoll(p + 2, NULL, 10);
 		}
+}
+
+/* A manifest's digest and size, and its files' count and bytes. */
+struct msum {
+	char		dig[HASH_HEX_LEN + 1];
+	long long	len, files, bytes;
+};
+
+/*
+ * The summary of path's manifest, computed on the host so that a tree of
+ * any size can be compared (a back end with its own live side sends the
+ * whole manifest: its own format, summed here).
+ */
+static int
+msum(struct sconn *c, struct act *a, const char *path, struct msum *m)
+{
+	const char	*args[] = { path, "sum", NULL };
+	struct ssh_res	 res;
+	char		 err[ACT_MSG_MAX], *t = NULL;
+	size_t		 tl = 0;
+	int		 r;
+	long		 old;
+
+	memset(m, 0, sizeof(*m));
+	if (be_of(c->t)->live) {
+		if ((r = manifest(c, a, path, &t, &tl)) != 0)
+			return r;
+		sha256_hex(t, tl, m->dig);
+		m->len = (long long)tl;
+		m_stats(t, tl, &m->files, &m->bytes);
+		free(t);
+		return 0;
+	}
+	err[0] = '\0';
+	old = long_begin(c);
+	if ((r = long_end(c, old, snap_sh(c, "manifest", manifest_sh, args,
+	    &res, err, sizeof(err)))) != 0) {
+		r = be_fail(a, r, err);
+		goto out;
+	}
+	if (res.out.p == NULL || sscanf(res.out.p, "%64[0-9a-f] %lld %lld "
+	    "%lld", m->dig, &m->len, &m->files, &m->bytes) != 4 ||
+	    strlen(m->dig) != HASH_HEX_LEN || m->len < 0) {
+		act_fail(a, "unexpected manifest summary for '%.160s'", path);
+		r = 1;
+	}
+out:
+	ssh_res_free(&res);
+	return r;
 }
 
 /* The first record where a and b differ, printable, into out. */
@@ -991,9 +1124,12 @@ sh_act(struct sconn *c, struct act *a, const char *what, const char *sc,
 	struct ssh_res	res;
 	char		err[ACT_MSG_MAX];
 	int		r;
+	long		old;
 
 	err[0] = '\0';
-	r = snap_sh(c, what, sc, args, &res, err, sizeof(err));
+	old = long_begin(c);
+	r = long_end(c, old, snap_sh(c, what, sc, args, &res, err,
+	    sizeof(err)));
 	ssh_res_free(&res);
 	return r == 0 ? 0 : be_fail(a, r, err);
 }
@@ -1005,12 +1141,15 @@ fetch(struct sconn *c, struct act *a, const struct rs *s, const char *id,
 	struct snap	sn;
 	char		err[ACT_MSG_MAX];
 	int		r;
+	long		old;
 
 	memset(&sn, 0, sizeof(sn));
 	if (snap_fmt(sn.id, sizeof(sn.id), "%s", id) != 0)
 		return be_fail(a, -EINVAL, "bad snapshot id");
 	err[0] = '\0';
-	if ((r = s->be->fetch(c, &sn, s->rel, dest, err, sizeof(err))) != 0)
+	old = long_begin(c);
+	if ((r = long_end(c, old, s->be->fetch(c, &sn, s->rel, dest, err,
+	    sizeof(err)))) != 0)
 		return be_fail(a, r, err);
 	return 0;
 }
@@ -1020,8 +1159,7 @@ restore_apply_one(struct sconn *c, struct act *a)
 {
 	const char	*id = json_string_value(json_object_get(a->before,
 	    "snapshot"));
-	char		*m = NULL, dig[HASH_HEX_LEN + 1];
-	size_t		 ml = 0;
+	struct msum	 ms;
 	struct rs	 s;
 	int		 r;
 
@@ -1048,14 +1186,12 @@ restore_apply_one(struct sconn *c, struct act *a)
 		if (!s.is_pre && (r = sh_act(c, a, "preserve", copy_sh,
 		    cp)) != 0)
 			return r;
-		if ((r = manifest(c, a, s.pre, &m, &ml)) != 0)
+		if ((r = msum(c, a, s.pre, &ms)) != 0)
 			return r;
-		sha256_hex(m, ml, dig);
-		free(m);
 		(void)json_object_set_new(a->before, "preserved",
 		    json_string(s.pre));
 		(void)json_object_set_new(a->before, "preserved_sha256",
-		    json_string(dig));
+		    json_string(ms.dig));
 		if ((r = sh_act(c, a, "clean", rm_sh, rm)) != 0 ||
 		    (r = fetch(c, a, &s, id, s.staged)) != 0 ||
 		    (r = sh_act(c, a, "swap", swap_sh, sw)) != 0)
@@ -1076,11 +1212,11 @@ restore_verify_one(struct sconn *c, struct act *a)
 	const char	*id = json_string_value(json_object_get(a->before,
 	    "snapshot"));
 	const char	*want;
-	char		 src[SNAP_PATH_MAX], dig[HASH_HEX_LEN + 1];
+	char		 src[SNAP_PATH_MAX];
 	char		 diff[2 * SNAP_DIFF_SHOW + 64];
 	char		*mr = NULL, *ms = NULL;
 	size_t		 lr = 0, ls = 0;
-	long long	 files, bytes;
+	struct msum	 xr, xs;
 	struct snap	 sn;
 	struct rs	 s;
 	int		 r, tmp = 0;
@@ -1095,13 +1231,12 @@ restore_verify_one(struct sconn *c, struct act *a)
 		}
 		want = json_string_value(json_object_get(a->restore,
 		    "preserved_sha256"));
-		if ((r = manifest(c, a, s.live, &mr, &lr)) != 0)
+		if ((r = msum(c, a, s.live, &xr)) != 0)
 			goto out;
-		sha256_hex(mr, lr, dig);
-		m_stats(mr, lr, &files, &bytes);
-		a->observed = json_pack("{s:s,s:I,s:I}", "sha256", dig,
-		    "files", (json_int_t)files, "bytes", (json_int_t)bytes);
-		if (want == NULL || strcmp(want, dig) != 0) {
+		a->observed = json_pack("{s:s,s:I,s:I}", "sha256", xr.dig,
+		    "files", (json_int_t)xr.files, "bytes",
+		    (json_int_t)xr.bytes);
+		if (want == NULL || strcmp(want, xr.dig) != 0) {
 			act_fail(a, "'%s' does not match the preserved state",
 			    s.rel);
 			r = 1;
@@ -1133,23 +1268,33 @@ restore_verify_one(struct sconn *c, struct act *a)
 		tmp = 1;
 		memcpy(src, s.vtmp, sizeof(src));
 	}
+	if ((r = msum(c, a, s.in_place ? s.live : s.staged, &xr)) != 0 ||
+	    (r = msum(c, a, src, &xs)) != 0)
+		goto out;
+	/* The isolation the run relied on goes into the journal with the
+	 * result (before cannot hold it: plan time may predate it). */
+	a->observed = json_pack("{s:s,s:I,s:I,s:b,s:O?}", "sha256", xr.dig,
+	    "files", (json_int_t)xr.files, "bytes", (json_int_t)xr.bytes,
+	    "equal", xr.len == xs.len && strcmp(xr.dig, xs.dig) == 0,
+	    "isolated_by", iso_find(a, c->t));
+	if (xr.len == xs.len && strcmp(xr.dig, xs.dig) == 0)
+		goto out;
+	/* They differ: fetch both to name the first difference, if they
+	 * fit in a command's output. */
+	if (xr.len >= SSH_OUT_MAX || xs.len >= SSH_OUT_MAX) {
+		act_fail(a, "restored tree differs from snapshot %s: "
+		    "manifests differ (%lld files restored, %lld in the "
+		    "snapshot; too large to list the first difference)", id,
+		    xr.files, xs.files);
+		r = 1;
+		goto out;
+	}
 	if ((r = manifest(c, a, s.in_place ? s.live : s.staged, &mr,
 	    &lr)) != 0 || (r = manifest(c, a, src, &ms, &ls)) != 0)
 		goto out;
-	sha256_hex(mr, lr, dig);
-	m_stats(mr, lr, &files, &bytes);
-	/* The isolation the run relied on goes into the journal with the
-	 * result (before cannot hold it: plan time may predate it). */
-	a->observed = json_pack("{s:s,s:I,s:I,s:b,s:O?}", "sha256", dig,
-	    "files", (json_int_t)files, "bytes", (json_int_t)bytes, "equal",
-	    lr == ls && memcmp(mr, ms, lr) == 0, "isolated_by",
-	    iso_find(a, c->t));
-	if (lr != ls || memcmp(mr, ms, lr) != 0) {
-		m_diff(mr, lr, ms, ls, diff, sizeof(diff));
-		act_fail(a, "restored tree differs from snapshot %s: %s", id,
-		    diff);
-		r = 1;
-	}
+	m_diff(mr, lr, ms, ls, diff, sizeof(diff));
+	act_fail(a, "restored tree differs from snapshot %s: %s", id, diff);
+	r = 1;
 out:
 	if (tmp) {
 		const char *rm[] = { s.vtmp, NULL };

@@ -247,22 +247,29 @@ def do_robocopy(v, script):
     if exists(dst):
         die(6, "destination exists")
     part = host_path(v["dst"] + ".part")
-    if exists(part):
-        shutil.rmtree(part)
+    # The script refuses a leftover .part (it may be a planted junction)
+    # and makes a new one, locked to Administrators and SYSTEM, itself.
+    if exists(part) or os.path.islink(part):
+        die(9, "a leftover %s.part exists (an interrupted copy, or "
+            "planted): check it holds no junction, remove it by hand, "
+            "then retry" % v["dst"])
+    if "Set-Acl -LiteralPath $part -AclObject $acl\n" not in script or \
+            "Remove-Item" in script:
+        die(99, "fake_vss: a restore script it does not know")
+    os.mkdir(part)
     # robocopy's own answer for a missing source: exit 16.
     if "name" in v:
         f = os.path.join(src, v["name"])
-        if "$name /XJ /COPY:DAT" not in script or not os.path.isfile(f) \
+        if "$name /XJ /COPY:DATS " not in script or not os.path.isfile(f) \
                 or os.path.islink(f):
             die(16, "ERROR 2 (0x00000002) Accessing Source File")
-        os.mkdir(part)
         shutil.copy2(f, os.path.join(part, v["name"]))
     else:
-        if " /E /XJ " not in script or not os.path.isdir(src) or \
+        if " /E /XJ /COPY:DATS " not in script or not os.path.isdir(src) or \
                 os.path.islink(src):
             die(16, "ERROR 2 (0x00000002) Accessing Source Directory")
         # /XJ: junctions (here: symbolic links) are not copied.
-        shutil.copytree(src, part, symlinks=True,
+        shutil.copytree(src, part, symlinks=True, dirs_exist_ok=True,
                         ignore=lambda d, names: [
                             n for n in names
                             if os.path.islink(os.path.join(d, n))])

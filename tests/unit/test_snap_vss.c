@@ -19,6 +19,30 @@
 
 #include "../../actions/snap_vss.h"
 
+/*
+ * The leftover .part is refused, never removed (it may be a planted
+ * junction); the new one is made here, limited to Administrators and
+ * SYSTEM before robocopy writes into it.
+ */
+#define PART_SH \
+	"$part = $dst + '.part'\n" \
+	"if ((Test-Path -LiteralPath $part) -or (Get-Item -LiteralPath " \
+	"$part -Force -ErrorAction SilentlyContinue)) { " \
+	"[Console]::Error.WriteLine('a leftover ' + $part + ' exists (an " \
+	"interrupted copy, or planted): check it holds no junction, remove " \
+	"it by hand, then retry'); exit 9 }\n" \
+	"$acl = New-Object Security.AccessControl.DirectorySecurity\n" \
+	"$acl.SetAccessRuleProtection($true, $false)\n" \
+	"foreach ($s in 'S-1-5-32-544', 'S-1-5-18') { $acl.AddAccessRule(" \
+	"(New-Object Security.AccessControl.FileSystemAccessRule(" \
+	"(New-Object Security.Principal.SecurityIdentifier $s), " \
+	"'FullControl', 'ContainerInherit, ObjectInherit', 'None', " \
+	"'Allow'))) }\n" \
+	"$null = [IO.Directory]::CreateDirectory($part)\n" \
+	"if (([IO.File]::GetAttributes($part) -band 1024) -ne 0) { " \
+	"[Console]::Error.WriteLine($part + ' is a junction or symbolic " \
+	"link'); exit 9 }\n" \
+	"Set-Acl -LiteralPath $part -AclObject $acl\n"
 #define DEV3	"\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3"
 #define GUID3	"{3A1F2B4C-5D6E-4F70-8192-A3B4C5D6E7F8}"
 #define GUID4	"{0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0}"
@@ -204,11 +228,9 @@ test_restore_script(void **state)
 	    "$dst = 'D:\\restore\\bob.cordon-restore-A7'\n"
 	    "if (Test-Path -LiteralPath $dst) { [Console]::Error.WriteLine("
 	    "'destination exists'); exit 6 }\n"
-	    "$part = $dst + '.part'\n"
-	    "if (Test-Path -LiteralPath $part) { Remove-Item -LiteralPath "
-	    "$part -Recurse -Force }\n"
-	    "& robocopy.exe $src $part /E /XJ /COPY:DAT /DCOPY:DAT /R:1 /W:1 "
-	    "/NP /NJH /NJS /NFL /NDL\n"
+	    PART_SH
+	    "& robocopy.exe $src $part /E /XJ /COPY:DATS /DCOPY:DAT /R:1 "
+	    "/W:1 /NP /NJH /NJS /NFL /NDL\n"
 	    "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE }\n"
 	    "Rename-Item -LiteralPath $part -NewName "
 	    "([IO.Path]::GetFileName($dst))\nexit 0\n");
@@ -229,14 +251,14 @@ test_restore_script(void **state)
 	    "$name = 'Q4 report; final.xlsx'\n"
 	    "if (Test-Path -LiteralPath $dst) { [Console]::Error.WriteLine("
 	    "'destination exists'); exit 6 }\n"
-	    "$part = $dst + '.part'\n"
-	    "if (Test-Path -LiteralPath $part) { Remove-Item -LiteralPath "
-	    "$part -Recurse -Force }\n"
-	    "& robocopy.exe $src $part $name /XJ /COPY:DAT /R:1 /W:1 /NP "
+	    PART_SH
+	    "& robocopy.exe $src $part $name /XJ /COPY:DATS /R:1 /W:1 /NP "
 	    "/NJH /NJS /NFL /NDL\n"
 	    "if ($LASTEXITCODE -ge 8) { exit $LASTEXITCODE }\n"
 	    "Rename-Item -LiteralPath $part -NewName "
 	    "([IO.Path]::GetFileName($dst))\nexit 0\n");
+	/* Nothing in a restore script ever deletes. */
+	assert_null(strstr(s, "Remove-Item"));
 	free(s);
 	/* A file at the volume root. */
 	assert_int_equal(vss_restore_script(&c, "boot.ini", 8, "E:\\s", 4, 0,
