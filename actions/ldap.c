@@ -205,10 +205,23 @@ ldap_open(const struct target *t, void **ret, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "cannot set connection options");
 		goto out;
 	}
-	if (ldap_opt_str(t, "ca_file") && (ldap_set_option(c->ld,
-	    LDAP_OPT_X_TLS_CACERTFILE, ldap_opt_str(t, "ca_file")) ||
-	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &(int){0}))) {
-		(void)snprintf(err, errlen, "cannot load ca_file");
+	/*
+	 * TLS always gets a context of the handle's own: without NEWCTX
+	 * libldap uses its global default one, whose chain checking
+	 * ldap.conf and LDAPTLS_REQCERT decide, not the DEMAND set above.
+	 */
+	if (ldap_opt_str(t, "ca_file") && ldap_set_option(c->ld,
+	    LDAP_OPT_X_TLS_CACERTFILE, ldap_opt_str(t, "ca_file"))) {
+		(void)snprintf(err, errlen, "cannot set ca_file");
+		goto out;
+	}
+	if ((c->tls || ldap_opt_bool(t, "starttls")) &&
+	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &(int){0})) {
+		if (ldap_opt_str(t, "ca_file"))
+			(void)snprintf(err, errlen, "cannot load ca_file '%s'",
+			    ldap_opt_str(t, "ca_file"));
+		else
+			(void)snprintf(err, errlen, "cannot set up TLS");
 		goto out;
 	}
 	if (ldap_opt_bool(t, "starttls") &&
@@ -1827,6 +1840,7 @@ static const struct verb ldap_verbs[] = {
 		.verify = ldap_reset_verify,
 		.undo = NULL,
 		.atomic = 0,
+		.needs_approval = 1,
 		.required_params = { "account", NULL },
 	},
 	{

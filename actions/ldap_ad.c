@@ -79,7 +79,13 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	if (ca != NULL && access(ca, R_OK) != 0) {
+	/* A CA per target: never whatever ldap.conf happens to trust. */
+	if (ca == NULL) {
+		(void)snprintf(err, errlen, "flavour \"ad\" needs ca_file "
+		    "(the CA that signed the DC's certificate)");
+		return -EINVAL;
+	}
+	if (access(ca, R_OK) != 0) {
 		(void)snprintf(err, errlen, "ca_file '%s': %s", ca,
 		    strerror(errno));
 		return -errno;

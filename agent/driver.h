@@ -48,6 +48,8 @@ struct verb {
 	/* Check always runs again right before apply: its verdict depends
 	 * on other actions (a restore needs its host's isolation done). */
 	int		 recheck;
+	/* The runbook step must say approval = "required" (irreversible). */
+	int		 needs_approval;
 	const char	*required_params[4];	/* NULL-terminated */
 };
 

@@ -199,6 +199,10 @@ parse_step(const char *file, config_setting_t *s, struct runbook *rb,
 		st->approval_required = 0;
 	else if (appr && strcmp(appr, "required") != 0)
 		return FAIL(s, "approval must be \"required\" or \"none\"");
+	if (v->needs_approval && !st->approval_required)
+		return FAIL(config_setting_get_member(s, "approval"),
+		    "step '%s': %s cannot be undone and needs approval = "
+		    "\"required\"", name, verb);
 	st->stop_on_fail = 1;
 	if (onf && strcmp(onf, "continue") == 0)
 		st->stop_on_fail = 0;
