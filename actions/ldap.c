@@ -1877,6 +1877,27 @@ static const struct verb ldap_verbs[] = {
 	{ .name = NULL },
 };
 
+/*
+ * On OpenLDAP a password change clears ppolicy's pwdAccountLockedTime:
+ * a reset after the lock would silently unlock the account.
+ */
+static int
+ldap_step_order(const struct target *t, const char *first, const char *then,
+    char *err, size_t errlen)
+{
+	const char	*fl = ldap_opt_str(t, "flavour");
+
+	if ((fl == NULL || strcmp(fl, "openldap") == 0) &&
+	    strcmp(first, "ldap.disable_account") == 0 &&
+	    strcmp(then, "ldap.reset_password") == 0) {
+		(void)snprintf(err, errlen, "on OpenLDAP a password change "
+		    "removes the lock, so ldap.reset_password must come "
+		    "before ldap.disable_account");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct driver ldap_driver = {
 	.name = "ldap",
 	.verbs = ldap_verbs,
@@ -1884,4 +1905,5 @@ const struct driver ldap_driver = {
 	.open = ldap_open,
 	.close = ldap_close,
 	.parallel = 1,
+	.step_order = ldap_step_order,
 };

@@ -67,6 +67,13 @@ struct driver {
 	 * executor then works on up to agent.parallel targets at a time.
 	 */
 	int	parallel;
+	/*
+	 * Optional: 0 when verb first may run before verb then (qualified
+	 * names) on target t in one runbook, else -EINVAL with err set (no
+	 * prefix).  Checked when a run is planned, before anything queues.
+	 */
+	int	(*step_order)(const struct target *t, const char *first,
+		    const char *then, char *err, size_t errlen);
 };
 
 const struct driver	*driver_find(const char *name);
