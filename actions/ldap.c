@@ -169,9 +169,36 @@ ldap_close(void *p)
 	free(c);
 }
 
+/*
+ * "msg (the server's or libldap's detail)": a failed TLS handshake says
+ * only "Can't contact LDAP server"; why (untrusted chain, wrong name) is
+ * in the diagnostic message.
+ */
+static void
+open_err(const struct lconn *c, int rc, const char *what, char *err,
+    size_t errlen)
+{
+	char	*diag = NULL;
+	int	 show;
+
+	if (ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) !=
+	    LDAP_OPT_SUCCESS)
+		diag = NULL;
+	/* GnuTLS's verification failures come out as "unknown error". */
+	show = diag && *diag && strstr(diag, "unknown error") == NULL;
+	(void)snprintf(err, errlen, "%s: %s%s%s%s%s", what,
+	    ldap_err2string(rc), show ? " (" : "", show ? diag : "",
+	    show ? ")" : "", (c->tls || ldap_opt_bool(c->t, "starttls")) &&
+	    (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) ?
+	    "; TLS: the server's certificate must chain to ca_file and "
+	    "name the host in uri" : "");
+	ldap_memfree(diag);
+}
+
 static int
 ldap_open(const struct target *t, void **ret, char *err, size_t errlen)
 {
+	char		 what[256];
 	struct lconn	*c = xcalloc(1, sizeof(*c));
 	struct secret	*pw = NULL;
 	struct berval	 cred;
@@ -205,16 +232,28 @@ ldap_open(const struct target *t, void **ret, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "cannot set connection options");
 		goto out;
 	}
-	if (ldap_opt_str(t, "ca_file") && (ldap_set_option(c->ld,
-	    LDAP_OPT_X_TLS_CACERTFILE, ldap_opt_str(t, "ca_file")) ||
-	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &(int){0}))) {
-		(void)snprintf(err, errlen, "cannot load ca_file");
+	/*
+	 * TLS always gets a context of the handle's own: without NEWCTX
+	 * libldap uses its global default one, whose chain checking
+	 * ldap.conf and LDAPTLS_REQCERT decide, not the DEMAND set above.
+	 */
+	if (ldap_opt_str(t, "ca_file") && ldap_set_option(c->ld,
+	    LDAP_OPT_X_TLS_CACERTFILE, ldap_opt_str(t, "ca_file"))) {
+		(void)snprintf(err, errlen, "cannot set ca_file");
+		goto out;
+	}
+	if ((c->tls || ldap_opt_bool(t, "starttls")) &&
+	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &(int){0})) {
+		if (ldap_opt_str(t, "ca_file"))
+			(void)snprintf(err, errlen, "cannot load ca_file '%s'",
+			    ldap_opt_str(t, "ca_file"));
+		else
+			(void)snprintf(err, errlen, "cannot set up TLS");
 		goto out;
 	}
 	if (ldap_opt_bool(t, "starttls") &&
 	    (rc = ldap_start_tls_s(c->ld, NULL, NULL)) != LDAP_SUCCESS) {
-		(void)snprintf(err, errlen, "starttls: %s",
-		    ldap_err2string(rc));
+		open_err(c, rc, "starttls", err, errlen);
 		goto out;
 	}
 	if (ldap_opt_bool(t, "starttls"))
@@ -229,8 +268,8 @@ ldap_open(const struct target *t, void **ret, char *err, size_t errlen)
 	rc = ldap_sasl_bind_s(c->ld, c->bind_dn, LDAP_SASL_SIMPLE, &cred,
 	    NULL, NULL, NULL);
 	if (rc != LDAP_SUCCESS) {
-		(void)snprintf(err, errlen, "bind as '%s': %s", c->bind_dn,
-		    ldap_err2string(rc));
+		(void)snprintf(what, sizeof(what), "bind as '%s'", c->bind_dn);
+		open_err(c, rc, what, err, errlen);
 		r = -EACCES;
 		goto out;
 	}
@@ -335,10 +374,10 @@ is_protected(const struct lconn *c, const struct act *a, const json_t *st)
 	    "name"));
 	size_t			 i;
 
-	if (strcasecmp(dn, c->bind_dn) == 0)
+	if (ldap_ad_dn_eq(dn, c->bind_dn))
 		return 1;
 	for (i = 0; cu && i < cu->nprotected; i++)
-		if (strcasecmp(cu->protected[i], dn) == 0 ||
+		if (ldap_ad_dn_eq(cu->protected[i], dn) ||
 		    (acct && strcmp(cu->protected[i], acct) == 0) ||
 		    (name && strcasecmp(cu->protected[i], name) == 0))
 			return 1;
@@ -948,7 +987,7 @@ acct_protected(const struct lconn *c, const struct act *a, const json_t *st)
 	const char		*acct = act_param(a, "account");
 	size_t			 i;
 
-	if (strcasecmp(dn, c->bind_dn) == 0 ||
+	if (ldap_ad_dn_eq(dn, c->bind_dn) ||
 	    (upn && strcasecmp(upn, c->bind_dn) == 0))
 		return 1;
 	if (c->ad && ldap_ad_builtin_protected(st))
@@ -956,7 +995,7 @@ acct_protected(const struct lconn *c, const struct act *a, const json_t *st)
 	for (i = 0; cu && i < cu->nprotected; i++) {
 		const char *p = cu->protected[i];
 
-		if (strcasecmp(p, dn) == 0 || name_eq(c, p, acct) ||
+		if (ldap_ad_dn_eq(p, dn) || name_eq(c, p, acct) ||
 		    (name && strcasecmp(p, name) == 0) ||
 		    (sam && strcasecmp(p, sam) == 0) ||
 		    (upn && strcasecmp(p, upn) == 0))
@@ -1031,6 +1070,25 @@ ldap_acct_take(struct lconn *c, struct act *a, LDAPMessage *res)
 fail:
 	json_decref(st);
 	return NULL;
+}
+
+void
+ldap_acct_protect(struct lconn *c, struct act **v, size_t n)
+{
+	const char	*dn;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		struct act *a = v[i];
+
+		if ((a->outcome != ACT_OK && a->outcome != ACT_NOCHANGE) ||
+		    (dn = json_string_value(json_object_get(a->before,
+		    "dn"))) == NULL || !acct_protected(c, a, a->before))
+			continue;
+		act_fail(a, "'%s' is a protected account (refused at apply)",
+		    dn);
+		a->outcome = ACT_REFUSED;
+	}
 }
 
 /*
@@ -1493,6 +1551,20 @@ groups_all(struct lconn *c, struct act *a, json_t *out)
 	return r != 0 ? -1 : 0;
 }
 
+/*
+ * What an undo re-adds: exactly the groups the original apply removed
+ * (before.removed, which apply records), not every group it planned to:
+ * a group somebody else removed in between is not cordon's to restore.
+ * An action recorded before apply kept that list has only groups.
+ */
+static json_t *
+restore_groups(const struct act *a)
+{
+	json_t	*r = json_object_get(a->restore, "removed");
+
+	return json_is_array(r) ? r : json_object_get(a->restore, "groups");
+}
+
 /* The DNs the act is about: the undo's saved list, or the runbook's. */
 static json_t *
 groups_wanted(struct lconn *c, struct act *a)
@@ -1505,8 +1577,7 @@ groups_wanted(struct lconn *c, struct act *a)
 	char		 sep;
 
 	if (a->restore) {
-		json_array_foreach(json_object_get(a->restore, "groups"), i,
-		    g)
+		json_array_foreach(restore_groups(a), i, g)
 			if (json_is_string(g))
 				(void)json_array_append(out, g);
 		return out;
@@ -1689,7 +1760,7 @@ ldap_groups_apply(void *conn, struct act **v, size_t n)
 			act_fail(a, "no entry to modify");
 			continue;
 		}
-		list = a->restore ? json_object_get(a->restore, "groups") :
+		list = a->restore ? restore_groups(a) :
 		    json_object_get(a->before, "groups");
 		done = json_array();
 		a->outcome = ACT_OK;
@@ -1709,6 +1780,9 @@ ldap_groups_apply(void *conn, struct act **v, size_t n)
 			if (m > 0)
 				(void)json_array_append(done, g);
 		}
+		/* Kept with before: the undo's restore (see restore_groups). */
+		if (a->restore == NULL)
+			(void)json_object_set(a->before, "removed", done);
 		json_decref(a->observed);
 		a->observed = json_pack("{s:s,s:o}", "dn", udn, a->restore ?
 		    "added" : "removed", done);
@@ -1770,7 +1844,7 @@ ldap_groups_verify(void *conn, struct act **v, size_t n)
 		struct act *a = v[i];
 
 		udn = json_string_value(json_object_get(a->before, "dn"));
-		list = a->restore ? json_object_get(a->restore, "groups") :
+		list = a->restore ? restore_groups(a) :
 		    json_object_get(a->before, "groups");
 		if (udn == NULL) {
 			act_fail(a, "no entry to read back");
@@ -1827,6 +1901,7 @@ static const struct verb ldap_verbs[] = {
 		.verify = ldap_reset_verify,
 		.undo = NULL,
 		.atomic = 0,
+		.needs_approval = 1,
 		.required_params = { "account", NULL },
 	},
 	{
@@ -1863,6 +1938,27 @@ static const struct verb ldap_verbs[] = {
 	{ .name = NULL },
 };
 
+/*
+ * On OpenLDAP a password change clears ppolicy's pwdAccountLockedTime:
+ * a reset after the lock would silently unlock the account.
+ */
+static int
+ldap_step_order(const struct target *t, const char *first, const char *then,
+    char *err, size_t errlen)
+{
+	const char	*fl = ldap_opt_str(t, "flavour");
+
+	if ((fl == NULL || strcmp(fl, "openldap") == 0) &&
+	    strcmp(first, "ldap.disable_account") == 0 &&
+	    strcmp(then, "ldap.reset_password") == 0) {
+		(void)snprintf(err, errlen, "on OpenLDAP a password change "
+		    "removes the lock, so ldap.reset_password must come "
+		    "before ldap.disable_account");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const struct driver ldap_driver = {
 	.name = "ldap",
 	.verbs = ldap_verbs,
@@ -1870,4 +1966,5 @@ const struct driver ldap_driver = {
 	.open = ldap_open,
 	.close = ldap_close,
 	.parallel = 1,
+	.step_order = ldap_step_order,
 };

@@ -20,6 +20,7 @@
  * cross a network in the clear.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,13 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
-	if (ca != NULL && access(ca, R_OK) != 0) {
+	/* A CA per target: never whatever ldap.conf happens to trust. */
+	if (ca == NULL) {
+		(void)snprintf(err, errlen, "flavour \"ad\" needs ca_file "
+		    "(the CA that signed the DC's certificate)");
+		return -EINVAL;
+	}
+	if (access(ca, R_OK) != 0) {
 		(void)snprintf(err, errlen, "ca_file '%s': %s", ca,
 		    strerror(errno));
 		return -errno;
@@ -98,6 +105,13 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 	    1 || json_integer_value(pl) > 1000)) {
 		(void)snprintf(err, errlen, "page_size must be an integer "
 		    "from 1 to 1000");
+		return -EINVAL;
+	}
+	pl = json_object_get(t->opts, "range_size");
+	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
+	    1 || json_integer_value(pl) > 100000)) {
+		(void)snprintf(err, errlen, "range_size must be an integer "
+		    "from 1 to 100000");
 		return -EINVAL;
 	}
 	pl = json_object_get(t->opts, "password_length");
@@ -302,6 +316,7 @@ ldap_ad_disable_apply(void *conn, struct act **v, size_t n)
 
 	for (i = 0; i < n; i++)
 		v[i]->outcome = ACT_OK;
+	ldap_acct_protect(conn, v, n);
 	if ((r = ldap_ad_protect_groups(conn, v, n)) != 0)
 		return r;
 	return ldap_pipeline(conn, v, n, submit_uac_write, done_uac_write);
@@ -320,7 +335,8 @@ done_uac_read(struct lconn *c, struct act *a, LDAPMessage *res)
 {
 	LDAPMessage	 *e = ldap_first_entry(c->ld, res);
 	struct berval	**vals;
-	char		  buf[UAC_TEXT_MAX];
+	char		  buf[UAC_TEXT_MAX], *end;
+	long long	  num;
 	uint32_t	  got, want;
 
 	if (e == NULL) {
@@ -337,7 +353,16 @@ done_uac_read(struct lconn *c, struct act *a, LDAPMessage *res)
 	memcpy(buf, vals[0]->bv_val, vals[0]->bv_len);
 	buf[vals[0]->bv_len] = '\0';
 	ldap_value_free_len(vals);
-	got = (uint32_t)strtoll(buf, NULL, 10);
+	errno = 0;
+	num = strtoll(buf, &end, 10);
+	/* AD writes the flags as a signed 32-bit integer. */
+	if (errno != 0 || end == buf || *end != '\0' || num < INT32_MIN ||
+	    num > UINT32_MAX) {
+		act_fail(a, "read back shows a %s that is not a number",
+		    UAC_ATTR);
+		return;
+	}
+	got = (uint32_t)num;
 	json_decref(a->observed);
 	a->observed = json_pack("{s:s,s:I,s:s}", "dn",
 	    json_string_value(json_object_get(a->before, "dn")), "uac",

@@ -81,6 +81,12 @@ int	ldap_submit_base(struct lconn *, struct act *, char **attrs);
  */
 json_t	*ldap_acct_take(struct lconn *, struct act *, LDAPMessage *);
 
+/*
+ * Refuses (ACT_REFUSED) every act still OK or NOCHANGE whose before (the
+ * account as check found it) is protected under the configuration of
+ * now: a reload since the plan may have added it to the deny-list.
+ */
+void	ldap_acct_protect(struct lconn *, struct act **, size_t);
 /* Drops from an account state all but its identity and extra's keys. */
 void	ldap_acct_keep(json_t *st, const char *const *extra);
 

@@ -30,6 +30,17 @@
 static const char	deny_hex[2 * HOURS_LEN + 1] =
     "000000000000000000000000000000000000000000";
 
+/* One lower-case hex digit's value, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 /* hex (even length, lower case) into out; the byte count or -EINVAL. */
 static int
 unhex(const char *hex, unsigned char *out, size_t max)
@@ -40,10 +51,9 @@ unhex(const char *hex, unsigned char *out, size_t max)
 	if (n % 2 != 0 || n / 2 > max)
 		return -EINVAL;
 	for (i = 0; i < n; i += 2) {
-		hi = hex[i] >= 'a' ? hex[i] - 'a' + 10 : hex[i] - '0';
-		lo = hex[i + 1] >= 'a' ? hex[i + 1] - 'a' + 10 :
-		    hex[i + 1] - '0';
-		if (hi < 0 || hi > 15 || lo < 0 || lo > 15)
+		hi = hexval(hex[i]);
+		lo = hexval(hex[i + 1]);
+		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i / 2] = (unsigned char)(hi << 4 | lo);
 	}
@@ -216,6 +226,7 @@ ldap_ad_hours_apply(void *conn, struct act **v, size_t n)
 
 	for (i = 0; i < n; i++)
 		v[i]->outcome = ACT_OK;
+	ldap_acct_protect(c, v, n);
 	if ((r = ldap_ad_protect_groups(c, v, n)) != 0)
 		return r;
 	return ldap_pipeline(c, v, n, submit_hours_write, done_hours_write);

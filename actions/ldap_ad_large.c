@@ -10,7 +10,9 @@
  * Range retrieval: AD returns at most MaxValRange (1500 on Samba) values
  * of a multi-valued attribute such as member per read, as the option
  * "member;range=0-1499"; the next read asks for "member;range=1500-*",
- * until the server answers with an upper bound of "*".
+ * until the server answers with an upper bound of "*".  A target's
+ * range_size asks for ranges of that many values explicitly
+ * ("member;range=0-499"), the server still having the last word.
  *
  * Both loops are bounded (LARGE_ROUNDS_MAX requests) and every request
  * has the operation timeout.
@@ -30,6 +32,21 @@
 #define PAGE_MAX		1000
 #define LARGE_ROUNDS_MAX	10000
 #define RANGE_ATTR_MAX		64
+#define RANGE_MAX		100000
+
+/*
+ * Values asked for per range read: range_size, or 0 for "as many as the
+ * server gives" (AD caps that at MaxValRange).  Asking for fewer makes
+ * a directory that does not cap (Samba) read in several ranges too.
+ */
+static long
+range_size(const struct lconn *c)
+{
+	json_int_t	n = c->t ? json_integer_value(json_object_get(
+	    c->t->opts, "range_size")) : 0;
+
+	return n >= 1 && n <= RANGE_MAX ? (long)n : 0;
+}
 
 static int
 page_size(const struct lconn *c)
@@ -51,7 +68,8 @@ ldap_paged_search(struct lconn *c, const char *base, int scope,
 	LDAPControl	*resp;
 	LDAPMessage	*res = NULL, *e;
 	ber_int_t	 total;
-	int		 rounds, rc, lerr, r = -EIO;
+	/* r stays an error until the last page: fn's 0 is not success. */
+	int		 rounds, rc, lerr, fr, r = -EIO;
 
 	for (rounds = 0; rounds < LARGE_ROUNDS_MAX; rounds++) {
 		if ((rc = ldap_create_page_control(c->ld, page_size(c),
@@ -72,14 +90,15 @@ ldap_paged_search(struct lconn *c, const char *base, int scope,
 		}
 		for (e = ldap_first_entry(c->ld, res); e;
 		    e = ldap_next_entry(c->ld, e))
-			if ((r = fn(c, e, arg)) != 0)
+			if ((fr = fn(c, e, arg)) != 0) {
+				r = fr;
 				goto out;
+			}
 		lerr = LDAP_OTHER;
 		if (ldap_parse_result(c->ld, res, &lerr, NULL, NULL, NULL,
 		    &rctrls, 0) != LDAP_SUCCESS) {
 			(void)snprintf(err, errlen, "paged search: unreadable "
 			    "result");
-			r = -EIO;
 			goto out;
 		}
 		ber_memfree(cookie.bv_val);
@@ -91,7 +110,6 @@ ldap_paged_search(struct lconn *c, const char *base, int scope,
 		    resp, &total, &cookie) != LDAP_SUCCESS) {
 			(void)snprintf(err, errlen, "paged search: bad page "
 			    "control");
-			r = -EIO;
 			goto out;
 		}
 		ldap_controls_free(rctrls);
@@ -149,16 +167,27 @@ ldap_ad_values(struct lconn *c, const char *dn, const char *attr,
 	char		 *type;
 	long		  low = 0, hi;
 	size_t		  i;
-	int		  rounds, rc, got, r = -EIO;
+	/* r stays an error until the last range: fn's 0 is not success. */
+	int		  rounds, rc, got, fr, r = -EIO;
 
 	for (rounds = 0; rounds < LARGE_ROUNDS_MAX; rounds++) {
-		(void)snprintf(want, sizeof(want), "%s;range=%ld-*", attr, low);
+		if (range_size(c) > 0)
+			(void)snprintf(want, sizeof(want), "%s;range=%ld-%ld",
+			    attr, low, low + range_size(c) - 1);
+		else
+			(void)snprintf(want, sizeof(want), "%s;range=%ld-*",
+			    attr, low);
 		rc = ldap_search_ext_s(c->ld, dn, LDAP_SCOPE_BASE,
 		    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
-		if (rc != LDAP_SUCCESS || (e = ldap_first_entry(c->ld,
-		    res)) == NULL) {
+		if (rc != LDAP_SUCCESS) {
 			(void)snprintf(err, errlen, "reading %s of '%s': %s",
 			    attr, dn, ldap_err2string(rc));
+			goto out;
+		}
+		if ((e = ldap_first_entry(c->ld, res)) == NULL) {
+			(void)snprintf(err, errlen, "reading %s of '%s': no "
+			    "such entry", attr, dn);
+			r = -ENOENT;
 			goto out;
 		}
 		/* The answer names its range; none at all: no values. */
@@ -171,8 +200,9 @@ ldap_ad_values(struct lconn *c, const char *dn, const char *attr,
 			if (h != -2 || strcasecmp(type, attr) == 0) {
 				vals = ldap_get_values_len(c->ld, e, type);
 				for (i = 0; vals && vals[i]; i++)
-					if ((r = fn(c, vals[i], arg)) != 0) {
+					if ((fr = fn(c, vals[i], arg)) != 0) {
 						ldap_memfree(type);
+						r = fr;
 						goto out;
 					}
 				ldap_value_free_len(vals);

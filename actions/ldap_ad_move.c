@@ -241,6 +241,7 @@ ldap_ad_move_apply(void *conn, struct act **v, size_t n)
 
 	for (i = 0; i < n; i++)
 		v[i]->outcome = ACT_OK;
+	ldap_acct_protect(c, v, n);
 	if ((r = ldap_ad_protect_groups(c, v, n)) != 0)
 		return r;
 	return ldap_pipeline(c, v, n, submit_rename, done_rename);

@@ -48,6 +48,8 @@ struct verb {
 	/* Check always runs again right before apply: its verdict depends
 	 * on other actions (a restore needs its host's isolation done). */
 	int		 recheck;
+	/* The runbook step must say approval = "required" (irreversible). */
+	int		 needs_approval;
 	const char	*required_params[4];	/* NULL-terminated */
 };
 
@@ -65,6 +67,13 @@ struct driver {
 	 * executor then works on up to agent.parallel targets at a time.
 	 */
 	int	parallel;
+	/*
+	 * Optional: 0 when verb first may run before verb then (qualified
+	 * names) on target t in one runbook, else -EINVAL with err set (no
+	 * prefix).  Checked when a run is planned, before anything queues.
+	 */
+	int	(*step_order)(const struct target *t, const char *first,
+		    const char *then, char *err, size_t errlen);
 };
 
 const struct driver	*driver_find(const char *name);

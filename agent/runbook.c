@@ -199,6 +199,10 @@ parse_step(const char *file, config_setting_t *s, struct runbook *rb,
 		st->approval_required = 0;
 	else if (appr && strcmp(appr, "required") != 0)
 		return FAIL(s, "approval must be \"required\" or \"none\"");
+	if (v->needs_approval && !st->approval_required)
+		return FAIL(config_setting_get_member(s, "approval"),
+		    "step '%s': %s cannot be undone and needs approval = "
+		    "\"required\"", name, verb);
 	st->stop_on_fail = 1;
 	if (onf && strcmp(onf, "continue") == 0)
 		st->stop_on_fail = 0;
@@ -618,6 +622,50 @@ expand_step(const struct runbook *rb, const struct rb_step *st,
 	return r;
 }
 
+/*
+ * Steps run in runbook order; the driver may refuse an order that would
+ * undo an earlier step's effect on the same target.
+ */
+static int
+check_order(const struct runbook *rb, const struct customer *cu,
+    char *err, size_t errlen)
+{
+	const struct driver	*d;
+	struct target		**ta, **tb;
+	char			 why[512];
+	size_t			 i, j, k, l, na, nb;
+	int			 r = 0;
+
+	for (i = 0; i < rb->nsteps && r == 0; i++) {
+		if (driver_verb(rb->steps[i].verb, &d) == NULL ||
+		    d->step_order == NULL ||
+		    config_targets(cu, rb->steps[i].target, &ta, &na) != 0)
+			continue;
+		for (j = i + 1; j < rb->nsteps && r == 0; j++) {
+			if (config_targets(cu, rb->steps[j].target, &tb,
+			    &nb) != 0)
+				continue;
+			for (k = 0; k < na && r == 0; k++)
+				for (l = 0; l < nb && r == 0; l++)
+					if (ta[k] == tb[l] && d->step_order(
+					    ta[k], rb->steps[i].verb,
+					    rb->steps[j].verb, why,
+					    sizeof(why)) != 0)
+						r = rb_fail(err, errlen,
+						    rb->file,
+						    rb->steps[j].line, "step "
+						    "'%s' after step '%s' on "
+						    "target '%s': %s",
+						    rb->steps[j].name,
+						    rb->steps[i].name,
+						    ta[k]->name, why);
+			free(tb);
+		}
+		free(ta);
+	}
+	return r;
+}
+
 int
 runbook_expand(const struct runbook *rb, const struct customer *cu,
     json_t *given, size_t max, struct act ***ret, size_t *ret_n, char *err,
@@ -647,6 +695,8 @@ runbook_expand(const struct runbook *rb, const struct customer *cu,
 		free(ts);
 	}
 	json_decref(vals);
+	if (r == 0)
+		r = check_order(rb, cu, err, errlen);
 	if (r != 0) {
 		for (k = 0; k < av.n; k++)
 			act_free(av.v[k]);

@@ -285,6 +285,24 @@ test_config_ldap_target_checks(void **state)
 	load_bad(f, &o, L_TARGET, "target 'corp-ldap': uri must be ldap://");
 }
 
+/* An AD target names its CA: never whatever ldap.conf trusts. */
+static void
+test_config_ad_needs_ca_file(void **state)
+{
+	struct fixture	*f = *state;
+	struct conf_opts o = { .flavour = "ad" };
+	char		*ca = xasprintf("%s/ca.pem", f->dir), *extra;
+
+	load_bad(f, &o, L_TARGET, "target 'corp-ldap': flavour \"ad\" needs "
+	    "ca_file");
+	write_file(ca, "not checked at load\n", 0644);
+	extra = xasprintf("ca_file = \"%s\";", ca);
+	o.extra = extra;
+	load_ok(f, &o);
+	free(extra);
+	free(ca);
+}
+
 static void
 test_config_cleartext_remote_refused(void **state)
 {
@@ -555,6 +573,7 @@ main(void)
 		T(test_config_password_file_missing),
 		T(test_config_unknown_target_type),
 		T(test_config_ldap_target_checks),
+		T(test_config_ad_needs_ca_file),
 		T(test_config_cleartext_remote_refused),
 		T(test_config_cleartext_allowed_cases),
 		T(test_config_unknown_role),

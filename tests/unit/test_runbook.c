@@ -686,6 +686,50 @@ test_runbook_approval_none(void **state)
 	parse_bad(f, &o, L_STEP, "approval must be \"required\" or \"none\"");
 }
 
+static char *
+two_steps(const char *first, const char *then)
+{
+	return xasprintf(
+	    /* 1 */ "params = ( { name = \"accounts\"; type = \"list\"; } );\n"
+	    /* 2 */ "steps = (\n"
+	    /* 3 */ "\t{ name = \"one\"; verb = \"%s\"; target = \"corp-ldap\";\n"
+	    /* 4 */ "\t  foreach = \"${accounts}\"; args = { account = "
+		    "\"${item}\"; }; },\n"
+	    /* 5 */ "\t{ name = \"two\"; verb = \"%s\"; target = \"corp-ldap\";\n"
+	    /* 6 */ "\t  foreach = \"${accounts}\"; args = { account = "
+		    "\"${item}\"; }; }\n"
+	    /* 7 */ ");\n", first, then);
+}
+
+/*
+ * On OpenLDAP a password change removes the ppolicy lock: a runbook that
+ * locks and then resets is refused before anything is queued; reset
+ * first, or the AD flavour, is fine.
+ */
+static void
+test_runbook_openldap_reset_before_lock(void **state)
+{
+	struct fixture	*f = *state;
+
+	(void)json_object_set_new(f->t.opts, "flavour",
+	    json_string("openldap"));
+	assert_int_equal(parse(f, two_steps("ldap.disable_account",
+	    "ldap.reset_password")), 0);
+	expand_bad(f, json_pack("{s:s}", "accounts", "alice"), 5,
+	    "step 'two' after step 'one' on target 'corp-ldap': on OpenLDAP "
+	    "a password change removes the lock, so ldap.reset_password "
+	    "must come before ldap.disable_account");
+	assert_int_equal(parse(f, two_steps("ldap.reset_password",
+	    "ldap.disable_account")), 0);
+	expand_ok(f, json_pack("{s:s}", "accounts", "alice"), BIG);
+	assert_int_equal(f->n, 2);
+	(void)json_object_set_new(f->t.opts, "flavour", json_string("ad"));
+	assert_int_equal(parse(f, two_steps("ldap.disable_account",
+	    "ldap.reset_password")), 0);
+	expand_ok(f, json_pack("{s:s}", "accounts", "alice"), BIG);
+	assert_int_equal(f->n, 2);
+}
+
 static void
 test_runbook_on_failure_checked(void **state)
 {
@@ -790,6 +834,7 @@ main(void)
 		T(test_runbook_unknown_reference_refused),
 		T(test_runbook_max_actions_cap),
 		T(test_runbook_approval_none),
+		T(test_runbook_openldap_reset_before_lock),
 		T(test_runbook_on_failure_checked),
 		T(test_runbook_defaults_used),
 		T(test_runbook_substitution),

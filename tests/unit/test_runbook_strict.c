@@ -71,6 +71,42 @@ test_runbook_unknown_keys_refused(void **state)
 }
 
 static void
+parse_ok(const char *text)
+{
+	struct runbook	*rb = NULL;
+	char		 err[ERR_MAX];
+
+	if (runbook_parse(RB_FILE, text, &rb, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	runbook_free(rb);
+}
+
+/* An irreversible verb (no undo) is never run without an approver. */
+static void
+test_runbook_irreversible_needs_approval(void **state)
+{
+	(void)state;
+	parse_fails("steps = (\n\t{ name = \"r\"; verb = "
+	    "\"ldap.reset_password\";\n\t  target = \"corp-ldap\"; "
+	    "args = { account = \"x\"; };\n\t  approval = \"none\"; }\n"
+	    ");\n", RB_FILE ":4: step 'r': ldap.reset_password cannot be "
+	    "undone and needs approval = \"required\"");
+	parse_ok("steps = (\n\t{ name = \"r\"; verb = "
+	    "\"ldap.reset_password\";\n\t  target = \"corp-ldap\"; "
+	    "args = { account = \"x\"; };\n\t  approval = \"required\"; "
+	    "}\n);\n");
+	/* The default is "required". */
+	parse_ok("steps = (\n\t{ name = \"r\"; verb = "
+	    "\"ldap.reset_password\";\n\t  target = \"corp-ldap\"; "
+	    "args = { account = \"x\"; }; }\n);\n");
+	/* Its issue does not ask this of ssh.rotate_password. */
+	parse_ok("steps = (\n\t{ name = \"r\"; verb = "
+	    "\"ssh.rotate_password\";\n\t  target = \"h\"; "
+	    "args = { account = \"x\"; };\n\t  approval = \"none\"; }\n"
+	    ");\n");
+}
+
+static void
 test_runbook_bad_int_default_reported(void **state)
 {
 	static const char text[] =
@@ -207,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_runbook_include_refused),
 		cmocka_unit_test(test_runbook_duplicate_step_refused),
 		cmocka_unit_test(test_runbook_unknown_keys_refused),
+		cmocka_unit_test(test_runbook_irreversible_needs_approval),
 		cmocka_unit_test(test_runbook_bad_int_default_reported),
 		cmocka_unit_test(test_runbook_list_of_wrong_type_refused),
 		cmocka_unit_test(test_runbook_target_group_fans_out),
