@@ -1,12 +1,17 @@
 /*
  * fixture: pieces several integration tests share (fixture.h).
  */
+#include <errno.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -94,4 +99,176 @@ it_file_is(const char *path, const char *want)
 		fail_msg("'%s' holds '%s', want '%s'", path, got, want);
 	}
 	free(t);
+}
+
+int
+it_run_ok(struct it_env *e, const char *const argv[])
+{
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
+		return 0;
+	(void)fprintf(stderr, "'%s %s' exited %d: %s%s\n", argv[0],
+	    argv[1] ? argv[1] : "", e->status, e->out, e->err);
+	return -1;
+}
+
+double
+it_mono(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+it_nap_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+it_sshd_start(struct it_env *e, const char *dir, int port)
+{
+	char		 script[IT_PATH_MAX], p[16];
+	const char	*argv[] = { script, dir, p, NULL };
+	int		 n;
+
+	n = snprintf(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	if (n < 0 || (size_t)n >= sizeof(script))
+		return -1;
+	(void)snprintf(p, sizeof(p), "%d", port);
+	return it_run_ok(e, argv);
+}
+
+int
+it_sshd_stop(struct it_env *e, const char *dir)
+{
+	char		 script[IT_PATH_MAX];
+	const char	*argv[] = { script, dir, NULL };
+	int		 n;
+
+	n = snprintf(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
+	if (n < 0 || (size_t)n >= sizeof(script))
+		return -1;
+	return it_run_ok(e, argv);
+}
+
+int
+it_user_fresh(struct it_env *e, const char *name, const char *shell)
+{
+	const char	*add[] = { "useradd", "-m", "-s",
+	    shell ? shell : "/bin/sh", name, NULL };
+
+	if (it_user_del(e, name) != 0)
+		return -1;
+	return it_run_ok(e, add);
+}
+
+int
+it_user_del(struct it_env *e, const char *name)
+{
+	const char	*argv[] = { "userdel", "-f", "-r", name, NULL };
+
+	if (getpwnam(name) == NULL)
+		return 0;
+	return it_run_ok(e, argv);
+}
+
+int
+it_keygen(struct it_env *e, const char *path)
+{
+	const char	*argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N",
+	    "", "-C", "cordon-it", "-f", path, NULL };
+
+	(void)unlink(path);
+	return it_run_ok(e, argv);
+}
+
+int
+it_ak_set(const char *user, const void *data, size_t len, mode_t mode)
+{
+	struct passwd	*pw = getpwnam(user);
+	char		 d[IT_PATH_MAX], f[IT_PATH_MAX + 32];
+	int		 n;
+
+	if (pw == NULL) {
+		(void)fprintf(stderr, "%s: no user %s\n", __func__, user);
+		return -1;
+	}
+	n = snprintf(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	if (n < 0 || (size_t)n >= sizeof(d))
+		return -1;
+	(void)snprintf(f, sizeof(f), "%s/authorized_keys", d);
+	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
+	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
+	    it_write_file(f, data, len, mode) != 0 ||
+	    chown(f, pw->pw_uid, pw->pw_gid) != 0) {
+		(void)fprintf(stderr, "%s: %s: %s\n", __func__, f,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+it_login_key(struct it_env *e, const char *user, const char *key)
+{
+	char	pub[IT_PATH_MAX], *text = NULL;
+	size_t	len = 0;
+	int	n, r;
+
+	n = snprintf(pub, sizeof(pub), "%s.pub", key);
+	if (n < 0 || (size_t)n >= sizeof(pub) || it_keygen(e, key) != 0)
+		return -1;
+	if (it_read_file(pub, &text, &len) != 0) {
+		(void)fprintf(stderr, "%s: cannot read %s\n", __func__, pub);
+		return -1;
+	}
+	r = it_ak_set(user, text, len, 0600);
+	free(text);
+	return r;
+}
+
+int
+it_login_user(struct it_env *e, const char *user, const char *shell,
+    const char *sudoers_path, const char *sudoers_text, const char *key)
+{
+	if (it_user_fresh(e, user, shell) != 0)
+		return -1;
+	if (sudoers_path != NULL && it_write_file(sudoers_path, sudoers_text,
+	    strlen(sudoers_text), 0440) != 0) {
+		(void)fprintf(stderr, "%s: cannot write %s\n", __func__,
+		    sudoers_path);
+		return -1;
+	}
+	return it_login_key(e, user, key);
+}
+
+int
+it_sshd_group_teardown(void **state, const char *sshd_dir,
+    const char *const users[], const char *sudoers)
+{
+	struct it_env	*e = *state;
+	size_t		 i;
+	int		 r = 0;
+
+	if (e == NULL)
+		return 0;
+	if (sshd_dir != NULL && it_sshd_stop(e, sshd_dir) != 0)
+		r = -1;
+	for (i = 0; users != NULL && users[i] != NULL; i++)
+		if (it_user_del(e, users[i]) != 0)
+			r = -1;
+	if (users != NULL && sudoers != NULL && unlink(sudoers) != 0 &&
+	    errno != ENOENT) {
+		(void)fprintf(stderr, "%s: %s: %s\n", __func__, sudoers,
+		    strerror(errno));
+		r = -1;
+	}
+	if (it_group_teardown(state) != 0)
+		r = -1;
+	return r;
 }

@@ -47,15 +47,6 @@ static char	sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
 static time_t	inc_time;
 static int	sshd_up, users_made;
 
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* DIR/dir: data with the pre snapshot daily.1, ransom, post daily.0. */
 static int
 store_dir(struct it_env *e)
@@ -68,27 +59,19 @@ store_dir(struct it_env *e)
 	    "\"$0/data/sub/f2\"; cp -a \"$0/data\" \"$0/snaps/daily.1\"; "
 	    "touch \"$0/snaps/daily.1\"", d, IT_FILE1) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	return it_sh(e, "for f in \"$0/data/$1\" \"$0/data/sub/f2\"; do "
 	    "printf '" IT_RANSOM "' > \"$f\"; done; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, IT_FILE1);
 }
 
 static int
-keygen(struct it_env *e, const char *path)
-{
-	(void)unlink(path);
-	return it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    path, NULL);
-}
-
-static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -97,28 +80,12 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
-		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	if (keygen(e, key) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"snap-dir\"; type = \"snapshot\"; backend = \"dir\"; "
@@ -133,28 +100,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 static int

@@ -81,15 +81,6 @@ static struct be_case	 c_btrfs = { "btrfs", "snap-btrfs", "", "pre",
 static struct be_case	 c_restic = { "restic", "snap-restic", "", "",
 			     "", "" };
 
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* DIR/orig and DIR/ransomed: the same names, other bytes. */
 static int
 files_make(struct it_env *e)
@@ -266,21 +257,13 @@ restic_down(struct it_env *e)
 	return 0;
 }
 
-static int
-keygen(struct it_env *e, const char *path)
-{
-	(void)unlink(path);
-	return it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    path, NULL);
-}
-
 static int	group_teardown(void **);
 
 static int
 group_setup_in(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -293,28 +276,12 @@ group_setup_in(void **state)
 	it_pfmt(rs_dir, sizeof(rs_dir), "%s/rs", e->dir);
 	it_pfmt(c_btrfs.root, sizeof(c_btrfs.root), "%s/mnt/data", bt_dir);
 	it_pfmt(c_restic.root, sizeof(c_restic.root), "%s/data", rs_dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
-		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	if (keygen(e, key) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
 	/* The stores: pre snapshots, the incident, ransom, post. */
 	if (files_make(e) != 0 || it_sh(e, "mkdir -p \"$0\" \"$1\"", bt_dir,
@@ -323,9 +290,9 @@ group_setup_in(void **state)
 	btrfs_pre(e);
 	if (restic_pre(e) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	btrfs_post(e);
 	if (restic_post(e) != 0)
 		return -1;
@@ -358,8 +325,8 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
 	int		 r = 0;
 
 	if (e == NULL)
@@ -368,23 +335,10 @@ group_teardown(void **state)
 		r = -1;
 	if (restic_down(e) != 0)
 		r = -1;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-		sshd_up = 0;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-		users_made = 0;
-	}
-	if (it_group_teardown(state) != 0)
+	if (it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS) != 0)
 		r = -1;
+	sshd_up = users_made = 0;
 	return r;
 }
 

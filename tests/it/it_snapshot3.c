@@ -57,15 +57,6 @@ static time_t	inc_time;
 static pid_t	fake_pid;
 static int	sshd_up, users_made;
 
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* DIR/dir: f with the pre snapshot daily.1, then ransomed. */
 static int
 store_dir(struct it_env *e)
@@ -77,9 +68,9 @@ store_dir(struct it_env *e)
 	    "printf '" IT_ORIG "' > \"$0/data/f\"; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.1\"; touch \"$0/snaps/daily.1\"", d, NULL) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	if (it_sh(e, "printf '" IT_RANSOM "' > \"$0/data/f\"", d, NULL) != 0)
 		return -1;
 	/* Two more hosts' worth, for the parallel test. */
@@ -182,7 +173,7 @@ static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	char		 prov[IT_PATH_MAX], key2[IT_PATH_MAX], wrap[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
@@ -194,38 +185,19 @@ group_setup(void **state)
 	if (fake_start(e) != 0)
 		return -1;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	it_pfmt(prov, sizeof(prov), "%s/../config/providers", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
 	(void)it_gpath(e, "agent_key2", key2);
 	(void)it_gpath(e, "rdv.sh", wrap);
 	(void)it_gpath(e, "rdv", rdv);
-	(void)unlink(key);
-	(void)unlink(key2);
 	if (it_write_file(wrap, rdv_sh, strlen(rdv_sh), 0755) != 0 ||
-	    it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
-	    "cordon-it -f \"$0\"", key2, NULL) != 0 ||
-	    it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	    it_keygen(e, key2) != 0)
 		return -1;
 	{
 		char line[IT_PATH_MAX * 2];
@@ -269,29 +241,11 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 
 	fake_stop();
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 static int

@@ -93,7 +93,7 @@ static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 port[16], script[IT_PATH_MAX], shell[IT_PATH_MAX];
+	char		 shell[IT_PATH_MAX];
 	char		 src[IT_PATH_MAX], key[IT_PATH_MAX];
 	char		*text = NULL;
 	size_t		 len = 0;
@@ -103,17 +103,9 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	/* The fake shell, readable and runnable by the test user. */
 	it_pfmt(src, sizeof(src), "%s/../tests/it/fake_vss.py", e->scripts);
 	(void)it_gpath(e, "fake_vss.py", shell);
@@ -124,18 +116,8 @@ group_setup(void **state)
 	}
 	free(text);
 	user_made = 1;
-	if (getpwnam(IT_USER) != NULL &&
-	    it_sh(e, "userdel -f -r \"$0\"", IT_USER, NULL) != 0)
-		return -1;
-	if (it_sh(e, "useradd -m -s \"$1\" \"$0\"", IT_USER, shell) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	(void)unlink(key);
-	if (it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"", IT_USER,
-	    key) != 0)
+	if (it_login_user(e, IT_USER, shell, NULL, NULL,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
 	(void)it_gpath(e, "vssstate", st);
 	if (mkdir(st, 0755) != 0)
@@ -156,25 +138,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_USER, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (user_made && getpwnam(IT_USER) != NULL &&
-	    it_sh(e, "userdel -f -r \"$0\"", IT_USER, NULL) != 0)
-		r = -1;
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    user_made ? users : NULL, NULL);
 }
 
 static int
