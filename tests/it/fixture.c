@@ -23,6 +23,13 @@ int64_t
 it_step(struct it_env *e, const char *inc, const char *verb,
     const char *target, const char *args, int approval)
 {
+	return it_step_for(e, inc, verb, target, args, approval, "x");
+}
+
+int64_t
+it_step_for(struct it_env *e, const char *inc, const char *verb,
+    const char *target, const char *args, int approval, const char *accounts)
+{
 	char	rb[IT_PATH_MAX], text[4096];
 	int64_t	ids[4];
 	size_t	n = 0;
@@ -39,7 +46,7 @@ it_step(struct it_env *e, const char *inc, const char *verb,
 	    verb, target, args, approval ? "required" : "none");
 	(void)it_tpath(e, "rb.runbook", rb);
 	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
+	r = it_run_accounts(e, IT_OP, rb, inc, accounts, ids, 4, &n);
 	if (r == 3)
 		return 0;		/* refused: the reason is in e->err */
 	if (r != 0 && r != 1)

@@ -26,13 +26,17 @@
  * on target with args (the inside of a libconfig group) for each item of
  * the required list parameter accounts, approval required or none,
  * on_failure continue.  Runs it as IT_OP in incident inc with
- * accounts = [ "x" ] (it_run_accounts).  Returns the one queued action's
- * id, or 0 when the run was refused (exit 3: the reason is in env->err)
- * or queued no single action.  Any other exit fails the test.
+ * accounts = [ "x" ] (it_step) or accounts (it_step_for; the step's args
+ * see each as ${item}).  Returns the one queued action's id, or 0 when
+ * the run was refused (exit 3: the reason is in env->err) or queued no
+ * single action.  Any other exit but 0 and 1 fails the test; env->status
+ * holds the run's exit code.
  */
 int64_t	it_step(struct it_env *, const char *inc, const char *verb,
-	    const char *target, const char *args,
-	    int approval);
+	    const char *target, const char *args, int approval);
+int64_t	it_step_for(struct it_env *, const char *inc, const char *verb,
+	    const char *target, const char *args, int approval,
+	    const char *accounts);
 
 /* The action's message into buf ("" if it has none, "?" if the action
  * cannot be read).  Returns buf. */

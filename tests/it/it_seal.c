@@ -229,30 +229,18 @@ test_teardown(void **state)
 static int64_t
 run_verb(struct it_env *e, const char *verb)
 {
-	char	rb[IT_PATH_MAX], inc[32], text[1024];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
+	char	inc[32];
+	int64_t	id;
 
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-seal\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; "
-	    "target = \"web1\";\n  foreach = \"${accounts}\";\n"
-	    "  args = { account = \"${item}\"; };\n"
-	    "  approval = \"none\"; on_failure = \"continue\"; } );\n",
-	    verb);
-	assert_int_equal(it_write_file(it_tpath(e, "rb.runbook", rb), text,
-	    strlen(text), 0644), 0);
 	assert_int_equal(it_incident_open(e, inc), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, IT_ACCT, ids, 4, &n);
-	if (r != 0)
-		fail_msg("run: exit %d: %s%s", r, e->out, e->err);
-	assert_int_equal(n, 1);
-	if (it_wait_action(e, ids[0], "succeeded", 30) != 0)
-		fail_msg("A%lld did not succeed", (long long)ids[0]);
-	return ids[0];
+	id = it_step_for(e, inc, verb, "web1", "account = \"${item}\";", 0,
+	    IT_ACCT);
+	if (e->status != 0)
+		fail_msg("run: exit %d: %s%s", e->status, e->out, e->err);
+	assert_true(id > 0);
+	if (it_wait_action(e, id, "succeeded", 30) != 0)
+		fail_msg("A%lld did not succeed", (long long)id);
+	return id;
 }
 
 static int64_t

@@ -225,34 +225,15 @@ static int64_t
 run_verb(struct it_env *e, const char *verb, const char *acct,
     const char *want)
 {
-	char	rb[IT_PATH_MAX], inc[32], text[1024];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
+	char	inc[32];
+	int64_t	id;
 
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-win\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"win1\";\n"
-	    "  foreach = \"${accounts}\";\n"
-	    "  args = { account = \"${item}\"; };\n"
-	    "  approval = \"none\"; on_failure = \"continue\"; } );\n", verb);
-	assert_int_equal(it_write_file(it_tpath(e, "rb.runbook", rb), text,
-	    strlen(text), 0644), 0);
 	assert_int_equal(it_incident_open(e, inc), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, acct, ids, 4, &n);
-	if (r != 0 && r != 1)
-		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
-	assert_int_equal(n, 1);
-	if (it_wait_action(e, ids[0], want, 30) != 0) {
-		json_t *a = it_action(e, ids[0]);
-
-		fail_msg("A%lld is not %s: %s", (long long)ids[0], want,
-		    a ? json_string_value(json_object_get(a, "message")) :
-		    "?");
-	}
-	return ids[0];
+	id = it_step_for(e, inc, verb, "win1", "account = \"${item}\";", 0,
+	    acct);
+	assert_true(id > 0);
+	it_wait_state(e, id, want, 30);
+	return id;
 }
 
 /* accounts.json on the fake host: the hostile account's object. */
