@@ -1,10 +1,10 @@
 /*
  * fixture: pieces several integration tests share, built on harness.h.
  *
- * Two kinds.  Assertions (it_step, it_wait_state, it_incident_from,
+ * Two kinds.  Assertions (it_step*, it_wait_state, it_incident_from,
  * it_file_is) run inside a cmocka test and fail it with the reason, so
  * they return only on success.  Group fixtures (it_run_ok, it_sshd_*,
- * it_user_*, it_keygen, it_ak_set, it_login_key) also run in group setup
+ * it_user_*, it_keygen, it_ak_set, it_login_*) also run in group setup
  * and teardown, where a failure must not longjmp: they return 0, or -1
  * after printing why to stderr.  They run as root.
  *
