@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38935
@@ -44,34 +45,6 @@
 static char	nsh[IT_PATH_MAX];		/* DIR/nsh */
 static char	addr[NHOSTS + 1][32];		/* 1-based */
 static int	hosts_up;
-
-static double
-mono(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-nap_ms(long ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int
-sh_ok(struct it_env *e, const char *const argv[])
-{
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "'%s' exited %d: %s%s\n", argv[0], e->status,
-	    e->out, e->err);
-	return -1;
-}
 
 static const char *
 npath(const char *name, char buf[IT_PATH_MAX])
@@ -153,7 +126,7 @@ logins(const char *user, char pwf[][IT_PATH_MAX], const char *key,
 		assert_true(pid[k] > 0);
 		left++;
 	}
-	deadline = mono() + LOGIN_WAIT_S;
+	deadline = it_mono() + LOGIN_WAIT_S;
 	while (left > 0) {
 		for (k = 1; k <= NHOSTS; k++) {
 			if (pid[k] <= 0)
@@ -163,12 +136,12 @@ logins(const char *user, char pwf[][IT_PATH_MAX], const char *key,
 				    128 + WTERMSIG(st);
 				pid[k] = 0;
 				left--;
-			} else if (mono() > deadline) {
+			} else if (it_mono() > deadline) {
 				(void)kill(pid[k], SIGKILL);
 			}
 		}
 		if (left > 0)
-			nap_ms(20);
+			it_nap_ms(20);
 	}
 }
 
@@ -228,7 +201,7 @@ group_setup(void **state)
 		const char *argv[] = { script, nsh, n, "0", NULL };
 
 		hosts_up = 1;
-		if (sh_ok(e, argv) != 0)
+		if (it_run_ok(e, argv) != 0)
 			return -1;
 	}
 	return hosts_read();
@@ -247,7 +220,7 @@ group_teardown(void **state)
 		const char *argv[] = { script, nsh, NULL };
 
 		it_pfmt(script, sizeof(script), "%s/nshosts-stop.sh", e->scripts);
-		if (sh_ok(e, argv) != 0)
+		if (it_run_ok(e, argv) != 0)
 			r = -1;
 	}
 	if (it_group_teardown(state) != 0)
@@ -332,7 +305,7 @@ run_group(struct it_env *e, const char *verb, const char *acct,
 	assert_int_equal(it_write_file(it_tpath(e, "rb.runbook", rb), text,
 	    strlen(text), 0644), 0);
 	assert_int_equal(it_incident_open(e, inc), 0);
-	t0 = mono();
+	t0 = it_mono();
 	r = it_run_accounts(e, IT_OP, rb, inc, acct, ids, 64, &n);
 	if (r != 0 && r != 1)
 		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
@@ -351,7 +324,7 @@ run_group(struct it_env *e, const char *verb, const char *acct,
 		json_decref(a);
 	}
 	(void)fprintf(stderr, "  %s over 'web': %zu actions queued in "
-	    "%.2f s\n", verb, n, mono() - t0);
+	    "%.2f s\n", verb, n, it_mono() - t0);
 	return n;
 }
 
@@ -360,7 +333,7 @@ static int
 settle(struct it_env *e, int64_t byhost[NHOSTS + 1], const char *want,
     int except, const char *except_want)
 {
-	double	 t0 = mono();
+	double	 t0 = it_mono();
 	int	 k, n = 0;
 
 	for (k = 1; k <= NGROUP; k++) {
@@ -375,7 +348,7 @@ settle(struct it_env *e, int64_t byhost[NHOSTS + 1], const char *want,
 		}
 		n++;
 	}
-	(void)fprintf(stderr, "  settled in %.2f s\n", mono() - t0);
+	(void)fprintf(stderr, "  settled in %.2f s\n", it_mono() - t0);
 	return n;
 }
 
@@ -492,7 +465,7 @@ test_fanout_one_down(void **state)
 	{
 		const char *argv[] = { script, pidf, pat, "it_fanout", NULL };
 
-		assert_int_equal(sh_ok(e, argv), 0);
+		assert_int_equal(it_run_ok(e, argv), 0);
 	}
 	shadow_line(DOWN_HOST, IT_ACCT, before, sizeof(before));
 	assert_int_equal(run_group(e, "ssh.rotate_password", IT_ACCT, ids),
@@ -549,7 +522,7 @@ host_stop(struct it_env *e, int k)
 	{
 		const char *argv[] = { script, pidf, pat, "it_fanout", NULL };
 
-		assert_int_equal(sh_ok(e, argv), 0);
+		assert_int_equal(it_run_ok(e, argv), 0);
 	}
 }
 
@@ -563,7 +536,7 @@ host_restart(struct it_env *e, int k)
 	{
 		const char *argv[] = { script, nsh, "--restart", n, NULL };
 
-		assert_int_equal(sh_ok(e, argv), 0);
+		assert_int_equal(it_run_ok(e, argv), 0);
 	}
 }
 

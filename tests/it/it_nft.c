@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "harness.h"
 
 #define PORT		38933
@@ -50,36 +51,6 @@ static struct it_conf	nconf;
 static int		net_tried, user_made;
 static pid_t		streams[2];
 
-static double
-mono(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-nap_ms(long ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Runs argv as root; 0 when it exits 0, else prints why (if loud). */
-static int
-run_ok(struct it_env *e, const char *const argv[], int loud)
-{
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	if (loud)
-		(void)fprintf(stderr, "'%s %s' exited %d: %s%s\n", argv[0],
-		    argv[1] ? argv[1] : "", e->status, e->out, e->err);
-	return -1;
-}
-
 static int
 net_script(struct it_env *e, const char *name)
 {
@@ -87,7 +58,7 @@ net_script(struct it_env *e, const char *name)
 	const char	*argv[] = { path, net_dir, PFX, NULL };
 
 	it_pfmt(path, sizeof(path), "%s/%s", e->scripts, name);
-	return run_ok(e, argv, 1);
+	return it_run_ok(e, argv);
 }
 
 /* 1 when the client reaches addr: ping, and TCP to the host's :8080. */
@@ -141,12 +112,12 @@ static int
 stream_grows(int v, long want, double secs)
 {
 	long	from = stream_bytes(v);
-	double	end = mono() + secs;
+	double	end = it_mono() + secs;
 
-	while (mono() < end) {
+	while (it_mono() < end) {
 		if (stream_bytes(v) - from >= want)
 			return 0;
-		nap_ms(50);
+		it_nap_ms(50);
 	}
 	return -1;
 }
@@ -186,7 +157,7 @@ stream_stop(pid_t *pid)
 	for (i = 0; i < 40; i++) {
 		if (waitpid(*pid, NULL, WNOHANG) == *pid)
 			break;
-		nap_ms(50);
+		it_nap_ms(50);
 	}
 	if (i == 40) {
 		(void)kill(-*pid, SIGKILL);
@@ -211,40 +182,11 @@ user_setup(struct it_env *e)
 {
 	static const char sudoers[] = NFT_USER
 	    " ALL=(root) NOPASSWD: /usr/sbin/nft\n";
-	const char	*del[] = { "userdel", "-f", "-r", NFT_USER, NULL };
-	const char	*add[] = { "useradd", "-m", "-s", "/bin/sh", NFT_USER,
-	    NULL };
-	char		 key[IT_PATH_MAX], pub[IT_PATH_MAX], d[IT_PATH_MAX];
-	char		 f[IT_PATH_MAX], *text = NULL;
-	const char	*kg[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-	    "-C", "cordon-it-nft", "-f", key, NULL };
-	struct passwd	*pw;
-	size_t		 len;
-	int		 r = -1;
+	char		 key[IT_PATH_MAX];
 
-	if (getpwnam(NFT_USER) != NULL)
-		(void)it_runv(e, IT_ROOT, NULL, del, IT_CMD_TIMEOUT_S);
 	user_made = 1;
-	if (run_ok(e, add, 1) != 0 || (pw = getpwnam(NFT_USER)) == NULL)
-		return -1;
-	if (it_write_file(NFT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "nft_key", key);
-	it_pfmt(pub, sizeof(pub), "%s.pub", key);
-	(void)unlink(key);
-	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
-	if (run_ok(e, kg, 1) != 0 || it_read_file(pub, &text, &len) != 0)
-		goto out;
-	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
-	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
-	    it_write_file(f, text, len, 0600) != 0 ||
-	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
-		goto out;
-	r = 0;
-out:
-	free(text);
-	return r;
+	return it_login_user(e, NFT_USER, NULL, NFT_SUDOERS, sudoers,
+	    it_gpath(e, "nft_key", key));
 }
 
 /* A runbook isolating its hosts parameter ("accounts") on target. */
@@ -311,8 +253,8 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
+	static const char *const users[] = { NFT_USER, NULL };
 	struct it_env	*e = *state;
-	const char	*del[] = { "userdel", "-f", "-r", NFT_USER, NULL };
 	int		 r = 0;
 
 	if (e == NULL)
@@ -321,12 +263,8 @@ group_teardown(void **state)
 	stream_stop(&streams[1]);
 	if (net_tried && net_script(e, "netns-gw-stop.sh") != 0)
 		r = -1;
-	if (user_made) {
-		(void)unlink(NFT_SUDOERS);
-		if (getpwnam(NFT_USER) != NULL)
-			(void)it_runv(e, IT_ROOT, NULL, del, IT_CMD_TIMEOUT_S);
-	}
-	if (it_group_teardown(state) != 0)
+	if (it_sshd_group_teardown(state, NULL, user_made ? users : NULL,
+	    NFT_SUDOERS) != 0)
 		r = -1;
 	return r;
 }
@@ -496,12 +434,12 @@ test_nft_isolate_real_packets(void **state)
 	assert_int_equal(stream_grows(4, 5, 5.0), 0);
 	assert_int_equal(stream_grows(6, 5, 5.0), 0);
 
-	t0 = mono();
+	t0 = it_mono();
 	assert_int_equal(isolate(e, HOST4 "," HOST6, ids, 4), 2);
 	for (i = 0; i < 2; i++)
 		wait_state(e, ids[i], "succeeded");
 	(void)fprintf(stderr, "isolation of 2 hosts settled in %.2f s\n",
-	    mono() - t0);
+	    it_mono() - t0);
 	assert_true(gw_has(e, "quarantine6", HOST6));
 	assert_true(gw_has(e, "quarantine4", HOST4));
 	assert_true(it_out_has(e, "\"timeout\": 3600"));	/* 1h */
@@ -512,10 +450,10 @@ test_nft_isolate_real_packets(void **state)
 	json_decref(a);
 
 	/* Established streams: no byte gets through any more. */
-	nap_ms(300);
+	it_nap_ms(300);
 	s4 = stream_bytes(4);
 	s6 = stream_bytes(6);
-	nap_ms(1500);
+	it_nap_ms(1500);
 	(void)fprintf(stderr, "streams during isolation: v4 %ld -> %ld, "
 	    "v6 %ld -> %ld bytes\n", s4, stream_bytes(4), s6,
 	    stream_bytes(6));
@@ -535,13 +473,13 @@ test_nft_isolate_real_packets(void **state)
 	wait_state(e, ids2[0], "succeeded");
 	assert_true(gw_has(e, "quarantine4", SPARE4));
 
-	t0 = mono();
+	t0 = it_mono();
 	u[0] = undo(e, ids[0]);
 	u[1] = undo(e, ids[1]);
 	wait_state(e, u[0], "succeeded");
 	wait_state(e, u[1], "succeeded");
 	wait_state(e, ids[0], "undone");
-	(void)fprintf(stderr, "undo settled in %.2f s\n", mono() - t0);
+	(void)fprintf(stderr, "undo settled in %.2f s\n", it_mono() - t0);
 	assert_false(gw_has(e, "quarantine4", HOST4));
 	assert_false(gw_has(e, "quarantine6", HOST6));
 	assert_true(gw_has(e, "quarantine4", SPARE4));

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38950
@@ -46,75 +47,6 @@ static char	sshd_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static int	sshd_up, users_made;
 
-static int
-sh_ok(struct it_env *e, const char *const argv[])
-{
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "'%s' exited %d: %s%s\n", argv[0], e->status,
-	    e->out, e->err);
-	return -1;
-}
-
-static const char *
-gp(struct it_env *e, const char *name, char buf[IT_PATH_MAX])
-{
-	return it_gpath(e, name, buf);
-}
-
-static int
-user_add(struct it_env *e, const char *name)
-{
-	const char	*del[] = { "userdel", "-r", name, NULL };
-	const char	*add[] = { "useradd", "-m", "-s", "/bin/sh", name,
-	    NULL };
-
-	if (getpwnam(name) != NULL)
-		(void)it_runv(e, IT_ROOT, NULL, del, IT_CMD_TIMEOUT_S);
-	return sh_ok(e, add);
-}
-
-static void
-user_del(struct it_env *e, const char *name)
-{
-	const char	*argv[] = { "userdel", "-f", "-r", name, NULL };
-
-	if (getpwnam(name) != NULL &&
-	    it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
-		(void)fprintf(stderr, "userdel %s: %s\n", name, e->err);
-}
-
-/* cordon's login key in ~IT_AGENT_USER/.ssh/authorized_keys. */
-static int
-agent_key_install(struct it_env *e)
-{
-	struct passwd	*pw = getpwnam(IT_AGENT_USER);
-	char		 key[IT_PATH_MAX], pub[IT_PATH_MAX], d[IT_PATH_MAX];
-	char		 f[IT_PATH_MAX], *text = NULL;
-	size_t		 len = 0;
-	const char	*kg[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-	    "-C", "cordon-it", "-f", key, NULL };
-	int		 r = -1;
-
-	(void)gp(e, "agent_key", key);
-	it_pfmt(pub, sizeof(pub), "%s.pub", key);
-	(void)unlink(key);
-	if (pw == NULL || sh_ok(e, kg) != 0 ||
-	    it_read_file(pub, &text, &len) != 0)
-		goto out;
-	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
-	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
-	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
-	    it_write_file(f, text, len, 0600) != 0 ||
-	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
-		goto out;
-	r = 0;
-out:
-	free(text);
-	return r;
-}
-
 /* The recipient's key and certificate, and a bad "certificate". */
 static int
 dpo_make(struct it_env *e)
@@ -128,22 +60,21 @@ dpo_make(struct it_env *e)
 	    "rsa:2048", "-nodes", "-keyout", k2, "-out", c2, "-days", "2",
 	    "-subj", "/CN=other.example.test", NULL };
 
-	(void)gp(e, "dpo.key", k);
-	(void)gp(e, "dpo.pem", c);
-	(void)gp(e, "other.key", k2);
-	(void)gp(e, "other.pem", c2);
-	if (sh_ok(e, req) != 0 || sh_ok(e, req2) != 0)
+	(void)it_gpath(e, "dpo.key", k);
+	(void)it_gpath(e, "dpo.pem", c);
+	(void)it_gpath(e, "other.key", k2);
+	(void)it_gpath(e, "other.pem", c2);
+	if (it_run_ok(e, req) != 0 || it_run_ok(e, req2) != 0)
 		return -1;
-	return it_write_file(gp(e, "notacert.pem", bad), "not a cert\n", 11,
-	    0644);
+	return it_write_file(it_gpath(e, "notacert.pem", bad), "not a cert\n",
+	    11, 0644);
 }
 
 static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], kh[IT_PATH_MAX], port[16];
-	char		 script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX], kh[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -152,21 +83,14 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		sshd_up = 1;
-		if (sh_ok(e, argv) != 0)
-			return -1;
-	}
-	users_made = 1;
-	if (user_add(e, IT_AGENT_USER) != 0 || user_add(e, IT_ACCT) != 0 ||
-	    it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0 ||
-	    agent_key_install(e) != 0 || dpo_make(e) != 0)
+	sshd_up = 1;
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
 		return -1;
-	(void)gp(e, "agent_key", key);
+	users_made = 1;
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0 ||
+	    it_user_fresh(e, IT_ACCT, NULL) != 0 || dpo_make(e) != 0)
+		return -1;
 	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"web1\"; type = \"ssh\"; host = \"127.0.0.1\"; "
@@ -175,39 +99,22 @@ group_setup(void **state)
 	    IT_SSH_PORT, key, kh);
 	if (n < 0 || (size_t)n >= sizeof(targets))
 		return -1;
-	return it_write_file(gp(e, "old.pw", key), IT_OLD_PW,
+	return it_write_file(it_gpath(e, "old.pw", key), IT_OLD_PW,
 	    strlen(IT_OLD_PW), 0600);
 }
 
 static int
 group_teardown(void **state)
 {
+	static const char *const users[] = { IT_ACCT, IT_AGENT_USER, NULL };
 	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	const char	*pk[] = { "pkill", "-KILL", "-u", IT_ACCT, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
-		    e->scripts);
-		if (sh_ok(e, argv) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		const char *pk[] = { "pkill", "-KILL", "-u", IT_ACCT, NULL };
-
-		if (getpwnam(IT_ACCT) != NULL)
-			(void)it_runv(e, IT_ROOT, NULL, pk, 10);
-		user_del(e, IT_ACCT);
-		user_del(e, IT_AGENT_USER);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	/* Only the test account's own leftovers, by uid. */
+	if (e != NULL && users_made && getpwnam(IT_ACCT) != NULL)
+		(void)it_runv(e, IT_ROOT, NULL, pk, 10);
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 /* Runs argv as root with stdin from the file in; 0 when it exits 0. */
@@ -241,14 +148,15 @@ acct_reset(struct it_env *e)
 	int		 r;
 
 	it_pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
-	if (it_write_file(gp(e, "chpasswd.in", f), in, strlen(in), 0600) != 0)
+	if (it_write_file(it_gpath(e, "chpasswd.in", f), in, strlen(in),
+	    0600) != 0)
 		return -1;
 	r = run_stdin(pw, f);
 	(void)unlink(f);
 	if (r != 0)
 		return -1;
 	(void)it_runv(e, IT_ROOT, NULL, ul, 10);
-	return sh_ok(e, ce);
+	return it_run_ok(e, ce);
 }
 
 /* Inserts text after the first mark in the config file. */
@@ -287,7 +195,7 @@ conf_make(struct it_env *e, const char *path, const char *dpo_cert)
 	it_pfmt(sd, sizeof(sd), "\tsecrets_dir = \"%s\";\n", vault);
 	it_pfmt(rc, sizeof(rc), "\t\trecipients = {\n\t\t\tdpo = \"%s\";\n"
 	    "\t\t\tother = \"%s\";\n\t\t};\n", dpo_cert,
-	    gp(e, "other.pem", other));
+	    it_gpath(e, "other.pem", other));
 	if (it_config_write(e, path, &c) != 0 ||
 	    conf_insert(path, "agent: {\n", sd) != 0 ||
 	    conf_insert(path, IT_NAME_MARK, rc) != 0)
@@ -302,7 +210,7 @@ test_setup(void **state)
 	char		 dpo[IT_PATH_MAX], outd[IT_PATH_MAX];
 
 	if (acct_reset(e) != 0 || it_test_dir(e) != 0 ||
-	    conf_make(e, e->conf, gp(e, "dpo.pem", dpo)) != 0)
+	    conf_make(e, e->conf, it_gpath(e, "dpo.pem", dpo)) != 0)
 		return -1;
 	/* Where the lead's client may write its -o file. */
 	if (mkdir(it_tpath(e, "out", outd), 0700) != 0 ||
@@ -321,30 +229,18 @@ test_teardown(void **state)
 static int64_t
 run_verb(struct it_env *e, const char *verb)
 {
-	char	rb[IT_PATH_MAX], inc[32], text[1024];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
+	char	inc[32];
+	int64_t	id;
 
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-seal\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; "
-	    "target = \"web1\";\n  foreach = \"${accounts}\";\n"
-	    "  args = { account = \"${item}\"; };\n"
-	    "  approval = \"none\"; on_failure = \"continue\"; } );\n",
-	    verb);
-	assert_int_equal(it_write_file(it_tpath(e, "rb.runbook", rb), text,
-	    strlen(text), 0644), 0);
 	assert_int_equal(it_incident_open(e, inc), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, IT_ACCT, ids, 4, &n);
-	if (r != 0)
-		fail_msg("run: exit %d: %s%s", r, e->out, e->err);
-	assert_int_equal(n, 1);
-	if (it_wait_action(e, ids[0], "succeeded", 30) != 0)
-		fail_msg("A%lld did not succeed", (long long)ids[0]);
-	return ids[0];
+	id = it_step_for(e, inc, verb, "web1", "account = \"${item}\";", 0,
+	    IT_ACCT);
+	if (e->status != 0)
+		fail_msg("run: exit %d: %s%s", e->status, e->out, e->err);
+	assert_true(id > 0);
+	if (it_wait_action(e, id, "succeeded", 30) != 0)
+		fail_msg("A%lld did not succeed", (long long)id);
+	return id;
 }
 
 static int64_t
@@ -440,7 +336,7 @@ test_seal_rotated_password_opens_and_logs_in(void **state)
 	json_t		*p;
 	int64_t		 id;
 
-	(void)gp(e, "old.pw", old);
+	(void)it_gpath(e, "old.pw", old);
 	assert_int_equal(login_pw(e, old), 0);
 	id = rotate(e);
 	it_pfmt(aid, sizeof(aid), "A%lld", (long long)id);
@@ -462,8 +358,8 @@ test_seal_rotated_password_opens_and_logs_in(void **state)
 	free(pem);
 
 	/* The standard tool opens it: exactly the vault's bytes. */
-	(void)gp(e, "dpo.key", key);
-	(void)gp(e, "dpo.pem", cert);
+	(void)it_gpath(e, "dpo.key", key);
+	(void)it_gpath(e, "dpo.pem", cert);
 	it_tpath(e, "opened.pw", opened);
 	assert_int_equal(cms_open(e, env, key, cert, opened), 0);
 	assert_int_equal(it_read_file(opened, &got, &glen), 0);
@@ -471,8 +367,8 @@ test_seal_rotated_password_opens_and_logs_in(void **state)
 	assert_memory_equal(got, pw, pwlen);
 	free(got);
 	/* Another recipient's key opens nothing. */
-	(void)gp(e, "other.key", okey);
-	(void)gp(e, "other.pem", ocert);
+	(void)it_gpath(e, "other.key", okey);
+	(void)it_gpath(e, "other.pem", ocert);
 	assert_int_not_equal(cms_open(e, env, okey, ocert, opened), 0);
 
 	/* The opened password logs in; the old one no longer does. */
@@ -550,7 +446,7 @@ test_seal_config_checked(void **state)
 	int		 line = 1;
 
 	assert_int_equal(conf_make(e, it_tpath(e, "bad.conf", conf),
-	    gp(e, "notacert.pem", bad)), 0);
+	    it_gpath(e, "notacert.pem", bad)), 0);
 	assert_int_equal(it_read_file(conf, &t, &n), 0);
 	assert_non_null(at = strstr(t, "dpo = "));
 	for (; at > t; at--)
@@ -566,7 +462,7 @@ test_seal_config_checked(void **state)
 	assert_int_equal(it_cordon(e, IT_ROOT, "check-config", conf, NULL), 2);
 	assert_true(it_err_has(e, "absolute path"));
 	/* And the good one passes. */
-	assert_int_equal(conf_make(e, conf, gp(e, "dpo.pem", bad)), 0);
+	assert_int_equal(conf_make(e, conf, it_gpath(e, "dpo.pem", bad)), 0);
 	if (it_cordon(e, IT_ROOT, "check-config", conf, NULL) != 0)
 		fail_msg("check-config: %s", e->err);
 }
@@ -580,7 +476,7 @@ test_seal_linux_lock_undo_dispatch(void **state)
 	const char	*p;
 	int64_t		 id;
 
-	(void)gp(e, "old.pw", old);
+	(void)it_gpath(e, "old.pw", old);
 	assert_int_equal(login_pw(e, old), 0);
 	id = run_verb(e, "ssh.lock_account");
 	assert_int_not_equal(login_pw(e, old), 0);

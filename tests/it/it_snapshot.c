@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "../../agent/util.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38932
@@ -34,6 +35,7 @@
 #define IT_AGENT_USER	"cordon-t-snap"
 #define IT_SUDOERS	"/etc/sudoers.d/cordon-t-snap"
 #define IT_TEXT_MAX	8192
+#define IT_WAIT_S	60		/* for an action to settle */
 #define IT_FILE1	"a b'c\".txt"
 #define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
 #define IT_ORIG1	"original one"
@@ -44,15 +46,6 @@
 static char	sshd_dir[IT_PATH_MAX], targets[IT_TEXT_MAX];
 static time_t	inc_time;
 static int	sshd_up, users_made;
-
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* DIR/dir: data with the pre snapshot daily.1, ransom, post daily.0. */
 static int
@@ -66,27 +59,19 @@ store_dir(struct it_env *e)
 	    "\"$0/data/sub/f2\"; cp -a \"$0/data\" \"$0/snaps/daily.1\"; "
 	    "touch \"$0/snaps/daily.1\"", d, IT_FILE1) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	return it_sh(e, "for f in \"$0/data/$1\" \"$0/data/sub/f2\"; do "
 	    "printf '" IT_RANSOM "' > \"$f\"; done; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, IT_FILE1);
 }
 
 static int
-keygen(struct it_env *e, const char *path)
-{
-	(void)unlink(path);
-	return it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    path, NULL);
-}
-
-static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -95,28 +80,12 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
-		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	if (keygen(e, key) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"snap-dir\"; type = \"snapshot\"; backend = \"dir\"; "
@@ -131,28 +100,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 static int
@@ -172,83 +123,13 @@ test_teardown(void **state)
 	return it_test_teardown(*state);
 }
 
-/* Runs one step with args on target; the action id (0 if none). */
-static int64_t
-step(struct it_env *e, const char *inc, const char *verb,
-    const char *target, const char *args, int approval)
-{
-	char	rb[IT_PATH_MAX], text[4096];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
-
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-snap\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
-	    "  foreach = \"${accounts}\";\n"
-	    "  args = { %s };\n"
-	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
-	    verb, target, args, approval ? "required" : "none");
-	(void)it_tpath(e, "rb.runbook", rb);
-	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
-	if (r == 3)
-		return 0;		/* refused: the reason is in e->err */
-	if (r != 0 && r != 1)
-		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
-	return n == 1 ? ids[0] : 0;
-}
-
-static const char *
-msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
-{
-	json_t	*a = it_action(e, id);
-
-	it_pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
-	    "message")) ? json_string_value(json_object_get(a, "message")) :
-	    "" : "?");
-	json_decref(a);
-	return buf;
-}
-
-static void
-wait_state(struct it_env *e, int64_t id, const char *want)
-{
-	char	m[512];
-
-	if (it_wait_action(e, id, want, 60) != 0)
-		fail_msg("A%lld is not %s: %s", (long long)id, want,
-		    msg_of(e, id, m, sizeof(m)));
-}
-
-/* An incident whose occurred_from is inc_time. */
-static void
-incident(struct it_env *e, char inc[32])
-{
-	char	ts[32], set[64];
-
-	assert_int_equal(it_incident_open(e, inc), 0);
-	fmt_time(inc_time, ts);
-	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
-	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
-	    NULL) != 0)
-		fail_msg("incident update: %s", e->err);
-}
-
 static void
 file_is(struct it_env *e, const char *rel, const char *want)
 {
-	char	p[IT_PATH_MAX], *t;
-	size_t	n;
+	char	p[IT_PATH_MAX];
 
 	it_pfmt(p, sizeof(p), "%s/dir/data/%s", e->dir, rel);
-	if (it_read_file(p, &t, &n) != 0)
-		fail_msg("cannot read '%s'", p);
-	if (n != strlen(want) || memcmp(t, want, n) != 0)
-		fail_msg("'%s' holds '%s', want '%s'", p, t, want);
-	free(t);
+	it_file_is(p, want);
 }
 
 static void
@@ -259,10 +140,10 @@ test_snapshot_dir_list(void **state)
 	json_t		*a, *s;
 	int64_t		 id;
 
-	incident(e, inc);
-	id = step(e, inc, "snapshot.list", "snap-dir", "", 0);
+	it_incident_from(e, inc_time, inc);
+	id = it_step(e, inc, "snapshot.list", "snap-dir", "", 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_non_null(a);
 	s = json_object_get(json_object_get(a, "before"), "snapshots");
@@ -283,42 +164,42 @@ test_snapshot_dir_refusals(void **state)
 	char		 inc[32], m[512];
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	/* The post-incident snapshot, by name. */
-	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \""
+	id = it_step(e, inc, "snapshot.restore", "snap-dir", "path = \""
 	    IT_FILE1_RB "\"; snapshot = \"daily.0\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "not before the incident"));
 	/* Not isolated and no waiver: the run is refused. */
-	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	assert_int_equal(it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"" IT_FILE1_RB "\";", 0), 0);
 	assert_int_equal(e->status, 3);
 	assert_non_null(strstr(e->err, "is not isolated"));
 	/* A bare claim proves nothing: refused too. */
-	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	assert_int_equal(it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"" IT_FILE1_RB "\"; isolated = \"yes\";", 0), 0);
 	assert_int_equal(e->status, 3);
 	assert_non_null(strstr(e->err, "'isolated' is no longer read"));
 	/* A waiver must say why. */
-	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	assert_int_equal(it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"" IT_FILE1_RB "\"; waive_isolation_reason = \"x\";",
 	    0), 0);
 	assert_int_equal(e->status, 3);
 	assert_non_null(strstr(e->err, "must say why"));
 	/* Escapes. */
-	id = step(e, inc, "snapshot.restore", "snap-dir",
+	id = it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"sub/../../../etc/passwd\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "'..'"));
-	id = step(e, inc, "snapshot.restore", "snap-dir",
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)), "'..'"));
+	id = it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"/etc/passwd\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
+	it_wait_state(e, id, "failed", IT_WAIT_S);
 	/* in_place without approval. */
-	assert_int_equal(step(e, inc, "snapshot.restore", "snap-dir",
+	assert_int_equal(it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"" IT_FILE1_RB "\"; mode = \"in_place\"; "
 	    IT_WAIVE, 0), 0);
 	assert_non_null(strstr(e->err, "needs approval"));
@@ -335,12 +216,12 @@ test_snapshot_dir_staging(void **state)
 	const char	*p;
 	json_t		*a;
 
-	incident(e, inc);
-	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \""
+	it_incident_from(e, inc_time, inc);
+	id = it_step(e, inc, "snapshot.restore", "snap-dir", "path = \""
 	    IT_FILE1_RB "\"; waive_isolation_reason = \"lab host, no "
 	    "network\";", 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    a, "before"), "snapshot")), "daily.1");
@@ -352,9 +233,9 @@ test_snapshot_dir_staging(void **state)
 	file_is(e, rel, IT_ORIG1);
 	file_is(e, IT_FILE1, IT_RANSOM);
 	/* A directory, staged whole. */
-	id = step(e, inc, "snapshot.restore", "snap-dir",
+	id = it_step(e, inc, "snapshot.restore", "snap-dir",
 	    "path = \"./sub/\"; " IT_WAIVE, 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	it_pfmt(rel, sizeof(rel), "sub.cordon-restore-A%lld/f2", (long long)id);
 	file_is(e, rel, "two");
 	/* Undo removes the staging copy. */
@@ -363,7 +244,7 @@ test_snapshot_dir_staging(void **state)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
-	wait_state(e, uid, "succeeded");
+	it_wait_state(e, uid, "succeeded", IT_WAIT_S);
 	it_pfmt(rel, sizeof(rel), "%s/dir/data/sub.cordon-restore-A%lld",
 	    e->dir, (long long)id);
 	assert_int_not_equal(access(rel, F_OK), 0);
@@ -379,14 +260,14 @@ test_snapshot_dir_in_place_undo(void **state)
 	long long	 uid = 0;
 	const char	*p;
 
-	incident(e, inc);
-	id = step(e, inc, "snapshot.restore", "snap-dir", "path = \"sub\"; "
+	it_incident_from(e, inc_time, inc);
+	id = it_step(e, inc, "snapshot.restore", "snap-dir", "path = \"sub\"; "
 	    "mode = \"in_place\"; " IT_WAIVE, 1);
 	assert_true(id > 0);
 	it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 	if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)
 		fail_msg("approve: %s", e->err);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	file_is(e, "sub/f2", "two");
 	if (it_cordon(e, IT_OP, "undo", ref, NULL) != 0)
 		fail_msg("undo: %s", e->err);
@@ -394,7 +275,7 @@ test_snapshot_dir_in_place_undo(void **state)
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
 	it_pfmt(ref, sizeof(ref), "A%lld", uid);
 	(void)it_cordon(e, IT_LEAD, "approve", ref, NULL);
-	wait_state(e, uid, "succeeded");
+	it_wait_state(e, uid, "succeeded", IT_WAIT_S);
 	file_is(e, "sub/f2", IT_RANSOM);
 }
 

@@ -39,6 +39,7 @@
 
 #include "../../agent/hash.h"
 #include "../../agent/util.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38934
@@ -46,6 +47,7 @@
 #define IT_AGENT_USER	"cordon-t-snap2"
 #define IT_SUDOERS	"/etc/sudoers.d/cordon-t-snap2"
 #define IT_TEXT_MAX	8192
+#define IT_WAIT_S	90		/* for an action to settle */
 #define IT_FILE1	"a b'c\".txt"
 #define IT_FILE1_RB	"a b'c\\\".txt"		/* inside a libconfig string */
 #define IT_ORIG1	"original one"
@@ -78,15 +80,6 @@ static struct be_case	 c_btrfs = { "btrfs", "snap-btrfs", "", "pre",
 			     "post", "" };
 static struct be_case	 c_restic = { "restic", "snap-restic", "", "",
 			     "", "" };
-
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* DIR/orig and DIR/ransomed: the same names, other bytes. */
 static int
@@ -264,21 +257,13 @@ restic_down(struct it_env *e)
 	return 0;
 }
 
-static int
-keygen(struct it_env *e, const char *path)
-{
-	(void)unlink(path);
-	return it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    path, NULL);
-}
-
 static int	group_teardown(void **);
 
 static int
 group_setup_in(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 	int		 n;
@@ -291,28 +276,12 @@ group_setup_in(void **state)
 	it_pfmt(rs_dir, sizeof(rs_dir), "%s/rs", e->dir);
 	it_pfmt(c_btrfs.root, sizeof(c_btrfs.root), "%s/mnt/data", bt_dir);
 	it_pfmt(c_restic.root, sizeof(c_restic.root), "%s/data", rs_dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
-		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	if (keygen(e, key) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
 	/* The stores: pre snapshots, the incident, ransom, post. */
 	if (files_make(e) != 0 || it_sh(e, "mkdir -p \"$0\" \"$1\"", bt_dir,
@@ -321,9 +290,9 @@ group_setup_in(void **state)
 	btrfs_pre(e);
 	if (restic_pre(e) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	btrfs_post(e);
 	if (restic_post(e) != 0)
 		return -1;
@@ -356,8 +325,8 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
 	int		 r = 0;
 
 	if (e == NULL)
@@ -366,23 +335,10 @@ group_teardown(void **state)
 		r = -1;
 	if (restic_down(e) != 0)
 		r = -1;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-		sshd_up = 0;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-		users_made = 0;
-	}
-	if (it_group_teardown(state) != 0)
+	if (it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS) != 0)
 		r = -1;
+	sshd_up = users_made = 0;
 	return r;
 }
 
@@ -424,56 +380,6 @@ need(const struct be_case *k)
 	fail_msg("btrfs is unusable here: %s", bt_why);
 }
 
-/* Runs one step with args on target; the action id (0 if none). */
-static int64_t
-step(struct it_env *e, const char *inc, const char *verb,
-    const char *target, const char *args, int approval)
-{
-	char	rb[IT_PATH_MAX], text[4096];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
-
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-snap2\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
-	    "  foreach = \"${accounts}\";\n"
-	    "  args = { %s };\n"
-	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
-	    verb, target, args, approval ? "required" : "none");
-	(void)it_tpath(e, "rb.runbook", rb);
-	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
-	if (r == 3)
-		return 0;		/* refused: the reason is in e->err */
-	if (r != 0 && r != 1)
-		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
-	return n == 1 ? ids[0] : 0;
-}
-
-static const char *
-msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
-{
-	json_t		*a = it_action(e, id);
-	const char	*m = json_string_value(json_object_get(a, "message"));
-
-	it_pfmt(buf, len, "%s", a == NULL ? "?" : m ? m : "");
-	json_decref(a);
-	return buf;
-}
-
-static void
-wait_state(struct it_env *e, int64_t id, const char *want)
-{
-	char	m[512];
-
-	if (it_wait_action(e, id, want, 90) != 0)
-		fail_msg("A%lld is not %s: %s", (long long)id, want,
-		    msg_of(e, id, m, sizeof(m)));
-}
-
 /* Fails unless the action failed with a message holding needle. */
 static void
 failed_with(struct it_env *e, int64_t id, const char *needle)
@@ -481,24 +387,10 @@ failed_with(struct it_env *e, int64_t id, const char *needle)
 	char	m[512];
 
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	if (strstr(msg_of(e, id, m, sizeof(m)), needle) == NULL)
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	if (strstr(it_action_msg(e, id, m, sizeof(m)), needle) == NULL)
 		fail_msg("A%lld failed with '%s', want '%s'", (long long)id,
 		    m, needle);
-}
-
-/* An incident whose occurred_from is inc_time. */
-static void
-incident(struct it_env *e, char inc[32])
-{
-	char	ts[32], set[64];
-
-	assert_int_equal(it_incident_open(e, inc), 0);
-	fmt_time(inc_time, ts);
-	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
-	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
-	    NULL) != 0)
-		fail_msg("incident update: %s", e->err);
 }
 
 /* SHA-256 of the file at path, or fails the test. */
@@ -547,7 +439,7 @@ undo(struct it_env *e, int64_t id, int approve)
 		it_pfmt(ref, sizeof(ref), "A%lld", uid);
 		(void)it_cordon(e, IT_LEAD, "approve", ref, NULL);
 	}
-	wait_state(e, uid, "succeeded");
+	it_wait_state(e, uid, "succeeded", IT_WAIT_S);
 	return uid;
 }
 
@@ -559,9 +451,9 @@ t_list(struct it_env *e, const struct be_case *k, const char *inc)
 	size_t		 i, npre = 0, npost = 0;
 	int64_t		 id;
 
-	id = step(e, inc, "snapshot.list", k->target, "", 0);
+	id = it_step(e, inc, "snapshot.list", k->target, "", 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_non_null(a);
 	s = json_object_get(json_object_get(a, "before"), "snapshots");
@@ -610,39 +502,39 @@ t_list_refusals(struct it_env *e, const struct be_case *k)
 	int64_t	id;
 
 	need(k);
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	t_list(e, k, inc);
 	/* The post-incident snapshot, by id. */
 	it_pfmt(args, sizeof(args), "path = \"" IT_FILE1_RB "\"; snapshot = "
 	    "\"%s\"; " IT_WAIVE, k->post);
-	failed_with(e, step(e, inc, "snapshot.restore", k->target, args, 0),
+	failed_with(e, it_step(e, inc, "snapshot.restore", k->target, args, 0),
 	    "not before the incident");
 	if (k == &c_btrfs)
-		failed_with(e, step(e, inc, "snapshot.restore", k->target,
+		failed_with(e, it_step(e, inc, "snapshot.restore", k->target,
 		    "path = \"sub\"; snapshot = \"rw\"; " IT_WAIVE,
 		    0), "writable");
 	else
-		failed_with(e, step(e, inc, "snapshot.restore", k->target,
+		failed_with(e, it_step(e, inc, "snapshot.restore", k->target,
 		    "path = \"sub/*\"; " IT_WAIVE, 0), "pattern");
-	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	failed_with(e, it_step(e, inc, "snapshot.restore", k->target,
 	    "path = \"nothere\"; " IT_WAIVE, 0), "not in snapshot");
 	/* Not isolated and no waiver: the run is refused. */
-	assert_int_equal(step(e, inc, "snapshot.restore", k->target,
+	assert_int_equal(it_step(e, inc, "snapshot.restore", k->target,
 	    "path = \"" IT_FILE1_RB "\";", 0), 0);
 	assert_int_equal(e->status, 3);
 	assert_non_null(strstr(e->err, "is not isolated"));
 	/* Escapes. */
-	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	failed_with(e, it_step(e, inc, "snapshot.restore", k->target,
 	    "path = \"sub/../../../../etc/passwd\"; " IT_WAIVE, 0),
 	    "'..'");
-	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	failed_with(e, it_step(e, inc, "snapshot.restore", k->target,
 	    "path = \"..\"; " IT_WAIVE, 0), "'..'");
-	id = step(e, inc, "snapshot.restore", k->target,
+	id = it_step(e, inc, "snapshot.restore", k->target,
 	    "path = \"/etc/passwd\"; " IT_WAIVE, 0);
 	failed_with(e, id, "relative path");
 	/* A symlink planted in the live tree leads nowhere. */
 	assert_int_equal(it_sh(e, "ln -s /etc \"$0/link\"", k->root, NULL), 0);
-	failed_with(e, step(e, inc, "snapshot.restore", k->target,
+	failed_with(e, it_step(e, inc, "snapshot.restore", k->target,
 	    "path = \"link/passwd\"; " IT_WAIVE, 0), "symlink");
 	assert_int_equal(it_sh(e, "rm -f \"$0/link\"", k->root, NULL), 0);
 	file_is(k, IT_FILE1, IT_RANSOM);
@@ -658,12 +550,12 @@ t_staging(struct it_env *e, const struct be_case *k)
 	json_t		*a;
 
 	need(k);
-	incident(e, inc);
-	id = step(e, inc, "snapshot.restore", k->target, "path = \""
+	it_incident_from(e, inc_time, inc);
+	id = it_step(e, inc, "snapshot.restore", k->target, "path = \""
 	    IT_FILE1_RB "\"; waive_isolation_reason = \"lab host, no "
 	    "network\";", 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    a, "before"), "snapshot")), k->pre);
@@ -679,9 +571,9 @@ t_staging(struct it_env *e, const struct be_case *k)
 	 * the full 64-digit one). */
 	it_pfmt(rel, sizeof(rel), "path = \"./sub/\"; snapshot = \"%s\"; "
 	    IT_WAIVE, k->pre_full[0] ? k->pre_full : k->pre);
-	id = step(e, inc, "snapshot.restore", k->target, rel, 0);
+	id = it_step(e, inc, "snapshot.restore", k->target, rel, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    a, "before"), "snapshot")), k->pre);
@@ -722,16 +614,16 @@ t_in_place_undo(struct it_env *e, const struct be_case *k)
 	size_t		 i;
 
 	need(k);
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	for (i = 0; i < 2; i++) {
 		it_pfmt(args, sizeof(args), "path = \"%s\"; mode = \"in_place\"; "
 		    IT_WAIVE, paths[i]);
-		id = step(e, inc, "snapshot.restore", k->target, args, 1);
+		id = it_step(e, inc, "snapshot.restore", k->target, args, 1);
 		assert_true(id > 0);
 		it_pfmt(ref, sizeof(ref), "A%lld", (long long)id);
 		if (it_cordon(e, IT_LEAD, "approve", ref, NULL) != 0)
 			fail_msg("approve: %s", e->err);
-		wait_state(e, id, "succeeded");
+		it_wait_state(e, id, "succeeded", IT_WAIT_S);
 		if (i == 0) {
 			file_is(k, "sub/f2", "two");
 			same_sha(e, k, IT_BIG, "orig", IT_BIG);

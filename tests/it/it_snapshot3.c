@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "../../agent/util.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38959
@@ -43,6 +44,7 @@
 #define IT_AGENT_USER	"cordon-t-snap3"
 #define IT_SUDOERS	"/etc/sudoers.d/cordon-t-snap3"
 #define IT_TEXT_MAX	8192
+#define IT_WAIT_S	60		/* for an action to settle */
 #define IT_HOST		"127.0.0.1"
 #define IT_ORIG		"original"
 #define IT_RANSOM	"ENCRYPTED by ransomware"
@@ -55,15 +57,6 @@ static time_t	inc_time;
 static pid_t	fake_pid;
 static int	sshd_up, users_made;
 
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* DIR/dir: f with the pre snapshot daily.1, then ransomed. */
 static int
 store_dir(struct it_env *e)
@@ -75,9 +68,9 @@ store_dir(struct it_env *e)
 	    "printf '" IT_ORIG "' > \"$0/data/f\"; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.1\"; touch \"$0/snaps/daily.1\"", d, NULL) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	if (it_sh(e, "printf '" IT_RANSOM "' > \"$0/data/f\"", d, NULL) != 0)
 		return -1;
 	/* Two more hosts' worth, for the parallel test. */
@@ -180,7 +173,7 @@ static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	char		 prov[IT_PATH_MAX], key2[IT_PATH_MAX], wrap[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
@@ -192,38 +185,19 @@ group_setup(void **state)
 	if (fake_start(e) != 0)
 		return -1;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	it_pfmt(prov, sizeof(prov), "%s/../config/providers", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
 	(void)it_gpath(e, "agent_key2", key2);
 	(void)it_gpath(e, "rdv.sh", wrap);
 	(void)it_gpath(e, "rdv", rdv);
-	(void)unlink(key);
-	(void)unlink(key2);
 	if (it_write_file(wrap, rdv_sh, strlen(rdv_sh), 0755) != 0 ||
-	    it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
-	    "cordon-it -f \"$0\"", key2, NULL) != 0 ||
-	    it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	    it_keygen(e, key2) != 0)
 		return -1;
 	{
 		char line[IT_PATH_MAX * 2];
@@ -267,29 +241,11 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 
 	fake_stop();
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 static int
@@ -388,45 +344,13 @@ plan(struct it_env *e, const char *inc, const char *steps)
 	"approval = \"none\"; on_failure = \"continue\"; }"
 
 static void
-wait_state(struct it_env *e, int64_t id, const char *want)
-{
-	json_t	*a;
-	char	*d;
-
-	if (it_wait_action(e, id, want, 60) == 0)
-		return;
-	a = it_action(e, id);
-	d = a ? json_dumps(a, JSON_COMPACT) : NULL;
-	fail_msg("A%lld is not %s: %s", (long long)id, want, d ? d : "?");
-}
-
-/* An incident whose occurred_from is inc_time. */
-static void
-incident(struct it_env *e, char inc[32])
-{
-	char	ts[32], set[64];
-
-	assert_int_equal(it_incident_open(e, inc), 0);
-	fmt_time(inc_time, ts);
-	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
-	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
-	    NULL) != 0)
-		fail_msg("incident update: %s", e->err);
-}
-
-static void
 staged_is(struct it_env *e, int64_t id, const char *want)
 {
-	char	p[IT_PATH_MAX], *t;
-	size_t	n;
+	char	p[IT_PATH_MAX];
 
 	it_pfmt(p, sizeof(p), "%s/dir/data/f.cordon-restore-A%lld", e->dir,
 	    (long long)id);
-	if (it_read_file(p, &t, &n) != 0)
-		fail_msg("cannot read '%s'", p);
-	if (n != strlen(want) || memcmp(t, want, n) != 0)
-		fail_msg("'%s' holds '%s', want '%s'", p, t, want);
-	free(t);
+	it_file_is(p, want);
 }
 
 /* The isolation act the restore's observed names (0 if none). */
@@ -475,31 +399,31 @@ test_isolation_from_store(void **state)
 	int64_t		 ids[4], iso, rs;
 	size_t		 n;
 
-	incident(e, inc);
-	incident(e, other);
+	it_incident_from(e, inc_time, inc);
+	it_incident_from(e, inc_time, other);
 	/* Nothing isolated yet: refused, nothing queued. */
 	assert_int_equal(run(e, inc, RESTORE_STEP(""), ids, &n), 3);
 	assert_true(it_err_has(e, "'" IT_HOST "' is not isolated"));
 	/* Isolated in another incident: that does not count. */
 	assert_int_equal(run(e, other, ISOLATE_STEP("fw-hook"), ids, &n), 0);
 	assert_int_equal(n, 1);
-	wait_state(e, ids[0], "succeeded");
+	it_wait_state(e, ids[0], "succeeded", IT_WAIT_S);
 	assert_int_equal(run(e, inc, RESTORE_STEP(""), ids, &n), 3);
 	assert_true(it_err_has(e, "is not isolated"));
 	/* Isolated in this incident: it runs, and names the isolation. */
 	assert_int_equal(run(e, inc, ISOLATE_STEP("fw-hook"), ids, &n), 0);
 	assert_int_equal(n, 1);
 	iso = ids[0];
-	wait_state(e, iso, "succeeded");
+	it_wait_state(e, iso, "succeeded", IT_WAIT_S);
 	assert_int_equal(run(e, inc, RESTORE_STEP(""), ids, &n), 0);
 	assert_int_equal(n, 1);
 	rs = ids[0];
-	wait_state(e, rs, "succeeded");
+	it_wait_state(e, rs, "succeeded", IT_WAIT_S);
 	staged_is(e, rs, IT_ORIG);
 	assert_int_equal(isolated_by(e, rs), iso);
 	/* The isolation undone: refused again. */
-	wait_state(e, undo(e, iso), "succeeded");
-	wait_state(e, iso, "undone");
+	it_wait_state(e, undo(e, iso), "succeeded", IT_WAIT_S);
+	it_wait_state(e, iso, "undone", IT_WAIT_S);
 	assert_int_equal(run(e, inc, RESTORE_STEP(""), ids, &n), 3);
 	assert_true(it_err_has(e, "is not isolated"));
 }
@@ -513,7 +437,7 @@ test_isolation_same_run(void **state)
 	size_t		 n;
 	json_t		*a;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	/* Plan says the restore waits on the isolation. */
 	plan(e, inc, ISOLATE_STEP("fw-hook") ", " RESTORE_STEP(""));
 	assert_true(it_out_has(e, "runs only if the isolation of '" IT_HOST
@@ -521,18 +445,18 @@ test_isolation_same_run(void **state)
 	assert_int_equal(run(e, inc, ISOLATE_STEP("fw-hook") ", "
 	    RESTORE_STEP(""), ids, &n), 0);
 	assert_int_equal(n, 2);
-	wait_state(e, ids[0], "succeeded");
-	wait_state(e, ids[1], "succeeded");
+	it_wait_state(e, ids[0], "succeeded", IT_WAIT_S);
+	it_wait_state(e, ids[1], "succeeded", IT_WAIT_S);
 	staged_is(e, ids[1], IT_ORIG);
 	assert_int_equal(isolated_by(e, ids[1]), ids[0]);
 
 	/* The isolation step fails: the restore, checked again, is not run. */
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	assert_int_equal(run(e, inc, ISOLATE_STEP("fw-dead") ", "
 	    RESTORE_STEP(""), ids, &n), 0);
 	assert_int_equal(n, 2);
-	wait_state(e, ids[0], "failed");
-	wait_state(e, ids[1], "failed");
+	it_wait_state(e, ids[0], "failed", IT_WAIT_S);
+	it_wait_state(e, ids[1], "failed", IT_WAIT_S);
 	a = it_action(e, ids[1]);
 	assert_non_null(a);
 	it_pfmt(m, sizeof(m), "%s", json_string_value(json_object_get(a,
@@ -555,11 +479,11 @@ test_isolation_waiver_journaled(void **state)
 	json_t		*j, *x;
 	int		 seen = 0;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	assert_int_equal(run(e, inc, RESTORE_STEP(
 	    "waive_isolation_reason = \"" IT_WAIVER "\";"), ids, &n), 0);
 	assert_int_equal(n, 1);
-	wait_state(e, ids[0], "succeeded");
+	it_wait_state(e, ids[0], "succeeded", IT_WAIT_S);
 	staged_is(e, ids[0], IT_ORIG);
 	assert_int_equal(isolated_by(e, ids[0]), 0);
 	assert_non_null(j = it_journal(e));
@@ -588,7 +512,7 @@ test_parallel_targets(void **state)
 
 	assert_int_equal(it_sh(e, "rm -rf \"$0\"; mkdir -m 1777 \"$0\"", rdv,
 	    NULL), 0);
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	assert_int_equal(run(e, inc, "{ name = \"restore\"; verb = "
 	    "\"snapshot.restore\"; target = \"snaps\"; foreach = "
 	    "\"${accounts}\"; args = { path = \"f\"; "
@@ -596,7 +520,7 @@ test_parallel_targets(void **state)
 	    "\"none\"; on_failure = \"continue\"; }", ids, &n), 0);
 	assert_int_equal(n, 2);
 	for (i = 0; i < 2; i++) {
-		wait_state(e, ids[i], "succeeded");
+		it_wait_state(e, ids[i], "succeeded", IT_WAIT_S);
 		it_pfmt(p, sizeof(p), "%s/dir%zu/data/f.cordon-restore-A%lld",
 		    e->dir, i + 1, (long long)ids[i]);
 		if (access(p, F_OK) != 0) {

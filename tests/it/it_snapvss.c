@@ -34,12 +34,15 @@
 #include <cmocka.h>
 
 #include "../../agent/util.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_AGENT_PORT	38991
 #define IT_SSH_PORT	22300
 #define IT_USER		"cordon-t-vss"
+#define IT_TGT		"win-vss"	/* the target most steps aim at */
 #define IT_TEXT_MAX	8192
+#define IT_WAIT_S	60		/* for an action to settle */
 #define IT_GUID1	"{3A1F2B4C-5D6E-4F70-8192-A3B4C5D6E7F8}"
 #define IT_GUID2	"{0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0}"
 #define IT_GUID2_LC	"{0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0}"
@@ -55,7 +58,6 @@
 #define IT_WAIVE	"waive_isolation_reason = \"test host, no network\";"
 
 static char	sshd_dir[IT_PATH_MAX], st[IT_PATH_MAX], targets[IT_TEXT_MAX];
-static const char *tgt = "win-vss";	/* the target step() aims at */
 static time_t	inc_time;
 static int	sshd_up, user_made;
 
@@ -91,7 +93,7 @@ static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 port[16], script[IT_PATH_MAX], shell[IT_PATH_MAX];
+	char		 shell[IT_PATH_MAX];
 	char		 src[IT_PATH_MAX], key[IT_PATH_MAX];
 	char		*text = NULL;
 	size_t		 len = 0;
@@ -101,17 +103,9 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	/* The fake shell, readable and runnable by the test user. */
 	it_pfmt(src, sizeof(src), "%s/../tests/it/fake_vss.py", e->scripts);
 	(void)it_gpath(e, "fake_vss.py", shell);
@@ -122,18 +116,8 @@ group_setup(void **state)
 	}
 	free(text);
 	user_made = 1;
-	if (getpwnam(IT_USER) != NULL &&
-	    it_sh(e, "userdel -f -r \"$0\"", IT_USER, NULL) != 0)
-		return -1;
-	if (it_sh(e, "useradd -m -s \"$1\" \"$0\"", IT_USER, shell) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	(void)unlink(key);
-	if (it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"", IT_USER,
-	    key) != 0)
+	if (it_login_user(e, IT_USER, shell, NULL, NULL,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
 	(void)it_gpath(e, "vssstate", st);
 	if (mkdir(st, 0755) != 0)
@@ -154,25 +138,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_USER, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (user_made && getpwnam(IT_USER) != NULL &&
-	    it_sh(e, "userdel -f -r \"$0\"", IT_USER, NULL) != 0)
-		r = -1;
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    user_made ? users : NULL, NULL);
 }
 
 static int
@@ -192,83 +161,14 @@ test_teardown(void **state)
 	return it_test_teardown(*state);
 }
 
-/* Runs one step with args on win-vss; the action id (0 if refused). */
-static int64_t
-step(struct it_env *e, const char *inc, const char *verb, const char *args,
-    int approval)
-{
-	char	rb[IT_PATH_MAX], text[4096];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
-
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-vss\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
-	    "  foreach = \"${accounts}\";\n"
-	    "  args = { %s };\n"
-	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
-	    verb, tgt, args, approval ? "required" : "none");
-	(void)it_tpath(e, "rb.runbook", rb);
-	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, "x", ids, 4, &n);
-	if (r == 3)
-		return 0;		/* refused: the reason is in e->err */
-	if (r != 0 && r != 1)
-		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
-	return n == 1 ? ids[0] : 0;
-}
-
-static const char *
-msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
-{
-	json_t	*a = it_action(e, id);
-
-	it_pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
-	    "message")) ? json_string_value(json_object_get(a, "message")) :
-	    "" : "?");
-	json_decref(a);
-	return buf;
-}
-
-static void
-wait_state(struct it_env *e, int64_t id, const char *want)
-{
-	char	m[512];
-
-	if (it_wait_action(e, id, want, 60) != 0)
-		fail_msg("A%lld is not %s: %s", (long long)id, want,
-		    msg_of(e, id, m, sizeof(m)));
-}
-
-static void
-incident(struct it_env *e, char inc[32])
-{
-	char	ts[32], set[64];
-
-	assert_int_equal(it_incident_open(e, inc), 0);
-	fmt_time(inc_time, ts);
-	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
-	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
-	    NULL) != 0)
-		fail_msg("incident update: %s", e->err);
-}
-
 /* The file STATE/vol/rel holds exactly want. */
 static void
 file_is(const char *rel, const char *want)
 {
-	char	p[IT_PATH_MAX + 64], *t;
-	size_t	n;
+	char	p[IT_PATH_MAX + 64];
 
 	it_pfmt(p, sizeof(p), "%s/vol/%s", st, rel);
-	if (it_read_file(p, &t, &n) != 0)
-		fail_msg("cannot read '%s'", p);
-	if (n != strlen(want) || memcmp(t, want, n) != 0)
-		fail_msg("'%s' holds '%.*s', want '%s'", p, (int)n, t, want);
-	free(t);
+	it_file_is(p, want);
 }
 
 static int
@@ -304,7 +204,7 @@ undo(struct it_env *e, int64_t id)
 		fail_msg("undo: %s", e->err);
 	assert_non_null(p = strstr(e->out, "queued as A"));
 	assert_int_equal(sscanf(p, "queued as A%lld", &uid), 1);
-	wait_state(e, uid, "succeeded");
+	it_wait_state(e, uid, "succeeded", IT_WAIT_S);
 	return uid;
 }
 
@@ -316,10 +216,10 @@ test_vss_list(void **state)
 	json_t		*a, *s;
 	int64_t		 id;
 
-	incident(e, inc);
-	id = step(e, inc, "snapshot.list", "", 0);
+	it_incident_from(e, inc_time, inc);
+	id = it_step(e, inc, "snapshot.list", IT_TGT, "", 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_non_null(a);
 	s = json_object_get(json_object_get(a, "before"), "snapshots");
@@ -345,12 +245,12 @@ test_vss_staging(void **state)
 	int64_t		 id;
 	json_t		*a;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	/* A file with every quote PowerShell knows in its name. */
-	id = step(e, inc, "snapshot.restore", "path = \"reports/" IT_FILE
-	    "\"; " IT_WAIVE, 0);
+	id = it_step(e, inc, "snapshot.restore", IT_TGT,
+	    "path = \"reports/" IT_FILE "\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    a, "before"), "snapshot")), IT_GUID1);
@@ -371,10 +271,10 @@ test_vss_staging(void **state)
 	    "`x` caf\xc3\xa9 it''s.txt'\n"), 1);
 
 	/* A folder, staged whole; undo removes exactly the staging copy. */
-	id = step(e, inc, "snapshot.restore", "path = \"./reports/sub/\"; "
-	    IT_WAIVE, 0);
+	id = it_step(e, inc, "snapshot.restore", IT_TGT,
+	    "path = \"./reports/sub/\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	it_pfmt(rel, sizeof(rel), "Data/reports/sub.cordon-restore-A%lld/f2",
 	    (long long)id);
 	file_is(rel, IT_ORIG2);
@@ -387,12 +287,10 @@ test_vss_staging(void **state)
 	file_is("Data/reports/" IT_FILE, IT_RANSOM);
 
 	/* A target whose root is the volume itself ("C:" + "\\" + path). */
-	tgt = "win-vss-c";
-	id = step(e, inc, "snapshot.restore",
+	id = it_step(e, inc, "snapshot.restore", "win-vss-c",
 	    "path = \"Data\\\\reports\\\\sub\"; " IT_WAIVE, 0);
-	tgt = "win-vss";
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	it_pfmt(rel, sizeof(rel), "Data/reports/sub.cordon-restore-A%lld/f2",
 	    (long long)id);
 	file_is(rel, IT_ORIG2);
@@ -405,14 +303,14 @@ test_vss_tampered(void **state)
 	char		 inc[32], m[512], p[IT_PATH_MAX + 16];
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	it_pfmt(p, sizeof(p), "%s/tamper", st);
 	assert_int_equal(it_write_file(p, "X", 1, 0644), 0);
-	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	id = it_step(e, inc, "snapshot.restore", IT_TGT, "path = \"reports\"; "
 	    IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "restored tree differs from snapshot " IT_GUID1));
 }
 
@@ -439,46 +337,46 @@ test_vss_refusals(void **state)
 	    "chown -h \"$1\" \"$0/vol/Data/junction\" && "
 	    "ln -s ../../../Other \"$0/shadow/1/Data/reports/sub/j\"", st,
 	    IT_USER), 0);
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	tree_sum(e, before, sizeof(before));
 	/* in_place: refused at check, whatever the approval. */
-	assert_int_equal(step(e, inc, "snapshot.restore", "path = \"reports\"; "
-	    "mode = \"in_place\"; " IT_WAIVE, 1), 0);
+	assert_int_equal(it_step(e, inc, "snapshot.restore", IT_TGT,
+	    "path = \"reports\"; mode = \"in_place\"; " IT_WAIVE, 1), 0);
 	assert_int_equal(e->status, 3);
 	assert_non_null(strstr(e->err, "staging only"));
 	/* The shadow copy taken after the incident (by its ID as vssadmin
 	 * prints it, in lower case). */
-	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	id = it_step(e, inc, "snapshot.restore", IT_TGT, "path = \"reports\"; "
 	    "snapshot = \"" IT_GUID2_LC "\"; " IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "not before the incident"));
 	/* Paths that leave the root or mean something else to Windows. */
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		it_pfmt(args, sizeof(args), "path = \"%s\"; " IT_WAIVE,
 		    bad[i]);
-		id = step(e, inc, "snapshot.restore", args, 0);
+		id = it_step(e, inc, "snapshot.restore", IT_TGT, args, 0);
 		assert_true(id > 0);
-		wait_state(e, id, "failed");
-		(void)msg_of(e, id, m, sizeof(m));
+		it_wait_state(e, id, "failed", IT_WAIT_S);
+		(void)it_action_msg(e, id, m, sizeof(m));
 		if (strstr(m, "'path'") == NULL && strcmp(m, "inspect path "
 		    "exited 5: path goes through a junction or symbolic "
 		    "link") != 0)
 			fail_msg("'%s': %s", bad[i], m);
 	}
 	/* A tree robocopy /XJ would copy without its junction. */
-	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	id = it_step(e, inc, "snapshot.restore", IT_TGT, "path = \"reports\"; "
 	    IT_WAIVE, 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "holds 1 "
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)), "holds 1 "
 	    "junction(s) or symbolic link(s), which robocopy /XJ does not "
 	    "copy"));
 	/* Not in the shadow copy. */
-	id = step(e, inc, "snapshot.restore", "path = \"reports/new.txt\"; "
-	    IT_WAIVE, 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "is not in "
+	id = it_step(e, inc, "snapshot.restore", IT_TGT,
+	    "path = \"reports/new.txt\"; " IT_WAIVE, 0);
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)), "is not in "
 	    "snapshot"));
 	tree_sum(e, after, sizeof(after));
 	assert_string_equal(before, after);
@@ -492,13 +390,13 @@ test_vss_no_space(void **state)
 	int64_t		 id;
 
 	assert_int_equal(state_reset(e, 10), 0);
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	tree_sum(e, before, sizeof(before));
-	id = step(e, inc, "snapshot.restore", "path = \"reports\"; "
+	id = it_step(e, inc, "snapshot.restore", IT_TGT, "path = \"reports\"; "
 	    IT_WAIVE, 0);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "not enough free space"));
 	tree_sum(e, after, sizeof(after));
 	assert_string_equal(before, after);

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "../../actions/ssh_conn.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38926
@@ -40,93 +41,6 @@
 static char	sshd_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static int	sshd_up, users_made, sshd2_up;
-
-static double
-mono(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-nap_ms(long ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Runs argv as root; 0 when it exits 0, else prints why. */
-static int
-sh_ok(struct it_env *e, const char *const argv[])
-{
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "'%s' exited %d: %s%s\n", argv[0], e->status,
-	    e->out, e->err);
-	return -1;
-}
-
-static const char *
-gp(struct it_env *e, const char *name, char buf[IT_PATH_MAX])
-{
-	return it_gpath(e, name, buf);
-}
-
-static int
-keygen(struct it_env *e, const char *path)
-{
-	const char	*argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N",
-	    "", "-C", "cordon-it", "-f", path, NULL };
-
-	(void)unlink(path);
-	return sh_ok(e, argv);
-}
-
-static int
-user_add(struct it_env *e, const char *name)
-{
-	const char	*del[] = { "userdel", "-r", name, NULL };
-	const char	*add[] = { "useradd", "-m", "-s", "/bin/sh", name,
-	    NULL };
-
-	if (getpwnam(name) != NULL)
-		(void)it_runv(e, IT_ROOT, NULL, del, IT_CMD_TIMEOUT_S);
-	return sh_ok(e, add);
-}
-
-static void
-user_del(struct it_env *e, const char *name)
-{
-	const char	*argv[] = { "userdel", "-f", "-r", name, NULL };
-
-	if (getpwnam(name) != NULL &&
-	    it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
-		(void)fprintf(stderr, "userdel %s: %s\n", name, e->err);
-}
-
-/* ~name/.ssh/authorized_keys := data, owned by name, with mode. */
-static int
-ak_set(struct it_env *e, const char *name, const char *data, mode_t mode)
-{
-	struct passwd	*pw = getpwnam(name);
-	char		 d[IT_PATH_MAX], f[IT_PATH_MAX];
-
-	if (pw == NULL)
-		return -1;
-	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
-	(void)e;
-	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
-	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
-	    it_write_file(f, data, strlen(data), mode) != 0 ||
-	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
-		return -1;
-	return 0;
-}
 
 static int
 ak_path(const char *name, char buf[IT_PATH_MAX])
@@ -211,11 +125,11 @@ write_targets(struct it_env *e)
 	char	khc[IT_PATH_MAX], kht[IT_PATH_MAX];
 	int	n;
 
-	(void)gp(e, "kh_trust", kht);
-	(void)gp(e, "agent_key", key);
+	(void)it_gpath(e, "kh_trust", kht);
+	(void)it_gpath(e, "agent_key", key);
 	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
-	(void)gp(e, "kh_empty", khe);
-	(void)gp(e, "kh_changed", khc);
+	(void)it_gpath(e, "kh_empty", khe);
+	(void)it_gpath(e, "kh_changed", khc);
 	n = snprintf(targets, sizeof(targets),
 	    "{ name = \"web1\"; type = \"ssh\"; host = \"127.0.0.1\"; "
 	    "port = %d; user = \"" IT_AGENT_USER "\"; key_file = \"%s\"; "
@@ -241,9 +155,9 @@ pin_files(struct it_env *e)
 	char	k[IT_PATH_MAX], pub[IT_PATH_MAX], line[1024], kh[IT_PATH_MAX];
 	char	*nl;
 
-	(void)gp(e, "otherhost", k);
+	(void)it_gpath(e, "otherhost", k);
 	it_pfmt(pub, sizeof(pub), "%s.pub", k);
-	if (keygen(e, k) != 0 || file_text(pub, line, sizeof(line)) != 0)
+	if (it_keygen(e, k) != 0 || file_text(pub, line, sizeof(line)) != 0)
 		return -1;
 	if ((nl = strrchr(line, ' ')) != NULL)
 		*nl = '\0';		/* drop the comment */
@@ -252,21 +166,20 @@ pin_files(struct it_env *e)
 
 		it_pfmt(buf, sizeof(buf), "[127.0.0.1]:%d %s\n",
 		    IT_SSH_PORT, line);
-		if (it_write_file(gp(e, "kh_changed", kh), buf, strlen(buf),
-		    0644) != 0)
+		if (it_write_file(it_gpath(e, "kh_changed", kh), buf,
+		    strlen(buf), 0644) != 0)
 			return -1;
 	}
-	if (it_write_file(gp(e, "kh_trust", kh), "", 0, 0644) != 0)
+	if (it_write_file(it_gpath(e, "kh_trust", kh), "", 0, 0644) != 0)
 		return -1;
-	return it_write_file(gp(e, "kh_empty", kh), "", 0, 0644);
+	return it_write_file(it_gpath(e, "kh_empty", kh), "", 0, 0644);
 }
 
 static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], pub[IT_PATH_MAX], port[16];
-	char		 text[1024], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 
@@ -274,29 +187,18 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		sshd_up = 1;
-		if (sh_ok(e, argv) != 0)
-			return -1;
-	}
+	sshd_up = 1;
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (user_add(e, IT_AGENT_USER) != 0 || user_add(e, IT_ACCT) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0 ||
+	    it_user_fresh(e, IT_ACCT, NULL) != 0)
 		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
+	if (it_keygen(e, it_gpath(e, "old_key", key)) != 0 ||
+	    pin_files(e) != 0 || write_targets(e) != 0)
 		return -1;
-	(void)gp(e, "agent_key", key);
-	it_pfmt(pub, sizeof(pub), "%s.pub", key);
-	if (keygen(e, key) != 0 || file_text(pub, text, sizeof(text)) != 0 ||
-	    ak_set(e, IT_AGENT_USER, text, 0600) != 0)
-		return -1;
-	(void)gp(e, "old_key", key);
-	if (keygen(e, key) != 0 || pin_files(e) != 0 || write_targets(e) != 0)
-		return -1;
-	(void)it_write_file(gp(e, "old.pw", key), IT_OLD_PW,
+	(void)it_write_file(it_gpath(e, "old.pw", key), IT_OLD_PW,
 	    strlen(IT_OLD_PW), 0600);
 	return 0;
 }
@@ -304,33 +206,15 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
+	static const char *const users[] = { IT_ACCT, IT_AGENT_USER, NULL };
 	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	const char	*pk[] = { "pkill", "-KILL", "-u", IT_ACCT, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
-		    e->scripts);
-		if (sh_ok(e, argv) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		const char *pk[] = { "pkill", "-KILL", "-u", IT_ACCT, NULL };
-
-		/* Only the test account's own leftovers, by uid. */
-		if (getpwnam(IT_ACCT) != NULL)
-			(void)it_runv(e, IT_ROOT, NULL, pk, 10);
-		user_del(e, IT_ACCT);
-		user_del(e, IT_AGENT_USER);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	/* Only the test account's own leftovers, by uid. */
+	if (e != NULL && users_made && getpwnam(IT_ACCT) != NULL)
+		(void)it_runv(e, IT_ROOT, NULL, pk, 10);
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 /* The test account as it starts every test. */
@@ -348,7 +232,8 @@ acct_reset(struct it_env *e)
 	(void)it_runv(e, IT_ROOT, NULL, pk, 10);
 	/* chpasswd reads stdin: feed it through a file. */
 	it_pfmt(in, sizeof(in), "%s:%s\n", IT_ACCT, IT_OLD_PW);
-	if (it_write_file(gp(e, "chpasswd.in", f), in, strlen(in), 0600) != 0)
+	if (it_write_file(it_gpath(e, "chpasswd.in", f), in, strlen(in),
+	    0600) != 0)
 		return -1;
 	if ((fd = open(f, O_RDONLY)) < 0)
 		return -1;
@@ -378,14 +263,14 @@ acct_reset(struct it_env *e)
 	if (r != 0)
 		return -1;
 	(void)it_runv(e, IT_ROOT, NULL, ul, 10);
-	if (sh_ok(e, ce) != 0)
+	if (it_run_ok(e, ce) != 0)
 		return -1;
 	it_pfmt(pub, sizeof(pub), "%s/old_key.pub", e->dir);
 	if (file_text(pub, text, sizeof(text)) != 0)
 		return -1;
 	it_pfmt(ak, sizeof(ak), "# managed by hand\n"
 	    "from=\"127.0.0.1,::1\" %s", text);
-	return ak_set(e, IT_ACCT, ak, 0644);
+	return it_ak_set(IT_ACCT, ak, strlen(ak), 0644);
 }
 
 /* Config with the ssh targets and a vault; the agent started. */
@@ -438,12 +323,12 @@ sshd2(struct it_env *e, int start)
 	const char	*up[] = { script, dir, port, NULL };
 	const char	*down[] = { script, dir, NULL };
 
-	(void)gp(e, "sshd2", dir);
+	(void)it_gpath(e, "sshd2", dir);
 	it_pfmt(port, sizeof(port), "%d", IT_SSH2_PORT);
 	it_pfmt(script, sizeof(script), "%s/sshd-%s.sh", e->scripts,
 	    start ? "start" : "stop");
 	sshd2_up = start;
-	return sh_ok(e, start ? up : down);
+	return it_run_ok(e, start ? up : down);
 }
 
 static int
@@ -552,7 +437,7 @@ test_ssh_rotate_password(void **state)
 	size_t		 len;
 	int64_t		 id;
 
-	(void)gp(e, "old.pw", old);
+	(void)it_gpath(e, "old.pw", old);
 	assert_int_equal(login_pw(e, IT_ACCT, old), 0);
 	id = run_verb(e, "ssh.rotate_password", "web1", NULL, IT_ACCT);
 	wait_state(e, id, "succeeded");
@@ -608,8 +493,8 @@ test_ssh_lock_and_undo(void **state)
 	int64_t		 id, u;
 	json_t		*a;
 
-	(void)gp(e, "old.pw", old);
-	(void)gp(e, "old_key", key);
+	(void)it_gpath(e, "old.pw", old);
+	(void)it_gpath(e, "old_key", key);
 	assert_int_equal(login_pw(e, IT_ACCT, old), 0);
 	assert_int_equal(login_key(e, IT_ACCT, key), 0);
 	id = run_verb(e, "ssh.lock_account", "web1", NULL, IT_ACCT);
@@ -648,7 +533,7 @@ test_ssh_authorized_keys(void **state)
 	int64_t		 id, u;
 
 	assert_int_equal(ak_path(IT_ACCT, path), 0);
-	(void)gp(e, "old_key", key);
+	(void)it_gpath(e, "old_key", key);
 	assert_int_equal(it_read_file(path, &before, &blen), 0);
 	assert_int_equal(stat(path, &st0), 0);
 	assert_int_equal(st0.st_mode & 07777, 0644);
@@ -706,7 +591,7 @@ test_ssh_end_sessions(void **state)
 	int		 st = 0, fd;
 	int64_t		 id;
 
-	(void)gp(e, "old_key", key);
+	(void)it_gpath(e, "old_key", key);
 	ssh_key_argv(IT_ACCT, key, "sleep 60", argv, port, dest, khopt);
 	if ((pid = fork()) == 0) {
 		if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 ||
@@ -716,9 +601,9 @@ test_ssh_end_sessions(void **state)
 		_exit(127);
 	}
 	assert_true(pid > 0);
-	deadline = mono() + 10;
-	while (procs_of(e, IT_ACCT) < 2 && mono() < deadline)
-		nap_ms(50);
+	deadline = it_mono() + 10;
+	while (procs_of(e, IT_ACCT) < 2 && it_mono() < deadline)
+		it_nap_ms(50);
 	if (procs_of(e, IT_ACCT) < 2) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, &st, 0);
@@ -727,9 +612,9 @@ test_ssh_end_sessions(void **state)
 	id = run_verb(e, "ssh.end_sessions", "web1", NULL, IT_ACCT);
 	wait_state(e, id, "succeeded");
 	/* The client sees its session end: it exits long before 60 s. */
-	deadline = mono() + 10;
-	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && mono() < deadline)
-		nap_ms(50);
+	deadline = it_mono() + 10;
+	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && it_mono() < deadline)
+		it_nap_ms(50);
 	if (w != pid) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, &st, 0);
@@ -754,7 +639,7 @@ test_ssh_host_keys_refused(void **state)
 	size_t		 i;
 	int64_t		 id;
 
-	(void)gp(e, "old.pw", old);
+	(void)it_gpath(e, "old.pw", old);
 	it_pfmt(fpf, sizeof(fpf), "%s/host_fp", sshd_dir);
 	assert_int_equal(file_text(fpf, fp, sizeof(fp)), 0);
 	fp[strcspn(fp, "\n")] = '\0';
@@ -790,7 +675,7 @@ test_ssh_quoting(void **state)
 	int64_t		 id;
 
 	memset(&t, 0, sizeof(t));
-	(void)gp(e, "agent_key", key);
+	(void)it_gpath(e, "agent_key", key);
 	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
 	t.name = "q";
 	t.type = "ssh";
@@ -843,7 +728,7 @@ test_ssh_config_refused(void **state)
 	char		 tx[2048], *pem;
 	size_t		 len;
 
-	(void)gp(e, "agent_key", key);
+	(void)it_gpath(e, "agent_key", key);
 	assert_int_equal(it_read_file(key, &pem, &len), 0);
 	assert_int_equal(it_write_file(it_tpath(e, "loose_key", loose), pem,
 	    len, 0644), 0);
@@ -872,7 +757,7 @@ sshd2_fp(struct it_env *e, char fp[128])
 {
 	char	d[IT_PATH_MAX], p[IT_PATH_MAX];
 
-	it_pfmt(p, sizeof(p), "%s/host_fp", gp(e, "sshd2", d));
+	it_pfmt(p, sizeof(p), "%s/host_fp", it_gpath(e, "sshd2", d));
 	assert_int_equal(file_text(p, fp, 128), 0);
 	fp[strcspn(fp, "\n")] = '\0';
 	assert_non_null(strstr(fp, "SHA256:"));
@@ -895,7 +780,7 @@ refused_with(struct it_env *e, const char *why, const char *fp)
 		fail_msg("message '%s' lacks '%s' or '%s'", msg ? msg : "",
 		    why, fp);
 	json_decref(a);
-	assert_int_equal(login_pw(e, IT_ACCT, gp(e, "old.pw", old)), 0);
+	assert_int_equal(login_pw(e, IT_ACCT, it_gpath(e, "old.pw", old)), 0);
 }
 
 /* Lines of the pinned file for web2, and whether one holds needle. */
@@ -906,7 +791,7 @@ kh_lines(struct it_env *e, const char *needle, int *has)
 	size_t	n;
 	int	lines = 0;
 
-	assert_int_equal(it_read_file(gp(e, "kh_trust", p), &t, &n), 0);
+	assert_int_equal(it_read_file(it_gpath(e, "kh_trust", p), &t, &n), 0);
 	for (q = t; *q; q++)
 		lines += *q == '\n';
 	*has = needle && strstr(t, needle) != NULL;
@@ -930,7 +815,8 @@ test_ssh_hosts_trust(void **state)
 	int		 has;
 	int64_t		 id;
 
-	assert_int_equal(it_write_file(gp(e, "kh_trust", kh), "", 0, 0644), 0);
+	assert_int_equal(it_write_file(it_gpath(e, "kh_trust", kh), "", 0,
+	    0644), 0);
 	assert_int_equal(sshd2(e, 1), 0);
 	sshd2_fp(e, fp);
 	refused_with(e, "unknown", fp);
@@ -965,7 +851,7 @@ test_ssh_hosts_trust(void **state)
 	/* The lead pins it; the action runs. */
 	assert_int_equal(it_cordon(e, IT_LEAD, "hosts", "trust", "web2",
 	    "--fingerprint", fp, NULL), 0);
-	it_pfmt(pub, sizeof(pub), "%s/hostkey.pub", gp(e, "sshd2", kh));
+	it_pfmt(pub, sizeof(pub), "%s/hostkey.pub", it_gpath(e, "sshd2", kh));
 	assert_int_equal(file_text(pub, key, sizeof(key)), 0);
 	*strrchr(key, ' ') = '\0';		/* type and key, no comment */
 	assert_int_equal(kh_lines(e, key, &has), 1);
@@ -996,7 +882,7 @@ test_ssh_hosts_trust(void **state)
 		it_pfmt(cmd, sizeof(cmd), "ss -Htnp state established "
 		    "'( sport = :%d )' | grep -o 'pid=[0-9]*' | cut -d= -f2 | "
 		    "sort -u | xargs -r kill", IT_SSH2_PORT);
-		assert_int_equal(sh_ok(e, argv), 0);
+		assert_int_equal(it_run_ok(e, argv), 0);
 	}
 	assert_int_equal(sshd2(e, 1), 0);
 	sshd2_fp(e, fp2);

@@ -33,6 +33,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38951
@@ -49,16 +50,6 @@
 static char	sshd_dir[IT_PATH_MAX], state_dir[IT_PATH_MAX];
 static char	targets[IT_TEXT_MAX];
 static int	sshd_up, user_made;
-
-static int
-sh_ok(struct it_env *e, const char *const argv[])
-{
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "'%s' exited %d: %s%s\n", argv[0], e->status,
-	    e->out, e->err);
-	return -1;
-}
 
 /* A file owned by the fake Windows login. */
 static int
@@ -101,28 +92,20 @@ group_setup(void **state)
 {
 	struct it_env	*e;
 	struct passwd	*pw;
-	char		 port[16], script[IT_PATH_MAX], shell[IT_PATH_MAX];
-	char		 src[IT_PATH_MAX], key[IT_PATH_MAX], pub[IT_PATH_MAX];
-	char		 d[IT_PATH_MAX], f[IT_PATH_MAX + 32], kh[IT_PATH_MAX];
-	char		*text = NULL;
+	char		 shell[IT_PATH_MAX], src[IT_PATH_MAX], key[IT_PATH_MAX];
+	char		 kh[IT_PATH_MAX], *text = NULL;
 	size_t		 len = 0;
-	const char	*kg[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-	    "-C", "cordon-it", "-f", key, NULL };
+	static const char sudoers[] = IT_WIN_USER " ALL=(" IT_ADM_USER
+	    ") NOPASSWD: ALL\n";
 	int		 n;
 
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		sshd_up = 1;
-		if (sh_ok(e, argv) != 0)
-			return -1;
-	}
+	sshd_up = 1;
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	/* The fake shell, readable and runnable by the test user. */
 	it_pfmt(src, sizeof(src), "%s/../tests/it/fake_powershell.py",
 	    e->scripts);
@@ -133,46 +116,14 @@ group_setup(void **state)
 		return -1;
 	}
 	free(text);
-	text = NULL;
 	user_made = 1;
-	{
-		const char *del[] = { "userdel", "-r", IT_WIN_USER, NULL };
-		const char *add[] = { "useradd", "-m", "-s", shell,
-		    IT_WIN_USER, NULL };
-
-		if (getpwnam(IT_WIN_USER) != NULL)
-			(void)it_runv(e, IT_ROOT, NULL, del, 30);
-		const char *del2[] = { "userdel", "-r", IT_ADM_USER, NULL };
-		const char *add2[] = { "useradd", "-m", "-s", "/bin/sh",
-		    IT_ADM_USER, NULL };
-		static const char sudoers[] = IT_WIN_USER " ALL=("
-		    IT_ADM_USER ") NOPASSWD: ALL\n";
-
-		if (getpwnam(IT_ADM_USER) != NULL)
-			(void)it_runv(e, IT_ROOT, NULL, del2, 30);
-		if (sh_ok(e, add) != 0 || sh_ok(e, add2) != 0 ||
-		    it_write_file(IT_SUDOERS, sudoers, strlen(sudoers),
-		    0440) != 0 || (pw = getpwnam(IT_WIN_USER)) == NULL)
-			return -1;
-	}
-	(void)it_gpath(e, "old_key", key);
-	(void)unlink(key);
-	if (sh_ok(e, kg) != 0)
+	/* key ends up as the agent's, which the target below uses. */
+	if (it_user_fresh(e, IT_ADM_USER, NULL) != 0 ||
+	    it_keygen(e, it_gpath(e, "old_key", key)) != 0 ||
+	    it_login_user(e, IT_WIN_USER, shell, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0 ||
+	    (pw = getpwnam(IT_WIN_USER)) == NULL)
 		return -1;
-	(void)it_gpath(e, "agent_key", key);
-	it_pfmt(pub, sizeof(pub), "%s.pub", key);
-	(void)unlink(key);
-	if (sh_ok(e, kg) != 0 || it_read_file(pub, &text, &len) != 0)
-		return -1;
-	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
-	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
-	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
-	    win_file(f, text, 0600) != 0) {
-		free(text);
-		return -1;
-	}
-	free(text);
 	(void)it_gpath(e, "winstate", state_dir);
 	if (mkdir(state_dir, 0755) != 0 ||
 	    chown(state_dir, pw->pw_uid, pw->pw_gid) != 0)
@@ -189,55 +140,10 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_WIN_USER, IT_ADM_USER, NULL };
 
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (sh_ok(e, argv) != 0)
-			r = -1;
-	}
-	if (user_made) {
-		const char *const users[] = { IT_WIN_USER, IT_ADM_USER };
-		size_t i;
-
-		for (i = 0; i < 2; i++) {
-			const char *argv[] = { "userdel", "-f", "-r",
-			    users[i], NULL };
-
-			if (getpwnam(users[i]) != NULL &&
-			    it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-				(void)fprintf(stderr, "userdel: %s\n", e->err);
-		}
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
-}
-
-/* The admin keys file (cordon-t-wadm's authorized_keys) := text. */
-static int
-adm_keys_set(const char *text)
-{
-	struct passwd	*pw = getpwnam(IT_ADM_USER);
-	char		 d[IT_PATH_MAX], f[IT_PATH_MAX + 32];
-
-	if (pw == NULL)
-		return -1;
-	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
-	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
-	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
-	    it_write_file(f, text, strlen(text), 0600) != 0 ||
-	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
-		return -1;
-	return 0;
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    user_made ? users : NULL, IT_SUDOERS);
 }
 
 /* A comment line, then the public keys of the named group key files. */
@@ -319,34 +225,15 @@ static int64_t
 run_verb(struct it_env *e, const char *verb, const char *acct,
     const char *want)
 {
-	char	rb[IT_PATH_MAX], inc[32], text[1024];
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
+	char	inc[32];
+	int64_t	id;
 
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-win\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"win1\";\n"
-	    "  foreach = \"${accounts}\";\n"
-	    "  args = { account = \"${item}\"; };\n"
-	    "  approval = \"none\"; on_failure = \"continue\"; } );\n", verb);
-	assert_int_equal(it_write_file(it_tpath(e, "rb.runbook", rb), text,
-	    strlen(text), 0644), 0);
 	assert_int_equal(it_incident_open(e, inc), 0);
-	r = it_run_accounts(e, IT_OP, rb, inc, acct, ids, 4, &n);
-	if (r != 0 && r != 1)
-		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
-	assert_int_equal(n, 1);
-	if (it_wait_action(e, ids[0], want, 30) != 0) {
-		json_t *a = it_action(e, ids[0]);
-
-		fail_msg("A%lld is not %s: %s", (long long)ids[0], want,
-		    a ? json_string_value(json_object_get(a, "message")) :
-		    "?");
-	}
-	return ids[0];
+	id = it_step_for(e, inc, verb, "win1", "account = \"${item}\";", 0,
+	    acct);
+	assert_true(id > 0);
+	it_wait_state(e, id, want, 30);
+	return id;
 }
 
 /* accounts.json on the fake host: the hostile account's object. */
@@ -511,7 +398,8 @@ test_sshwin_admin_keys(void **state)
 	int64_t		 id;
 
 	keys_text(e, old, text, sizeof(text));
-	assert_int_equal(adm_keys_set(text), 0);
+	assert_int_equal(it_ak_set(IT_ADM_USER, text, strlen(text), 0600),
+	    0);
 	(void)it_gpath(e, "old_key", key);
 	assert_int_equal(login_key(e, IT_ADM_USER, key), 0);
 	id = run_verb(e, "ssh.rotate_authorized_keys", IT_ADM_USER,
@@ -543,7 +431,8 @@ test_sshwin_admin_keys(void **state)
 
 	/* The file is shared: cordon will not drop its own login key. */
 	keys_text(e, own, text, sizeof(text));
-	assert_int_equal(adm_keys_set(text), 0);
+	assert_int_equal(it_ak_set(IT_ADM_USER, text, strlen(text), 0600),
+	    0);
 	id = run_verb(e, "ssh.rotate_authorized_keys", IT_ADM_USER, "failed");
 	a = it_action(e, id);
 	assert_non_null(strstr(json_string_value(json_object_get(a,
