@@ -375,7 +375,7 @@ root_routes(struct it_env *e)
 	const char	*r6[] = { "ip", "-6", "route", "replace",
 	    "fd00:213:121::/64", "via", "fd00:213:131::1", NULL };
 
-	return run_ok(e, r4, 1) == 0 && run_ok(e, r6, 1) == 0 ? 0 : -1;
+	return it_run_ok(e, r4) == 0 && it_run_ok(e, r6) == 0 ? 0 : -1;
 }
 
 /* 1 when the root namespace (the agent's side) reaches addr: ping and
