@@ -270,6 +270,20 @@ add_event(struct buf *b, const struct fhec *h, const struct feed_rec *rec)
 	return r;
 }
 
+/* rec's stand-in (feed_rec_cut), when rec does not fit one request. */
+static int
+cut_event(struct buf *b, const struct fhec *h, const struct feed_rec *rec)
+{
+	struct feed_rec	cut;
+	int		r;
+
+	if ((r = feed_rec_cut(rec, &cut)) != 0)
+		return r;
+	r = add_event(b, h, &cut);
+	json_decref(cut.obj);
+	return r;
+}
+
 /* The collector's answer for an error message: text and code, bounded. */
 static void
 reply_why(const struct fhec *h, long status, char *err, size_t len)
@@ -296,6 +310,7 @@ fhec_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 	struct fhec	*h = p;
 	struct buf	 b;
 	json_t		*j = NULL;
+	char		 warn[FEED_ERR_MAX] = "";
 	long		 status = 0;
 	size_t		 i, keep;
 	CURLcode	 cc;
@@ -309,6 +324,14 @@ fhec_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 				b.len = keep;	/* the rest next time */
 				r = 0;
 				break;
+			}
+			/* Too big on its own: retried, it would stall all. */
+			if (r == -E2BIG && (b.len = keep,
+			    r = cut_event(&b, h, &recs[i])) == 0) {
+				(void)snprintf(warn, sizeof(warn), "record %lld "
+				    "does not fit in one HEC request: sent cut "
+				    "down", (long long)recs[i].id);
+				continue;
 			}
 			(void)snprintf(err, len, "record %lld: %s",
 			    (long long)recs[i].id, strerror(-r));
@@ -338,6 +361,7 @@ fhec_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 		goto out;
 	}
 	*ret_sent = i;
+	(void)snprintf(err, len, "%s", warn);
 out:
 	json_decref(j);
 	buf_free(&b);
