@@ -1,6 +1,7 @@
 /*
  * cli: subcommands as clients of the agent.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -267,6 +268,30 @@ print_rule_fields(const json_t *rec)
 	}
 }
 
+/*
+ * Where the Art. 33 deadline stands (register_art33): time left while
+ * due, else what met it, or OVERDUE.  state NULL (an older agent): by
+ * the clock alone.
+ */
+static const char *
+art33_label(const char *state, json_int_t left, char *out, size_t len)
+{
+	if (state != NULL && strcmp(state, "notified") == 0)
+		(void)snprintf(out, len, "notified");
+	else if (state != NULL && strcmp(state, "notified_late") == 0)
+		(void)snprintf(out, len, "notified late");
+	else if (state != NULL && strcmp(state, "late_unexplained") == 0)
+		(void)snprintf(out, len, "LATE, no why");
+	else if (state != NULL && strcmp(state, "not_notify") == 0)
+		(void)snprintf(out, len, "met");
+	else if (left < 0)
+		(void)snprintf(out, len, "OVERDUE");
+	else
+		(void)snprintf(out, len, "%lldh%02lldm", (long long)(left /
+		    3600), (long long)(left % 3600 / 60));
+	return out;
+}
+
 static void
 print_incident(const json_t *rep)
 {
@@ -277,7 +302,7 @@ print_incident(const json_t *rep)
 	json_int_t		 left = json_integer_value(json_object_get(inc,
 	    "authority_seconds_left"));
 	size_t			 i;
-	char			*s;
+	char			*s, lb[32];
 
 	(void)printf("%s  ", jstr(inc, "id"));
 	put_safe(stdout, jstr(inc, "title"));
@@ -286,12 +311,10 @@ print_incident(const json_t *rep)
 	put_safe(stdout, jstr(inc, "opened_by"));
 	(void)printf("\n  aware at          %s", jstr(inc, "aware_at"));
 	print_given(rec, "aware_at");
-	(void)printf("\n  authority due     %s ", jstr(inc, "authority_due"));
-	if (left < 0)
-		(void)printf("(past)\n");
-	else
-		(void)printf("(%lldh%02lldm left)\n", (long long)(left / 3600),
-		    (long long)(left % 3600 / 60));
+	(void)art33_label(jstr(inc, "authority_state"), left, lb, sizeof(lb));
+	(void)printf("\n  authority due     %s (%s%s)\n", jstr(inc,
+	    "authority_due"), lb, isdigit((unsigned char)lb[0]) ? " left" :
+	    "");
 	if (jstr(inc, "closed_at"))
 		(void)printf("  closed            %s\n", jstr(inc, "closed_at"));
 	for (f = register_fields; f->name; f++) {
@@ -338,20 +361,16 @@ incident_list(json_t *rep, int js)
 		print_json(rep);
 		return EXIT_OK;
 	}
-	(void)printf("%-15s %-10s %-8s %-12s %s\n", "INCIDENT", "CUSTOMER",
+	(void)printf("%-15s %-10s %-8s %-14s %s\n", "INCIDENT", "CUSTOMER",
 	    "ACTIONS", "ART.33 LEFT", "TITLE");
 	json_array_foreach(json_object_get(rep, "incidents"), i, e) {
 		json_int_t left = json_integer_value(json_object_get(e,
 		    "authority_seconds_left"));
 		char lb[32];
 
-		if (left < 0)
-			(void)snprintf(lb, sizeof(lb), "OVERDUE");
-		else
-			(void)snprintf(lb, sizeof(lb), "%lldh%02lldm",
-			    (long long)(left / 3600),
-			    (long long)(left % 3600 / 60));
-		(void)printf("%-15s %-10s %-8lld %-12s ", jstr(e, "id"),
+		(void)art33_label(jstr(e, "authority_state"), left, lb,
+		    sizeof(lb));
+		(void)printf("%-15s %-10s %-8lld %-14s ", jstr(e, "id"),
 		    jstr(e, "customer"), (long long)json_integer_value(
 		    json_object_get(e, "actions")), lb);
 		put_safe(stdout, jstr(e, "title"));
