@@ -1403,9 +1403,11 @@ journal_verify_bundle(const char *dir, const char *want_fp)
 	}
 	(void)printf(", %lld entries, head %s\n", (long long)b.size,
 	    b.head);
+	/* Re-signed with another key, a bundle still verifies. */
 	if (want_fp == NULL)
-		(void)printf("compare the key with the fingerprint recorded "
-		    "at setup, or pass --key-fp\n");
+		(void)printf("%s: signing key NOT checked: pass --key-fp "
+		    "SHA256:... (the fingerprint `cordon keys show` printed "
+		    "at setup)\n", dir);
 	return EXIT_OK;
 }
 
@@ -1793,4 +1795,50 @@ cmd_retry(int argc, char **argv)
 out:
 	json_decref(rep);
 	return r;
+}
+
+/* `keys show`: what the DPO writes down and the verifiers take. */
+int
+cmd_keys(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "customer", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*cust = NULL;
+	json_t		*rep = NULL, *k;
+	size_t		 i;
+	int		 ch, js = 0, r;
+
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cust = optarg; break;
+		case 'j': js = 1; break;
+		default: cmd_usage(cmd_find("keys")); return EXIT_USAGE;
+		}
+	}
+	if (argc < 2 || strcmp(argv[1], "show") != 0 || optind != argc) {
+		cmd_usage(cmd_find("keys"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s,s:s?}", "cmd", "keys_show",
+	    "customer", cust), &rep)) != 0)
+		return r;
+	if (js)
+		print_json(json_object_get(rep, "keys"));
+	else
+		json_array_foreach(json_object_get(rep, "keys"), i, k) {
+			(void)printf("%scustomer     ", i ? "\n" : "");
+			put_safe(stdout, jstr(k, "customer"));
+			(void)printf("\nfingerprint  %s\npublic key   ",
+			    jstr(k, "fingerprint"));
+			put_safe(stdout, jstr(k, "file"));
+			(void)printf("\n%s", jstr(k, "public_key"));
+			(void)printf("verify with  cordon journal verify DIR "
+			    "--key-fp %s\n", jstr(k, "fingerprint"));
+		}
+	json_decref(rep);
+	return EXIT_OK;
 }

@@ -66,6 +66,9 @@ const struct cmd cmds[] = {
 	    "       cordon hosts trust TARGET --fingerprint SHA256:... "
 	    "[--replace] [--customer C]",
 	    "SSH host keys: what a server presents, and pinning it (lead)" },
+	{ "keys", cmd_keys, "keys show [--customer C] [--json]",
+	    "each customer's checkpoint signing key and its fingerprint, "
+	    "for --key-fp" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -378,6 +378,65 @@ resign(struct it_env *e, const char *dir)
 	(void)closedir(d);
 }
 
+/*
+ * `keys show` prints the fingerprint the agent logged and the key a
+ * bundle carries; both verifiers say loudly when they were not given it.
+ */
+static void
+test_keys_show_and_unchecked_key(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], fp[FP_LEN + 1], aud[IT_PATH_MAX];
+	char		 b[IT_PATH_MAX], p[IT_PATH_MAX], want[IT_PATH_MAX];
+	char		*pem;
+	size_t		 len;
+	json_t		*j, *k;
+
+	logged_fp(e, fp);
+	journal_some(e, inc);
+	(void)sub(aud_dir(e, aud), "bundle", b);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    b, NULL), 0);
+	assert_int_equal(it_read_file(sub(b, "pubkey.pem", p), &pem, &len),
+	    0);
+
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "show", NULL), 0);
+	(void)snprintf(want, sizeof(want), "fingerprint  %s\n", fp);
+	assert_true(it_out_has(e, "customer     acme\n"));
+	assert_true(it_out_has(e, want));
+	assert_true(it_out_has(e, pem));
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "show", "--customer",
+	    "acme", "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	assert_int_equal(json_array_size(j), 1);
+	k = json_array_get(j, 0);
+	assert_string_equal(json_string_value(json_object_get(k, "customer")),
+	    "acme");
+	assert_string_equal(json_string_value(json_object_get(k,
+	    "fingerprint")), fp);
+	assert_string_equal(json_string_value(json_object_get(k,
+	    "public_key")), pem);
+	json_decref(j);
+	free(pem);
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "show", "--customer",
+	    "nosuch", NULL), 2);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "keys", "show", NULL), 3);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "keys", "show", "--customer",
+	    "acme", NULL), 3);
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "list", NULL), 2);
+
+	/* Without the fingerprint the verifiers pass, and say what is not
+	 * checked; with it, they do not. */
+	assert_int_equal(script_verify(e, b, NULL), 0);
+	assert_true(it_out_has(e, "signing key NOT checked: pass"));
+	assert_int_equal(script_verify(e, b, fp), 0);
+	assert_false(it_out_has(e, "NOT checked"));
+	assert_int_equal(cordon_verify(e, b, NULL), 0);
+	assert_true(it_out_has(e, "signing key NOT checked: pass --key-fp"));
+	assert_int_equal(cordon_verify(e, b, fp), 0);
+	assert_false(it_out_has(e, "NOT checked"));
+}
+
 static void
 test_bundle_verify_and_tamper(void **state)
 {
@@ -786,6 +845,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_keys_show_and_unchecked_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_bundle_verify_and_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(
