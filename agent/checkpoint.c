@@ -933,6 +933,61 @@ checkpoint_shutdown(void)
 	nckeys = 0;
 }
 
+int
+checkpoint_bundle_reaches(const char *dir, const struct checkpoint_bundle *b,
+    const char *known, size_t len, char *err, size_t errlen)
+{
+	char		 cust[CHECKPOINT_CUSTOMER_MAX + 1], head[HASH_HEX_LEN + 1];
+	char		 prev[HASH_HEX_LEN + 1], p[4096], *line = NULL, *sp;
+	size_t		 cap = 0;
+	int64_t		 size, n = 0;
+	FILE		*f;
+	int		 r = -EBADMSG;
+
+	if (checkpoint_parse(known, len, cust, &size, head, prev) != 0) {
+		(void)snprintf(err, errlen, "the known checkpoint is not a "
+		    "checkpoint text (4 lines: origin, size, head, prev)");
+		return -EINVAL;
+	}
+	if (strcmp(cust, b->customer) != 0) {
+		(void)snprintf(err, errlen, "the known checkpoint is of "
+		    "another customer");
+		return -EBADMSG;
+	}
+	if (size > b->size) {
+		(void)snprintf(err, errlen, "the bundle covers %lld entries, "
+		    "the known checkpoint %lld: entries were removed (cut back "
+		    "to an earlier checkpoint)", (long long)b->size,
+		    (long long)size);
+		return -EBADMSG;
+	}
+	if (size == 0)
+		return strspn(head, "0") == HASH_HEX_LEN ? 0 : -EBADMSG;
+	if ((r = bpath(dir, "chain.txt", p, sizeof(p))) != 0)
+		return r;
+	if ((f = fopen(p, "re")) == NULL) {
+		(void)snprintf(err, errlen, "chain.txt: %s", strerror(errno));
+		return -errno;
+	}
+	r = -EBADMSG;
+	while (getline(&line, &cap, f) > 0)
+		if (++n == size) {
+			/* "prev hash rest": the second field is entry n's. */
+			sp = strchr(line, ' ');
+			if (sp != NULL && strncmp(sp + 1, head,
+			    HASH_HEX_LEN) == 0 && sp[1 + HASH_HEX_LEN] == ' ')
+				r = 0;
+			break;
+		}
+	free(line);
+	(void)fclose(f);
+	if (r != 0)
+		(void)snprintf(err, errlen, "entry %lld is not the one the "
+		    "known checkpoint names (head %.16s...): the journal was "
+		    "rewritten", (long long)size, head);
+	return r;
+}
+
 /*
  * `keys show`: each customer's checkpoint public key and fingerprint, for
  * the DPO to write down at setup and pass to the verifiers (--key-fp).

@@ -1380,15 +1380,27 @@ out:
 	return r;
 }
 
-/* `journal verify DIR [--key-fp FP]`: a bundle, without the agent. */
+/*
+ * `journal verify DIR [--key-fp FP] [--known-checkpoint FILE]`: a bundle,
+ * without the agent.
+ */
 static int
-journal_verify_bundle(const char *dir, const char *want_fp)
+journal_verify_bundle(const char *dir, const char *want_fp,
+    const char *known)
 {
 	struct checkpoint_bundle	b;
-	char				err[1024];
+	char				err[1024], *kt = NULL;
+	size_t				klen;
 	int				r;
 
+	if (known != NULL && (r = read_file(known, CHECKPOINT_TEXT_MAX, &kt,
+	    &klen)) != 0)
+		return die(EXIT_USAGE, "%s: %s", known, strerror(-r));
 	r = checkpoint_bundle_verify(dir, want_fp, &b, err, sizeof(err));
+	if (r == 0 && kt != NULL)
+		r = checkpoint_bundle_reaches(dir, &b, kt, klen, err,
+		    sizeof(err));
+	free(kt);
 	if (b.fp[0] != '\0')
 		(void)printf("%s: signed by key %s\n", dir, b.fp);
 	if (r != 0)
@@ -1435,17 +1447,26 @@ cmd_journal(int argc, char **argv)
 	if (strcmp(argv[1], "verify") == 0) {
 		struct stat	st;
 
-		if (argc == 5 && strcmp(argv[3], "--key-fp") == 0 &&
-		    stat(argv[2], &st) == 0 && S_ISDIR(st.st_mode))
-			return journal_verify_bundle(argv[2], argv[4]);
-		if (argc == 3 && stat(argv[2], &st) == 0 &&
+		const char	*fp = NULL, *known = NULL;
+		int		 k;
+
+		for (k = 3; argc >= 3 && k + 1 < argc; k += 2)
+			if (strcmp(argv[k], "--key-fp") == 0 && fp == NULL)
+				fp = argv[k + 1];
+			else if (strcmp(argv[k], "--known-checkpoint") == 0 &&
+			    known == NULL)
+				known = argv[k + 1];
+			else
+				break;
+		if (argc >= 3 && k == argc && stat(argv[2], &st) == 0 &&
 		    S_ISDIR(st.st_mode))
-			return journal_verify_bundle(argv[2], NULL);
+			return journal_verify_bundle(argv[2], fp, known);
 		if (argc == 3)
 			return journal_verify_path(argv[2], argv[2]);
 		if (argc != 2)
 			return die(EXIT_USAGE, "journal verify [FILE | DIR "
-			    "[--key-fp SHA256:...]]");
+			    "[--key-fp SHA256:...] [--known-checkpoint "
+			    "FILE]]");
 		/* No file: verify what the agent holds, via an export. */
 		if ((fd = mkstemp(tmpl)) < 0 ||
 		    (f = fdopen(fd, "w")) == NULL)

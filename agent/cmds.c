@@ -51,7 +51,8 @@ const struct cmd cmds[] = {
 	    "       cordon journal export [-o FILE | --bundle DIR "
 	    "[--customer C]]\n"
 	    "       cordon journal export --incident ID DIR\n"
-	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...]]",
+	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...] "
+	    "[--known-checkpoint FILE]]",
 	    "read, export and verify the hash-chained journal" },
 	{ "secret", cmd_secret, "secret show ACTION [LABEL]\n"
 	    "       cordon secret seal ACTION [LABEL] --to NAME [-o FILE]",

@@ -437,6 +437,76 @@ test_keys_show_and_unchecked_key(void **state)
 	assert_false(it_out_has(e, "NOT checked"));
 }
 
+/* verify-bundle.sh DIR FP KNOWN and journal verify --known-checkpoint. */
+static void
+verify_known(struct it_env *e, const char *dir, const char *known, int want,
+    const char *why)
+{
+	char		 sh[IT_PATH_MAX];
+	const char	*argv[] = { "sh", sh, dir, "", known, NULL };
+	int		 r;
+
+	(void)sub(e->scripts, "verify-bundle.sh", sh);
+	if ((r = it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S)) != want)
+		fail_msg("verify-bundle.sh %s %s exited %d, not %d: %s%s",
+		    dir, known, r, want, e->out, e->err);
+	if (why != NULL && !it_err_has(e, why))
+		fail_msg("verify-bundle.sh: no '%s': %s", why, e->err);
+	if (want == 0)
+		assert_true(it_out_has(e, "reaches the known checkpoint"));
+	if ((r = it_cordon(e, IT_ROOT, "journal", "verify", dir,
+	    "--known-checkpoint", known, NULL)) != want)
+		fail_msg("journal verify %s --known-checkpoint %s exited %d, "
+		    "not %d: %s%s", dir, known, r, want, e->out, e->err);
+	if (why != NULL && !it_err_has(e, why))
+		fail_msg("journal verify: no '%s': %s", why, e->err);
+}
+
+/*
+ * A bundle cut back to an earlier checkpoint verifies on its own; given
+ * a later checkpoint the auditor holds, both verifiers refuse it.
+ */
+static void
+test_known_checkpoint_shows_cut_back(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], aud[IT_PATH_MAX], b1[IT_PATH_MAX];
+	char		 b2[IT_PATH_MAX], k1[IT_PATH_MAX], k2[IT_PATH_MAX];
+	char		 forged[IT_PATH_MAX], *text, *nl;
+	size_t		 len;
+
+	journal_some(e, inc);
+	(void)aud_dir(e, aud);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    sub(aud, "b1", b1), NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "risk=high", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "cause=phishing", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    sub(aud, "b2", b2), NULL), 0);
+	(void)sub(b1, "checkpoint.txt", k1);
+	(void)sub(b2, "checkpoint.txt", k2);
+
+	/* The older bundle is intact on its own terms. */
+	assert_int_equal(script_verify(e, b1, NULL), 0);
+	assert_int_equal(cordon_verify(e, b1, NULL), 0);
+	verify_known(e, b2, k1, 0, NULL);
+	verify_known(e, b2, k2, 0, NULL);
+	verify_known(e, b1, k1, 0, NULL);
+	verify_known(e, b1, k2, 1, "cut back to an earlier checkpoint");
+
+	/* A known checkpoint whose head is not the bundle's entry. */
+	assert_int_equal(it_read_file(k1, &text, &len), 0);
+	assert_non_null(nl = strchr(text, '\n'));
+	assert_non_null(nl = strchr(nl + 1, '\n'));
+	nl[1] = nl[1] == 'a' ? 'b' : 'a';
+	(void)it_tpath(e, "forged.txt", forged);
+	assert_int_equal(it_write_file(forged, text, len, 0644), 0);
+	free(text);
+	verify_known(e, b2, forged, 1, "the journal was rewritten");
+}
+
 static void
 test_bundle_verify_and_tamper(void **state)
 {
@@ -845,6 +915,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_known_checkpoint_shows_cut_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_keys_show_and_unchecked_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(
