@@ -1292,7 +1292,8 @@ journal_fetch_bundle(const char *dir, const char *customer,
 	size_t		 nfiles = 0;
 	int		 fd = -1, dfd = -1, ofd = -1, r, sub = 0;
 
-	if (mkdir(dir, 0755) != 0)
+	/* Journal entries are personal data: the exporter's eyes only. */
+	if (mkdir(dir, 0700) != 0)
 		return die(EXIT_USAGE, "%s: %s", dir, errno == EEXIST ?
 		    "already exists (the bundle needs a new directory)" :
 		    strerror(errno));
@@ -1325,7 +1326,7 @@ journal_fetch_bundle(const char *dir, const char *customer,
 		}
 		if (!sub && strncmp(name, BUNDLE_SUBDIR,
 		    strlen(BUNDLE_SUBDIR)) == 0) {
-			if (mkdirat(dfd, "checkpoints", 0755) != 0) {
+			if (mkdirat(dfd, "checkpoints", 0700) != 0) {
 				r = die(EXIT_FAILED, "%s/checkpoints: %s",
 				    dir, strerror(errno));
 				goto out;
@@ -1333,7 +1334,7 @@ journal_fetch_bundle(const char *dir, const char *customer,
 			sub = 1;
 		}
 		if ((ofd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 			r = die(EXIT_FAILED, "%s/%s: %s", dir, name,
 			    strerror(errno));
 			goto out;

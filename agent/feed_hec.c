@@ -66,6 +66,12 @@ fhec_check(const json_t *opts, char *err, size_t len)
 		(void)snprintf(err, len, "'url' must be an https:// URL");
 		return -EINVAL;
 	}
+	/* The URL goes into logs and errors: no credentials in it. */
+	if (memchr(u + 8, '@', strcspn(u + 8, "/?#")) != NULL) {
+		(void)snprintf(err, len, "'url' must not hold a user name or "
+		    "password (user:pass@); the token goes in token_file");
+		return -EINVAL;
+	}
 	if (t == NULL || t[0] != '/') {
 		(void)snprintf(err, len, "'token_file' must be an absolute "
 		    "path");
@@ -139,6 +145,21 @@ on_reply(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
+/*
+ * Appends a header line.  On failure curl leaves the list as it was:
+ * keep it, so that close still wipes the token in it.
+ */
+static int
+hdr_add(struct fhec *h, const char *line)
+{
+	struct curl_slist	*l = curl_slist_append(h->hdrs, line);
+
+	if (l == NULL)
+		return -ENOMEM;
+	h->hdrs = l;
+	return 0;
+}
+
 /* The Authorization header; the token must be one header-safe word. */
 static int
 auth_header(struct fhec *h, const struct secret *tok)
@@ -155,11 +176,8 @@ auth_header(struct fhec *h, const struct secret *tok)
 		return -EINVAL;
 	buf_init(&b, SECRET_MAX + 64);
 	if ((r = buf_adds(&b, "Authorization: Splunk ")) == 0 &&
-	    (r = buf_add(&b, tok->s, tok->len)) == 0) {
-		h->hdrs = curl_slist_append(h->hdrs, b.p);
-		if (h->hdrs == NULL)
-			r = -ENOMEM;
-	}
+	    (r = buf_add(&b, tok->s, tok->len)) == 0)
+		r = hdr_add(h, b.p);
 	explicit_bzero(b.p, b.len);
 	buf_free(&b);
 	return r;
@@ -201,9 +219,8 @@ fhec_open(const json_t *opts, void **ret, char *err, size_t len)
 		    strerror(-r));
 		goto out;
 	}
-	if ((h->hdrs = curl_slist_append(h->hdrs,
-	    "Content-Type: application/json")) == NULL ||
-	    (h->hdrs = curl_slist_append(h->hdrs, "Expect:")) == NULL ||
+	if (hdr_add(h, "Content-Type: application/json") != 0 ||
+	    hdr_add(h, "Expect:") != 0 ||
 	    (h->curl = curl_easy_init()) == NULL) {
 		r = -ENOMEM;
 		(void)snprintf(err, len, "cannot set up curl");

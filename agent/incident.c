@@ -68,7 +68,7 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	const char	*title = json_string_value(json_object_get(req,
 	    "title"));
 	const char	*aware = json_string_value(json_object_get(req,
-	    "aware_at"));
+	    "aware_at")), *p;
 	struct customer	*cu;
 	sqlite3_stmt	*st;
 	json_t		*e, *rec;
@@ -85,6 +85,12 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	if (strlen(title) > TITLE_MAX)
 		return reply_err(EXIT_USAGE, "title is longer than %d bytes",
 		    TITLE_MAX);
+	/* As register values: no control characters but \n and \t. */
+	for (p = title; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') ||
+		    *p == 0x7f)
+			return reply_err(EXIT_USAGE, "title holds a control "
+			    "character");
 	if ((cu = config_customer(ag->cfg, cust)) == NULL)
 		return reply_err(EXIT_USAGE, "no customer '%s'", cust);
 	if ((e = require_role(ag, c, cu, ROLE_OPERATOR, NULL)) != NULL)

@@ -437,6 +437,35 @@ test_keys_show_and_unchecked_key(void **state)
 	assert_false(it_out_has(e, "NOT checked"));
 }
 
+/* dir is 0700 and everything in it 0600 (0700 for directories). */
+static void
+assert_private(const char *dir)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		 p[IT_PATH_MAX];
+	DIR		*d;
+	size_t		 n = 0;
+
+	assert_int_equal(lstat(dir, &st), 0);
+	if ((st.st_mode & 07777) != 0700)
+		fail_msg("%s: mode %o, not 700", dir, st.st_mode & 07777);
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		assert_int_equal(lstat(sub(dir, de->d_name, p), &st), 0);
+		if (S_ISDIR(st.st_mode))
+			assert_private(p);
+		else if ((st.st_mode & 07777) != 0600)
+			fail_msg("%s: mode %o, not 600", p, st.st_mode & 07777);
+		n++;
+	}
+	assert_int_equal(closedir(d), 0);
+	assert_true(n > 0);
+}
+
 /* verify-bundle.sh DIR FP KNOWN and journal verify --known-checkpoint. */
 static void
 verify_known(struct it_env *e, const char *dir, const char *known, int want,
@@ -487,6 +516,7 @@ test_known_checkpoint_shows_cut_back(void **state)
 	    sub(aud, "b2", b2), NULL), 0);
 	(void)sub(b1, "checkpoint.txt", k1);
 	(void)sub(b2, "checkpoint.txt", k2);
+	assert_private(b1);
 
 	/* The older bundle is intact on its own terms. */
 	assert_int_equal(script_verify(e, b1, NULL), 0);

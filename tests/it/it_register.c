@@ -327,6 +327,29 @@ test_register_clock_cannot_be_moved(void **state)
 	assert_true(it_out_has(e, "OVERDUE"));
 }
 
+/*
+ * A title reaches terminals, logs and reports: no control characters
+ * but line breaks and tabs, as for register values.
+ */
+static void
+test_register_title_control_chars_refused(void **state)
+{
+	static const char *const bad[] = { "evil \x1b]0;owned\x07 title",
+	    "cr\rover", "nul-ish\x01", "del\x7f" };
+	struct it_env	*e = *state;
+	size_t		 i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(it_cordon(e, IT_OP, "incident", "open",
+		    "--customer", "acme", "--title", bad[i], NULL), 2);
+		assert_true(it_err_has(e, "control character"));
+	}
+	assert_int_equal(it_journal_count(e, "incident_opened", 0), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open", "--customer",
+	    "acme", "--title", "M\xc3\xbcller's laptop\n\tsecond line",
+	    NULL), 0);
+}
+
 #define NFIELDS_MAX	128
 
 /* Round 0, 1: two distinct values per field type; *want the stored JSON. */
@@ -748,6 +771,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_register_title_control_chars_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_register_list_time_left_follows_notification, setup,
 		    teardown),
