@@ -942,6 +942,14 @@ test_feed_checkpoints_shipped_show_truncation(void **state)
 	cps = shipped_checkpoints("acme");
 	assert_true(json_integer_value(json_object_get(json_array_get(cps,
 	    json_array_size(cps) - 1), "size")) > (json_int_t)k);
+	/* The newest shipped checkpoint, as an auditor keeps it, shows it. */
+	text = (char *)jstr(json_array_get(cps, json_array_size(cps) - 1),
+	    "text");
+	xsnp(p, sizeof(p), "%s/known.txt", out);
+	assert_int_equal(it_write_file(p, text, strlen(text), 0644), 0);
+	assert_int_equal(it_cordon(e, IT_ROOT, "journal", "verify", b,
+	    "--known-checkpoint", p, NULL), 1);
+	assert_true(it_err_has(e, "cut back to an earlier checkpoint"));
 	history_from(b, cps, json_array_size(cps));
 	json_decref(cps);
 	assert_int_not_equal(it_cordon(e, IT_ROOT, "journal", "verify", b,
