@@ -1846,8 +1846,10 @@ cmd_keys(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((r = request(json_pack("{s:s,s:s?}", "cmd", "keys_show",
-	    "customer", cust), &rep)) != 0)
+	    "customer", cust), &rep)) != 0) {
+		json_decref(rep);	/* the error reply */
 		return r;
+	}
 	if (js)
 		print_json(json_object_get(rep, "keys"));
 	else
