@@ -89,6 +89,8 @@ json_t	*h_journal_export(struct agent *, const struct caller *, json_t *);
 json_t	*h_secret_show(struct agent *, const struct caller *, json_t *);
 json_t	*h_secret_seal(struct agent *, const struct caller *, json_t *);
 json_t	*h_retry(struct agent *, const struct caller *, json_t *);
+/* checkpoint.c: each customer's checkpoint public key, fingerprint. */
+json_t	*h_keys_show(struct agent *, const struct caller *, json_t *);
 /* actions/ssh_hosts.c: pinned SSH host keys. */
 json_t	*h_hosts_show(struct agent *, const struct caller *, json_t *);
 json_t	*h_hosts_scan(struct agent *, const struct caller *, json_t *);

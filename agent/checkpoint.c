@@ -932,3 +932,112 @@ checkpoint_shutdown(void)
 	ckeys = NULL;
 	nckeys = 0;
 }
+
+int
+checkpoint_bundle_reaches(const char *dir, const struct checkpoint_bundle *b,
+    const char *known, size_t len, char *err, size_t errlen)
+{
+	char		 cust[CHECKPOINT_CUSTOMER_MAX + 1], head[HASH_HEX_LEN + 1];
+	char		 prev[HASH_HEX_LEN + 1], p[4096], *line = NULL, *sp;
+	size_t		 cap = 0;
+	int64_t		 size, n = 0;
+	FILE		*f;
+	int		 r = -EBADMSG;
+
+	if (checkpoint_parse(known, len, cust, &size, head, prev) != 0) {
+		(void)snprintf(err, errlen, "the known checkpoint is not a "
+		    "checkpoint text (4 lines: origin, size, head, prev)");
+		return -EINVAL;
+	}
+	if (strcmp(cust, b->customer) != 0) {
+		(void)snprintf(err, errlen, "the known checkpoint is of "
+		    "another customer");
+		return -EBADMSG;
+	}
+	if (size > b->size) {
+		(void)snprintf(err, errlen, "the bundle covers %lld entries, "
+		    "the known checkpoint %lld: entries were removed (cut back "
+		    "to an earlier checkpoint)", (long long)b->size,
+		    (long long)size);
+		return -EBADMSG;
+	}
+	if (size == 0)
+		return strspn(head, "0") == HASH_HEX_LEN ? 0 : -EBADMSG;
+	if ((r = bpath(dir, "chain.txt", p, sizeof(p))) != 0)
+		return r;
+	if ((f = fopen(p, "re")) == NULL) {
+		(void)snprintf(err, errlen, "chain.txt: %s", strerror(errno));
+		return -errno;
+	}
+	r = -EBADMSG;
+	while (getline(&line, &cap, f) > 0)
+		if (++n == size) {
+			/* "prev hash rest": the second field is entry n's. */
+			sp = strchr(line, ' ');
+			if (sp != NULL && strncmp(sp + 1, head,
+			    HASH_HEX_LEN) == 0 && sp[1 + HASH_HEX_LEN] == ' ')
+				r = 0;
+			break;
+		}
+	free(line);
+	(void)fclose(f);
+	if (r != 0)
+		(void)snprintf(err, errlen, "entry %lld is not the one the "
+		    "known checkpoint names (head %.16s...): the journal was "
+		    "rewritten", (long long)size, head);
+	return r;
+}
+
+/*
+ * `keys show`: each customer's checkpoint public key and fingerprint, for
+ * the DPO to write down at setup and pass to the verifiers (--key-fp).
+ * Public data, so any role for the customer may read it.
+ */
+json_t *
+h_keys_show(struct agent *ag, const struct caller *c, json_t *req)
+{
+	const char	*want = json_string_value(json_object_get(req,
+	    "customer"));
+	struct customer	*cu;
+	json_t		*list, *e;
+	EVP_PKEY	*k;
+	const char	*fp;
+	char		*pem, *file, name[256];
+	size_t		 i, len;
+
+	if (want != NULL) {
+		if ((cu = config_customer(ag->cfg, want)) == NULL)
+			return reply_err(EXIT_USAGE, "no customer '%s'", want);
+		if ((e = require_role(ag, c, cu, ROLE_AUDITOR, NULL)) != NULL)
+			return e;
+	}
+	list = json_array();
+	for (i = 0; i < ag->cfg->ncustomers; i++) {
+		cu = &ag->cfg->customers[i];
+		if ((want != NULL && strcmp(cu->name, want) != 0) ||
+		    config_role(cu, c->uid) < ROLE_AUDITOR)
+			continue;
+		if ((k = checkpoint_key_of(ag, cu->name, &fp)) == NULL ||
+		    checkpoint_pubkey_pem(k, &pem, &len) != 0 ||
+		    checkpoint_key_name(cu->name, name, sizeof(name)) != 0) {
+			json_decref(list);
+			return reply_err(EXIT_FAILED, "cannot read the "
+			    "checkpoint key of customer '%s' (see the agent's "
+			    "log)", cu->name);
+		}
+		file = xasprintf("%s/%s.pub", ag->cfg->keys_dir, name);
+		(void)json_array_append_new(list, json_pack("{s:s,s:s,s:s%,"
+		    "s:s}", "customer", cu->name, "fingerprint", fp,
+		    "public_key", pem, len, "file", file));
+		free(file);
+		free(pem);
+	}
+	if (want == NULL && json_array_size(list) == 0) {
+		json_decref(list);
+		return refuse(ag, c, NULL, 0, "%s has no role for any "
+		    "customer", c->actor);
+	}
+	e = reply_ok();
+	(void)json_object_set_new(e, "keys", list);
+	return e;
+}

@@ -126,6 +126,17 @@ int	checkpoint_bundle_verify(const char *dir, const char *want_fp,
 	    struct checkpoint_bundle *ret, char *err, size_t errlen);
 
 /*
+ * A bundle cut back to one of its earlier checkpoints verifies on its own:
+ * only a later checkpoint kept elsewhere (shipped by a feed, or from an
+ * earlier bundle) shows it.  After checkpoint_bundle_verify() passed,
+ * checks that the bundle reaches known (a checkpoint text as shipped):
+ * the same customer, at least its size, and its head is the hash of
+ * entry size.  0, or -EBADMSG / -EINVAL with err.
+ */
+int	checkpoint_bundle_reaches(const char *dir,
+	    const struct checkpoint_bundle *b, const char *known, size_t len,
+	    char *err, size_t errlen) WARN_UNUSED;
+/*
  * Agent side.  checkpoint_init() opens every customer's key (logging its
  * fingerprint for the DPO) and reads the last checkpoint of each; a key
  * that cannot be opened fails the start.  checkpoint_tick() makes a

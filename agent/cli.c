@@ -1,6 +1,7 @@
 /*
  * cli: subcommands as clients of the agent.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -267,6 +268,30 @@ print_rule_fields(const json_t *rec)
 	}
 }
 
+/*
+ * Where the Art. 33 deadline stands (register_art33): time left while
+ * due, else what met it, or OVERDUE.  state NULL (an older agent): by
+ * the clock alone.
+ */
+static const char *
+art33_label(const char *state, json_int_t left, char *out, size_t len)
+{
+	if (state != NULL && strcmp(state, "notified") == 0)
+		(void)snprintf(out, len, "notified");
+	else if (state != NULL && strcmp(state, "notified_late") == 0)
+		(void)snprintf(out, len, "notified late");
+	else if (state != NULL && strcmp(state, "late_unexplained") == 0)
+		(void)snprintf(out, len, "LATE, no why");
+	else if (state != NULL && strcmp(state, "not_notify") == 0)
+		(void)snprintf(out, len, "met");
+	else if (left < 0)
+		(void)snprintf(out, len, "OVERDUE");
+	else
+		(void)snprintf(out, len, "%lldh%02lldm", (long long)(left /
+		    3600), (long long)(left % 3600 / 60));
+	return out;
+}
+
 static void
 print_incident(const json_t *rep)
 {
@@ -277,7 +302,7 @@ print_incident(const json_t *rep)
 	json_int_t		 left = json_integer_value(json_object_get(inc,
 	    "authority_seconds_left"));
 	size_t			 i;
-	char			*s;
+	char			*s, lb[32];
 
 	(void)printf("%s  ", jstr(inc, "id"));
 	put_safe(stdout, jstr(inc, "title"));
@@ -286,12 +311,10 @@ print_incident(const json_t *rep)
 	put_safe(stdout, jstr(inc, "opened_by"));
 	(void)printf("\n  aware at          %s", jstr(inc, "aware_at"));
 	print_given(rec, "aware_at");
-	(void)printf("\n  authority due     %s ", jstr(inc, "authority_due"));
-	if (left < 0)
-		(void)printf("(past)\n");
-	else
-		(void)printf("(%lldh%02lldm left)\n", (long long)(left / 3600),
-		    (long long)(left % 3600 / 60));
+	(void)art33_label(jstr(inc, "authority_state"), left, lb, sizeof(lb));
+	(void)printf("\n  authority due     %s (%s%s)\n", jstr(inc,
+	    "authority_due"), lb, isdigit((unsigned char)lb[0]) ? " left" :
+	    "");
 	if (jstr(inc, "closed_at"))
 		(void)printf("  closed            %s\n", jstr(inc, "closed_at"));
 	for (f = register_fields; f->name; f++) {
@@ -338,20 +361,16 @@ incident_list(json_t *rep, int js)
 		print_json(rep);
 		return EXIT_OK;
 	}
-	(void)printf("%-15s %-10s %-8s %-12s %s\n", "INCIDENT", "CUSTOMER",
+	(void)printf("%-15s %-10s %-8s %-14s %s\n", "INCIDENT", "CUSTOMER",
 	    "ACTIONS", "ART.33 LEFT", "TITLE");
 	json_array_foreach(json_object_get(rep, "incidents"), i, e) {
 		json_int_t left = json_integer_value(json_object_get(e,
 		    "authority_seconds_left"));
 		char lb[32];
 
-		if (left < 0)
-			(void)snprintf(lb, sizeof(lb), "OVERDUE");
-		else
-			(void)snprintf(lb, sizeof(lb), "%lldh%02lldm",
-			    (long long)(left / 3600),
-			    (long long)(left % 3600 / 60));
-		(void)printf("%-15s %-10s %-8lld %-12s ", jstr(e, "id"),
+		(void)art33_label(jstr(e, "authority_state"), left, lb,
+		    sizeof(lb));
+		(void)printf("%-15s %-10s %-8lld %-14s ", jstr(e, "id"),
 		    jstr(e, "customer"), (long long)json_integer_value(
 		    json_object_get(e, "actions")), lb);
 		put_safe(stdout, jstr(e, "title"));
@@ -1273,7 +1292,8 @@ journal_fetch_bundle(const char *dir, const char *customer,
 	size_t		 nfiles = 0;
 	int		 fd = -1, dfd = -1, ofd = -1, r, sub = 0;
 
-	if (mkdir(dir, 0755) != 0)
+	/* Journal entries are personal data: the exporter's eyes only. */
+	if (mkdir(dir, 0700) != 0)
 		return die(EXIT_USAGE, "%s: %s", dir, errno == EEXIST ?
 		    "already exists (the bundle needs a new directory)" :
 		    strerror(errno));
@@ -1306,7 +1326,7 @@ journal_fetch_bundle(const char *dir, const char *customer,
 		}
 		if (!sub && strncmp(name, BUNDLE_SUBDIR,
 		    strlen(BUNDLE_SUBDIR)) == 0) {
-			if (mkdirat(dfd, "checkpoints", 0755) != 0) {
+			if (mkdirat(dfd, "checkpoints", 0700) != 0) {
 				r = die(EXIT_FAILED, "%s/checkpoints: %s",
 				    dir, strerror(errno));
 				goto out;
@@ -1314,7 +1334,7 @@ journal_fetch_bundle(const char *dir, const char *customer,
 			sub = 1;
 		}
 		if ((ofd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 			r = die(EXIT_FAILED, "%s/%s: %s", dir, name,
 			    strerror(errno));
 			goto out;
@@ -1361,15 +1381,27 @@ out:
 	return r;
 }
 
-/* `journal verify DIR [--key-fp FP]`: a bundle, without the agent. */
+/*
+ * `journal verify DIR [--key-fp FP] [--known-checkpoint FILE]`: a bundle,
+ * without the agent.
+ */
 static int
-journal_verify_bundle(const char *dir, const char *want_fp)
+journal_verify_bundle(const char *dir, const char *want_fp,
+    const char *known)
 {
 	struct checkpoint_bundle	b;
-	char				err[1024];
+	char				err[1024], *kt = NULL;
+	size_t				klen;
 	int				r;
 
+	if (known != NULL && (r = read_file(known, CHECKPOINT_TEXT_MAX, &kt,
+	    &klen)) != 0)
+		return die(EXIT_USAGE, "%s: %s", known, strerror(-r));
 	r = checkpoint_bundle_verify(dir, want_fp, &b, err, sizeof(err));
+	if (r == 0 && kt != NULL)
+		r = checkpoint_bundle_reaches(dir, &b, kt, klen, err,
+		    sizeof(err));
+	free(kt);
 	if (b.fp[0] != '\0')
 		(void)printf("%s: signed by key %s\n", dir, b.fp);
 	if (r != 0)
@@ -1384,9 +1416,11 @@ journal_verify_bundle(const char *dir, const char *want_fp)
 	}
 	(void)printf(", %lld entries, head %s\n", (long long)b.size,
 	    b.head);
+	/* Re-signed with another key, a bundle still verifies. */
 	if (want_fp == NULL)
-		(void)printf("compare the key with the fingerprint recorded "
-		    "at setup, or pass --key-fp\n");
+		(void)printf("%s: signing key NOT checked: pass --key-fp "
+		    "SHA256:... (the fingerprint `cordon keys show` printed "
+		    "at setup)\n", dir);
 	return EXIT_OK;
 }
 
@@ -1414,17 +1448,26 @@ cmd_journal(int argc, char **argv)
 	if (strcmp(argv[1], "verify") == 0) {
 		struct stat	st;
 
-		if (argc == 5 && strcmp(argv[3], "--key-fp") == 0 &&
-		    stat(argv[2], &st) == 0 && S_ISDIR(st.st_mode))
-			return journal_verify_bundle(argv[2], argv[4]);
-		if (argc == 3 && stat(argv[2], &st) == 0 &&
+		const char	*fp = NULL, *known = NULL;
+		int		 k;
+
+		for (k = 3; argc >= 3 && k + 1 < argc; k += 2)
+			if (strcmp(argv[k], "--key-fp") == 0 && fp == NULL)
+				fp = argv[k + 1];
+			else if (strcmp(argv[k], "--known-checkpoint") == 0 &&
+			    known == NULL)
+				known = argv[k + 1];
+			else
+				break;
+		if (argc >= 3 && k == argc && stat(argv[2], &st) == 0 &&
 		    S_ISDIR(st.st_mode))
-			return journal_verify_bundle(argv[2], NULL);
+			return journal_verify_bundle(argv[2], fp, known);
 		if (argc == 3)
 			return journal_verify_path(argv[2], argv[2]);
 		if (argc != 2)
 			return die(EXIT_USAGE, "journal verify [FILE | DIR "
-			    "[--key-fp SHA256:...]]");
+			    "[--key-fp SHA256:...] [--known-checkpoint "
+			    "FILE]]");
 		/* No file: verify what the agent holds, via an export. */
 		if ((fd = mkstemp(tmpl)) < 0 ||
 		    (f = fdopen(fd, "w")) == NULL)
@@ -1774,4 +1817,52 @@ cmd_retry(int argc, char **argv)
 out:
 	json_decref(rep);
 	return r;
+}
+
+/* `keys show`: what the DPO writes down and the verifiers take. */
+int
+cmd_keys(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "customer", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*cust = NULL;
+	json_t		*rep = NULL, *k;
+	size_t		 i;
+	int		 ch, js = 0, r;
+
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cust = optarg; break;
+		case 'j': js = 1; break;
+		default: cmd_usage(cmd_find("keys")); return EXIT_USAGE;
+		}
+	}
+	if (argc < 2 || strcmp(argv[1], "show") != 0 || optind != argc) {
+		cmd_usage(cmd_find("keys"));
+		return EXIT_USAGE;
+	}
+	if ((r = request(json_pack("{s:s,s:s?}", "cmd", "keys_show",
+	    "customer", cust), &rep)) != 0) {
+		json_decref(rep);	/* the error reply */
+		return r;
+	}
+	if (js)
+		print_json(json_object_get(rep, "keys"));
+	else
+		json_array_foreach(json_object_get(rep, "keys"), i, k) {
+			(void)printf("%scustomer     ", i ? "\n" : "");
+			put_safe(stdout, jstr(k, "customer"));
+			(void)printf("\nfingerprint  %s\npublic key   ",
+			    jstr(k, "fingerprint"));
+			put_safe(stdout, jstr(k, "file"));
+			(void)printf("\n%s", jstr(k, "public_key"));
+			(void)printf("verify with  cordon journal verify DIR "
+			    "--key-fp %s\n", jstr(k, "fingerprint"));
+		}
+	json_decref(rep);
+	return EXIT_OK;
 }

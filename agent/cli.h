@@ -34,6 +34,7 @@ int	cmd_secret_seal(int, char **);
 int	cmd_register(int, char **);
 int	cmd_hosts(int, char **);
 int	cmd_retry(int, char **);
+int	cmd_keys(int, char **);
 
 extern const struct cmd	cmds[];
 extern const char	*cli_socket;

@@ -51,7 +51,8 @@ const struct cmd cmds[] = {
 	    "       cordon journal export [-o FILE | --bundle DIR "
 	    "[--customer C]]\n"
 	    "       cordon journal export --incident ID DIR\n"
-	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...]]",
+	    "       cordon journal verify [FILE | DIR [--key-fp SHA256:...] "
+	    "[--known-checkpoint FILE]]",
 	    "read, export and verify the hash-chained journal" },
 	{ "secret", cmd_secret, "secret show ACTION [LABEL]\n"
 	    "       cordon secret seal ACTION [LABEL] --to NAME [-o FILE]",
@@ -66,6 +67,9 @@ const struct cmd cmds[] = {
 	    "       cordon hosts trust TARGET --fingerprint SHA256:... "
 	    "[--replace] [--customer C]",
 	    "SSH host keys: what a server presents, and pinning it (lead)" },
+	{ "keys", cmd_keys, "keys show [--customer C] [--json]",
+	    "each customer's checkpoint signing key and its fingerprint, "
+	    "for --key-fp" },
 	{ NULL, NULL, NULL, NULL },
 };
 

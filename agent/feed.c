@@ -477,6 +477,9 @@ batch_done(struct agent *ag, struct feed *f)
 	int	 r = f->r;
 
 	if (r == 0) {
+		if (f->err[0] != '\0')	/* e.g. a record sent cut down */
+			log_warnx("%s: feed '%s': %s", __func__, f->key,
+			    f->err);
 		*pos = f->recs[f->sent - 1].id;
 		pos_save(ag, f->kind == FEED_CHECKPOINT ? "feedcp" : "feed",
 		    f->key, *pos);

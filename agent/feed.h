@@ -55,7 +55,10 @@ struct feed_rec {
  * opens again before the next try); on 0, *ret_sent (at least 1) says
  * how many of the first records the receiver has, as a sink may take
  * fewer than given when they do not fit its size limit; close() accepts
- * NULL.
+ * NULL.  A record too big for one message on its own is sent cut down
+ * (feed_rec_cut) rather than retried for ever, which would stall every
+ * later entry: send() then still returns 0 and says so in err, which
+ * the caller logs as a warning.
  */
 struct feed_sink {
 	const char	*type;
@@ -86,6 +89,17 @@ int	feed_conf_check(const json_t *opts, char *err, size_t len)
 /* Formatting (feed_line.c); both append one record, no line break. */
 int	feed_line_json(struct buf *, const struct feed_rec *) WARN_UNUSED;
 int	feed_line_cef(struct buf *, const struct feed_rec *) WARN_UNUSED;
+/*
+ * A stand-in for rec when rec does not fit one message of the sink:
+ * its kind, id and time, the identifying fields (seq, ts, hash, event,
+ * incident, actor, action for an
+ * entry; type, id, customer, size, head, at for
+ * a checkpoint), "oversize": true and "original_size", the bytes of
+ * rec's JSON line.  Enough for a SIEM to know the entry exists and to fetch it
+ * from the register.  0, or -ENOMEM; out->obj is the caller's.
+ */
+int	feed_rec_cut(const struct feed_rec *rec, struct feed_rec *out)
+	    WARN_UNUSED;
 /* opts' "format": 0 jsonl (default), 1 cef, -1 anything else. */
 int	feed_opt_format(const json_t *opts);
 

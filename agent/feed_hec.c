@@ -66,6 +66,12 @@ fhec_check(const json_t *opts, char *err, size_t len)
 		(void)snprintf(err, len, "'url' must be an https:// URL");
 		return -EINVAL;
 	}
+	/* The URL goes into logs and errors: no credentials in it. */
+	if (memchr(u + 8, '@', strcspn(u + 8, "/?#")) != NULL) {
+		(void)snprintf(err, len, "'url' must not hold a user name or "
+		    "password (user:pass@); the token goes in token_file");
+		return -EINVAL;
+	}
 	if (t == NULL || t[0] != '/') {
 		(void)snprintf(err, len, "'token_file' must be an absolute "
 		    "path");
@@ -139,6 +145,21 @@ on_reply(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
+/*
+ * Appends a header line.  On failure curl leaves the list as it was:
+ * keep it, so that close still wipes the token in it.
+ */
+static int
+hdr_add(struct fhec *h, const char *line)
+{
+	struct curl_slist	*l = curl_slist_append(h->hdrs, line);
+
+	if (l == NULL)
+		return -ENOMEM;
+	h->hdrs = l;
+	return 0;
+}
+
 /* The Authorization header; the token must be one header-safe word. */
 static int
 auth_header(struct fhec *h, const struct secret *tok)
@@ -155,11 +176,8 @@ auth_header(struct fhec *h, const struct secret *tok)
 		return -EINVAL;
 	buf_init(&b, SECRET_MAX + 64);
 	if ((r = buf_adds(&b, "Authorization: Splunk ")) == 0 &&
-	    (r = buf_add(&b, tok->s, tok->len)) == 0) {
-		h->hdrs = curl_slist_append(h->hdrs, b.p);
-		if (h->hdrs == NULL)
-			r = -ENOMEM;
-	}
+	    (r = buf_add(&b, tok->s, tok->len)) == 0)
+		r = hdr_add(h, b.p);
 	explicit_bzero(b.p, b.len);
 	buf_free(&b);
 	return r;
@@ -201,9 +219,8 @@ fhec_open(const json_t *opts, void **ret, char *err, size_t len)
 		    strerror(-r));
 		goto out;
 	}
-	if ((h->hdrs = curl_slist_append(h->hdrs,
-	    "Content-Type: application/json")) == NULL ||
-	    (h->hdrs = curl_slist_append(h->hdrs, "Expect:")) == NULL ||
+	if (hdr_add(h, "Content-Type: application/json") != 0 ||
+	    hdr_add(h, "Expect:") != 0 ||
 	    (h->curl = curl_easy_init()) == NULL) {
 		r = -ENOMEM;
 		(void)snprintf(err, len, "cannot set up curl");
@@ -270,6 +287,20 @@ add_event(struct buf *b, const struct fhec *h, const struct feed_rec *rec)
 	return r;
 }
 
+/* rec's stand-in (feed_rec_cut), when rec does not fit one request. */
+static int
+cut_event(struct buf *b, const struct fhec *h, const struct feed_rec *rec)
+{
+	struct feed_rec	cut;
+	int		r;
+
+	if ((r = feed_rec_cut(rec, &cut)) != 0)
+		return r;
+	r = add_event(b, h, &cut);
+	json_decref(cut.obj);
+	return r;
+}
+
 /* The collector's answer for an error message: text and code, bounded. */
 static void
 reply_why(const struct fhec *h, long status, char *err, size_t len)
@@ -296,6 +327,7 @@ fhec_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 	struct fhec	*h = p;
 	struct buf	 b;
 	json_t		*j = NULL;
+	char		 warn[FEED_ERR_MAX] = "";
 	long		 status = 0;
 	size_t		 i, keep;
 	CURLcode	 cc;
@@ -309,6 +341,14 @@ fhec_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 				b.len = keep;	/* the rest next time */
 				r = 0;
 				break;
+			}
+			/* Too big on its own: retried, it would stall all. */
+			if (r == -E2BIG && (b.len = keep,
+			    r = cut_event(&b, h, &recs[i])) == 0) {
+				(void)snprintf(warn, sizeof(warn), "record %lld "
+				    "does not fit in one HEC request: sent cut "
+				    "down", (long long)recs[i].id);
+				continue;
 			}
 			(void)snprintf(err, len, "record %lld: %s",
 			    (long long)recs[i].id, strerror(-r));
@@ -338,6 +378,7 @@ fhec_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 		goto out;
 	}
 	*ret_sent = i;
+	(void)snprintf(err, len, "%s", warn);
 out:
 	json_decref(j);
 	buf_free(&b);

@@ -37,6 +37,37 @@ feed_line_json(struct buf *b, const struct feed_rec *rec)
 	return r;
 }
 
+int
+feed_rec_cut(const struct feed_rec *rec, struct feed_rec *out)
+{
+	static const char *const keep[] = {
+		"seq", "ts", "prev_hash", "hash", "event", "incident", "actor",
+		"action", "type",
+		"id", "customer", "size", "head", "at",
+	};
+	json_t	*o = json_object(), *v;
+	size_t	 i, size;
+
+	size = json_dumpb(rec->obj, NULL, 0, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII);
+	if (o == NULL)
+		return -ENOMEM;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if ((v = json_object_get(rec->obj, keep[i])) != NULL &&
+		    json_object_set(o, keep[i], v) != 0)
+			goto fail;
+	if (json_object_set_new(o, "oversize", json_true()) != 0 ||
+	    json_object_set_new(o, "original_size", json_integer(
+	    (json_int_t)size)) != 0)
+		goto fail;
+	*out = *rec;
+	out->obj = o;
+	return 0;
+fail:
+	json_decref(o);
+	return -ENOMEM;
+}
+
 static const char *
 ostr(const json_t *o, const char *k)
 {
@@ -74,6 +105,8 @@ cef_entry(struct buf *b, const struct feed_rec *rec)
 	if (payload && !json_is_null(payload))
 		msg = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS |
 		    JSON_ENCODE_ANY);
+	else if (json_is_true(json_object_get(o, "oversize")))
+		msg = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	if ((r = buf_printf(b, "CEF:0|cordon|cordon|%s|", CORDON_VERSION)) ||
 	    (r = cef_header(b, ev)) || (r = buf_addc(b, '|')) ||
 	    (r = cef_header(b, ev)) ||

@@ -402,12 +402,28 @@ send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* m: rec's stand-in (feed_rec_cut), when rec does not fit one message. */
+static int
+cut_msg(struct fsys *s, struct buf *m, const struct feed_rec *rec)
+{
+	struct feed_rec	cut;
+	int		r;
+
+	if ((r = feed_rec_cut(rec, &cut)) != 0)
+		return r;
+	m->len = 0;
+	r = feed_syslog_msg(m, &s->h, &cut);
+	json_decref(cut.obj);
+	return r;
+}
+
 static int
 fsys_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
     char *err, size_t len)
 {
 	struct fsys	*s = p;
 	struct buf	 b, m;
+	char		 warn[FEED_ERR_MAX] = "";
 	size_t		 i, keep = 0;
 	int		 r = 0;
 
@@ -425,10 +441,14 @@ fsys_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 	for (i = 0; i < n; i++) {
 		keep = b.len;
 		m.len = 0;
-		if ((r = feed_syslog_msg(&m, &s->h, &recs[i])) != 0) {
-			(void)snprintf(err, len, "record %lld does not fit in "
-			    "one %s message: %s", (long long)recs[i].id,
-			    s->tcp ? "syslog" : "UDP", strerror(-r));
+		if ((r = feed_syslog_msg(&m, &s->h, &recs[i])) == -E2BIG &&
+		    (r = cut_msg(s, &m, &recs[i])) == 0)
+			(void)snprintf(warn, sizeof(warn), "record %lld does "
+			    "not fit in one %s message: sent cut down",
+			    (long long)recs[i].id, s->tcp ? "syslog" : "UDP");
+		if (r != 0) {
+			(void)snprintf(err, len, "record %lld: %s",
+			    (long long)recs[i].id, strerror(-r));
 			break;
 		}
 		if (!s->tcp) {
@@ -451,8 +471,10 @@ fsys_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 	if (r != 0 && err[0] == '\0')
 		(void)snprintf(err, len, "cannot send to %s port %s: %s",
 		    s->host, s->port, strerror(-r));
-	if (r == 0)
+	if (r == 0) {
 		*ret_sent = i;
+		(void)snprintf(err, len, "%s", warn);
+	}
 	buf_free(&m);
 	buf_free(&b);
 	return r;

@@ -16,6 +16,7 @@
 #include "tz.h"
 
 #define TITLE_MAX 512
+#define CLOCK_SKEW_S	300	/* how far ahead a given time may be */
 
 /* The customer's configured deadlines for one incident (deadline.h). */
 static json_t *
@@ -67,7 +68,7 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	const char	*title = json_string_value(json_object_get(req,
 	    "title"));
 	const char	*aware = json_string_value(json_object_get(req,
-	    "aware_at"));
+	    "aware_at")), *p;
 	struct customer	*cu;
 	sqlite3_stmt	*st;
 	json_t		*e, *rec;
@@ -84,6 +85,12 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	if (strlen(title) > TITLE_MAX)
 		return reply_err(EXIT_USAGE, "title is longer than %d bytes",
 		    TITLE_MAX);
+	/* As register values: no control characters but \n and \t. */
+	for (p = title; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') ||
+		    *p == 0x7f)
+			return reply_err(EXIT_USAGE, "title holds a control "
+			    "character");
 	if ((cu = config_customer(ag->cfg, cust)) == NULL)
 		return reply_err(EXIT_USAGE, "no customer '%s'", cust);
 	if ((e = require_role(ag, c, cu, ROLE_OPERATOR, NULL)) != NULL)
@@ -91,7 +98,7 @@ h_incident_open(struct agent *ag, const struct caller *c, json_t *req)
 	if (aware && tz_time(aware, TZ_NO_RESOLVE, &at, given, err,
 	    sizeof(err)) != 0)
 		return reply_err(EXIT_USAGE, "--aware-at: %s", err);
-	if (at > now + 300)
+	if (at > now + CLOCK_SKEW_S)
 		return reply_err(EXIT_USAGE, "--aware-at is in the future");
 	(void)gmtime_r(&now, &tm);
 	if (store_begin(ag->store) != 0)
@@ -155,18 +162,20 @@ h_incident_list(struct agent *ag, const struct caller *c, json_t *req)
 
 		if (cu == NULL || config_role(cu, c->uid) < ROLE_AUDITOR)
 			continue;
-		if (parse_time(aw, &at) == 0)
-			left = (json_int_t)(at + 72 * 3600 - now);
+		if (parse_time(aw, &at) != 0)
+			at = now;
+		left = (json_int_t)(at + ART33_SECONDS - now);
 		rec = store_col_json(st, 7);
 		(void)json_array_append_new(list, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}",
+		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:o}",
 		    "id", sqlite3_column_text(st, 0), "customer", cust,
 		    "title", sqlite3_column_text(st, 2), "aware_at", aw,
 		    "opened_at", sqlite3_column_text(st, 4),
 		    "opened_by", sqlite3_column_text(st, 5),
 		    "actions", (json_int_t)sqlite3_column_int64(st, 6),
-		    "authority_seconds_left", left, "deadlines",
-		    rule_deadlines(cu, rec, aw, (const char *)
+		    "authority_seconds_left", left, "authority_state",
+		    register_art33_name(register_art33(rec, at, now)),
+		    "deadlines", rule_deadlines(cu, rec, aw, (const char *)
 		    sqlite3_column_text(st, 4), now)));
 		json_decref(rec);
 	}
@@ -287,7 +296,7 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 	json_t			*e, *sets = json_object_get(req, "set");
 	json_t			*v, *nv, *changes = json_object(), *rec = NULL;
 	char			 err[256], ats[32], given[TZ_GIVEN_MAX];
-	time_t			 t, aware;
+	time_t			 t, aware, now = time(NULL);
 	int			 r;
 
 	if ((i = inc_load(ag, c, json_string_value(json_object_get(req,
@@ -310,6 +319,11 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 			    given, err, sizeof(err)) != 0) {
 				e = reply_err(EXIT_USAGE, "'aware_at': %s",
 				    err);
+				goto fail;
+			}
+			if (t > now + CLOCK_SKEW_S) {
+				e = reply_err(EXIT_USAGE, "'aware_at' is in "
+				    "the future");
 				goto fail;
 			}
 			fmt_time(t, ats);
@@ -339,6 +353,12 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 				    err);
 				goto fail;
 			}
+			/* A time to come would stop its clock early. */
+			if (t > now + CLOCK_SKEW_S) {
+				e = reply_err(EXIT_USAGE, "'%s' is in the "
+				    "future", key);
+				goto fail;
+			}
 			fmt_time(t, ats);
 			nv = json_string(ats);
 		} else if (register_value(f, json_string_value(v), &nv, err,
@@ -353,13 +373,12 @@ h_incident_update(struct agent *ag, const struct caller *c, json_t *req)
 			keep_given(rec, json_object_get(changes, key), key,
 			    given);
 	}
-	/* Art. 33(1): a late notification must say why it is late. */
-	v = json_object_get(rec, "authority_notified_at");
-	if (json_object_get(changes, "authority_notified_at") && v &&
-	    json_is_string(v) && parse_time(json_string_value(v), &t) == 0 &&
-	    t > aware + ART33_SECONDS && (json_object_get(rec,
-	    "reasons_for_delay") == NULL || json_is_null(json_object_get(rec,
-	    "reasons_for_delay")))) {
+	/*
+	 * Art. 33(1): a late notification must say why it is late.  Checked
+	 * on the record as it would be, whatever moved: an earlier aware_at
+	 * or a cleared reasons_for_delay makes a notification late too.
+	 */
+	if (register_art33(rec, aware, now) == A33_LATE_UNEXPLAINED) {
 		e = refuse(ag, c, i->id, 0, "the authority was notified after "
 		    "the 72-hour deadline: record reasons_for_delay in the "
 		    "same update (GDPR Art. 33(1))");
@@ -396,6 +415,21 @@ fail:
 	return e;
 }
 
+/* The authority notified, or a decision not to with its reasoning. */
+static int
+authority_decided(const json_t *rec)
+{
+	const json_t	*d = json_object_get(rec, "authority_decision");
+	const json_t	*why = json_object_get(rec, "authority_reasoning");
+	const json_t	*at = json_object_get(rec, "authority_notified_at");
+
+	if (at != NULL && !json_is_null(at))
+		return 1;
+	return json_is_string(d) && strcmp(json_string_value(d),
+	    "not_notify") == 0 && json_is_string(why) &&
+	    *json_string_value(why) != '\0';
+}
+
 json_t *
 h_incident_close(struct agent *ag, const struct caller *c, json_t *req)
 {
@@ -410,6 +444,15 @@ h_incident_close(struct agent *ag, const struct caller *c, json_t *req)
 	if (i->closed_at) {
 		e = reply_err(EXIT_USAGE, "%s was closed at %s", i->id,
 		    i->closed_at);
+		inc_free(i);
+		return e;
+	}
+	/* Art. 33: closed means the authority question was answered. */
+	if (!authority_decided(i->record)) {
+		e = refuse(ag, c, i->id, 0, "no authority decision recorded: "
+		    "set authority_notified_at, or authority_decision="
+		    "not_notify with authority_reasoning, before closing "
+		    "(GDPR Art. 33(1), 33(5))");
 		inc_free(i);
 		return e;
 	}
@@ -477,6 +520,9 @@ h_incident_show(struct agent *ag, const struct caller *c, json_t *req)
 	    time(NULL))));
 	(void)json_object_set_new(json_object_get(e, "incident"),
 	    "authority_due", json_string(due));
+	(void)json_object_set_new(json_object_get(e, "incident"),
+	    "authority_state", json_string(register_art33_name(
+	    register_art33(i->record, i->aware, time(NULL)))));
 	(void)json_object_set_new(e, "measures", measures(ag, i->id));
 	(void)json_object_set_new(e, "warnings", register_warnings(i->record,
 	    i->aware, time(NULL)));
@@ -529,13 +575,14 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 
 	if (hours <= 0)
 		hours = 24;
+	/* Closed ones too: closing does not answer Art. 33 by itself. */
 	st = store_q(ag->store, "SELECT id, customer, title, aware_at, "
-	    "record, opened_at FROM incidents WHERE closed_at IS NULL ORDER "
-	    "BY aware_at", "");
+	    "record, opened_at, closed_at FROM incidents ORDER BY aware_at",
+	    "");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct customer *cu = config_customer(ag->cfg,
 		    (const char *)sqlite3_column_text(st, 1));
-		const json_t	*d;
+		enum art33	 a;
 		char		 due[32];
 
 		if (cu == NULL || config_role(cu, c->uid) < ROLE_AUDITOR ||
@@ -543,12 +590,10 @@ h_incident_due(struct agent *ag, const struct caller *c, json_t *req)
 		    &aware) != 0)
 			continue;
 		rec = store_col_json(st, 4);
-		overdue |= due_rules(cu, st, rec, now, hours, list);
-		d = json_object_get(rec, "authority_decision");
-		if ((rec && json_object_get(rec, "authority_notified_at") &&
-		    !json_is_null(json_object_get(rec,
-		    "authority_notified_at"))) || (json_is_string(d) &&
-		    strcmp(json_string_value(d), "not_notify") == 0) ||
+		if (sqlite3_column_type(st, 6) == SQLITE_NULL)
+			overdue |= due_rules(cu, st, rec, now, hours, list);
+		a = register_art33(rec, aware, now);
+		if ((a != A33_DUE && a != A33_OVERDUE) ||
 		    aware + ART33_SECONDS > now + hours * 3600) {
 			json_decref(rec);
 			continue;

@@ -186,11 +186,11 @@ bundle_readme(const char *customer, const char *incident, const char *fp,
 	if (r == 0)
 		r = buf_adds(&b,
 	    "Compare the signing key's fingerprint above with the one the DPO\n"
-	    "wrote down when the agent first started (its log says"
-	    " \"checkpoint\n"
-	    "key for customer '...': SHA256:...\").  A bundle signed by"
-	    " another\n"
-	    "key verifies, but shows another fingerprint.\n"
+	    "wrote down at setup (`cordon keys show` prints it; the agent's"
+	    " log\n"
+	    "says \"checkpoint key for customer '...': SHA256:...\").  A"
+	    " bundle\n"
+	    "signed by another key verifies, but shows another fingerprint.\n"
 	    "\n"
 	    "Files\n"
 	    "  journal.jsonl    the whole journal, one entry per line, as"
@@ -257,7 +257,17 @@ bundle_readme(const char *customer, const char *incident, const char *fp,
 	    "Steps 2 to 5 together show that no entry was edited, reordered,\n"
 	    "added or removed, the newest included, since the agent signed"
 	    " the\n"
-	    "checkpoint with the key of step 1.\n");
+	    "checkpoint with the key of step 1.\n"
+	    "\n"
+	    "They cannot show entries removed before that: a journal cut back\n"
+	    "to one of its earlier checkpoints exports a bundle that passes.\n"
+	    "A later checkpoint kept off this host shows it (one a feed"
+	    " shipped,\n"
+	    "or an earlier bundle's checkpoint.txt): its count must not exceed\n"
+	    "line 2 of checkpoint.txt, and its head must be the second field"
+	    " of\n"
+	    "that line of chain.txt.  verify-bundle.sh DIR SHA256:... FILE and\n"
+	    "cordon journal verify DIR --known-checkpoint FILE check it.\n");
 	if (r != 0)
 		fatalx("%s: README too long", __func__);
 	return buf_steal(&b);

@@ -172,20 +172,62 @@ set(const json_t *r, const char *k)
 	return v != NULL && !json_is_null(v);
 }
 
+enum art33
+register_art33(const json_t *r, time_t aware_at, time_t now)
+{
+	const json_t	*v = json_object_get(r, "authority_notified_at");
+	time_t		 t;
+
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || parse_time(json_string_value(v),
+		    &t) != 0 || t <= aware_at + ART33_SECONDS)
+			return A33_NOTIFIED;
+		return set(r, "reasons_for_delay") ? A33_NOTIFIED_LATE :
+		    A33_LATE_UNEXPLAINED;
+	}
+	v = json_object_get(r, "authority_decision");
+	if (json_is_string(v) && strcmp(json_string_value(v),
+	    "not_notify") == 0)
+		return A33_NOT_NOTIFY;
+	return now > aware_at + ART33_SECONDS ? A33_OVERDUE : A33_DUE;
+}
+
+const char *
+register_art33_name(enum art33 a)
+{
+	switch (a) {
+	case A33_DUE:
+		return "due";
+	case A33_OVERDUE:
+		return "overdue";
+	case A33_NOTIFIED:
+		return "notified";
+	case A33_NOTIFIED_LATE:
+		return "notified_late";
+	case A33_LATE_UNEXPLAINED:
+		return "late_unexplained";
+	case A33_NOT_NOTIFY:
+		return "not_notify";
+	}
+	return "due";
+}
+
 json_t *
 register_warnings(const json_t *r, time_t aware_at, time_t now)
 {
-	json_t	*w = json_array();
-	char	 due[32];
+	json_t		*w = json_array();
+	char		 due[32];
+	enum art33	 a = register_art33(r, aware_at, now);
 
 	fmt_time(aware_at + ART33_SECONDS, due);
-	if (!set(r, "authority_notified_at") &&
-	    !(set(r, "authority_decision") && strcmp(json_string_value(
-	    json_object_get(r, "authority_decision")), "not_notify") == 0) &&
-	    now > aware_at + ART33_SECONDS)
+	if (a == A33_OVERDUE)
 		(void)json_array_append_new(w, json_sprintf("Art. 33: the "
 		    "authority was due by %s and has not been notified; "
 		    "record reasons_for_delay with the notification", due));
+	else if (a == A33_LATE_UNEXPLAINED)
+		(void)json_array_append_new(w, json_sprintf("Art. 33: the "
+		    "authority was notified after the deadline (%s) and "
+		    "reasons_for_delay is not recorded", due));
 	if (set(r, "risk") && strcmp(json_string_value(json_object_get(r,
 	    "risk")), "high") == 0 && !set(r, "subjects_notified_at") &&
 	    !set(r, "subjects_exemption"))

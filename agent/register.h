@@ -38,6 +38,25 @@ const struct field	*register_field(const char *name);
  */
 int	register_value(const struct field *, const char *value, json_t **ret,
 	    char *err, size_t errlen);
+/*
+ * Where the Art. 33 deadline (aware_at + 72 h) stands: met once the
+ * authority is notified (in time, or late with reasons_for_delay) or the
+ * controller decided not to notify; before that, due or overdue.  The
+ * one state a record must never reach is A33_LATE_UNEXPLAINED (notified
+ * late, no reasons_for_delay): update refuses it whatever field moved.
+ */
+enum art33 {
+	A33_DUE,		/* not notified, deadline ahead */
+	A33_OVERDUE,		/* not notified, deadline passed */
+	A33_NOTIFIED,		/* notified in time */
+	A33_NOTIFIED_LATE,	/* notified late, reasons recorded */
+	A33_LATE_UNEXPLAINED,	/* notified late, no reasons */
+	A33_NOT_NOTIFY,		/* decided not to notify */
+};
+enum art33	 register_art33(const json_t *record, time_t aware_at,
+		    time_t now);
+/* "due", "overdue", "notified", "notified_late", ... (for JSON). */
+const char	*register_art33_name(enum art33);
 /* Warnings a DPO must see (Art. 33 overdue, Art. 34 undecided), as text. */
 json_t	*register_warnings(const json_t *record, time_t aware_at, time_t now);
 

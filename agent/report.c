@@ -31,10 +31,15 @@ item(json_t *sec, const char *label, const json_t *value)
 	    json_null()));
 }
 
+/* A record field's item; "field" names it for machine readers. */
 static void
 ritem(json_t *sec, const json_t *rec, const char *label, const char *k)
 {
+	json_t	*items = json_object_get(sec, "items");
+
 	item(sec, label, json_object_get(rec, k));
+	(void)json_object_set_new(json_array_get(items, json_array_size(
+	    items) - 1), "field", json_string(k));
 }
 
 static json_t *
@@ -243,6 +248,23 @@ subject_notice(const json_t *rec, const char *title, size_t nmeasures)
 	return n;
 }
 
+/* Times the customer's deadline rules add (not register_fields), if any. */
+static void
+rule_items(json_t *doc, const json_t *rec)
+{
+	json_t		*sec = NULL, *v;
+	const char	*k;
+
+	json_object_foreach((json_t *)rec, k, v) {
+		if (register_field(k) != NULL || !json_is_string(v))
+			continue;
+		if (sec == NULL)
+			sec = section(doc, "rule_fields", "Other deadlines "
+			    "(the controller's deadline rules)");
+		ritem(sec, rec, k, k);
+	}
+}
+
 json_t *
 h_incident_report(struct agent *ag, const struct caller *c, json_t *req)
 {
@@ -299,6 +321,7 @@ h_incident_report(struct agent *ag, const struct caller *c, json_t *req)
 	ritem(s, rec, "lead supervisory authority", "lead_authority");
 	ritem(s, rec, "cross-border", "cross_border");
 	ritem(s, rec, "reported by", "reporter");
+	ritem(s, rec, "incident owner", "owner");
 
 	s = section(doc, "art33_3_a", "(a) Nature of the personal data "
 	    "breach (Art. 33(3)(a))");
@@ -318,6 +341,8 @@ h_incident_report(struct agent *ag, const struct caller *c, json_t *req)
 	ritem(s, rec, "basis of awareness", "aware_basis");
 	ritem(s, rec, "contained at", "contained_at");
 	ritem(s, rec, "categories of personal data", "data_categories");
+	ritem(s, rec, "special categories (Art. 9, 10) involved",
+	    "special_categories");
 	ritem(s, rec, "categories of data subjects", "subject_categories");
 	ritem(s, rec, "approximate number of data subjects",
 	    "approx_subjects");
@@ -332,6 +357,7 @@ h_incident_report(struct agent *ag, const struct caller *c, json_t *req)
 	ritem(s, rec, "name", "dpo_name");
 	ritem(s, rec, "e-mail", "dpo_email");
 	ritem(s, rec, "phone", "dpo_phone");
+	ritem(s, rec, "DPO involved", "dpo_involved");
 	ritem(s, rec, "involvement", "dpo_involvement");
 
 	s = section(doc, "art33_3_c", "(c) Likely consequences "
@@ -361,16 +387,20 @@ h_incident_report(struct agent *ag, const struct caller *c, json_t *req)
 	ritem(s, rec, "channel", "authority_channel");
 	ritem(s, rec, "reference", "authority_reference");
 	ritem(s, rec, "phase", "authority_phase");
+	ritem(s, rec, "follow-up at", "authority_followup_at");
 	ritem(s, rec, "notify data subjects", "subjects_decision");
 	ritem(s, rec, "reasoning", "subjects_reasoning");
 	ritem(s, rec, "Art. 34(3) exemption", "subjects_exemption");
 	ritem(s, rec, "subjects notified at", "subjects_notified_at");
+	ritem(s, rec, "subjects notified by", "subjects_notified_by");
 	ritem(s, rec, "method", "subjects_method");
 	ritem(s, rec, "number notified", "subjects_count");
 	ritem(s, rec, "police notified at", "police_notified_at");
 	ritem(s, rec, "CSIRT notified at", "csirt_notified_at");
 	ritem(s, rec, "insurer notified at", "insurer_notified_at");
 	ritem(s, rec, "processors notified at", "processors_notified_at");
+
+	rule_items(doc, rec);
 
 	s = section(doc, "delay", "Reasons for delay (Art. 33(1))");
 	item(s, "deadline (aware at + 72 hours)", t = json_string(due));

@@ -142,6 +142,7 @@ static const struct handler {
 	{ "hosts_scan",		h_hosts_scan },
 	{ "hosts_trust",	h_hosts_trust },
 	{ "retry",		h_retry },
+	{ "keys_show",		h_keys_show },
 };
 
 /*

@@ -1,5 +1,5 @@
 #!/bin/sh
-# verify-bundle.sh DIR [SHA256:FINGERPRINT]
+# verify-bundle.sh DIR [SHA256:FINGERPRINT|""] [KNOWN-CHECKPOINT-FILE]
 #
 # Checks a cordon audit bundle (`cordon journal export --bundle DIR`) with
 # standard tools only: POSIX sh, openssl 3, sha256sum, awk, sed, cmp.  No
@@ -20,7 +20,12 @@
 #     so removing the newest entries is detected;
 #  6. the earlier checkpoints in checkpoints/ are signed by the same key,
 #     chain by "prev", and each head is the hash of the entry it names;
-#     checkpoint.txt is the newest of them.
+#     checkpoint.txt is the newest of them;
+#  7. with KNOWN-CHECKPOINT-FILE (a checkpoint text kept elsewhere: shipped
+#     by a feed, or an earlier bundle's checkpoint.txt), the bundle reaches
+#     it: same customer, at least its size, its head is that entry's hash.
+#     A bundle cut back to one of its own earlier checkpoints passes 1-6;
+#     only a later checkpoint held outside the host shows the cut.
 #
 # An incident bundle (`cordon journal export --incident ID DIR`) also has
 # manifest.txt, signed by the same key (manifest.sig): the incident, the
@@ -38,12 +43,19 @@ fail() {
 	exit 1
 }
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-	echo "usage: verify-bundle.sh DIR [SHA256:FINGERPRINT]" >&2
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+	echo "usage: verify-bundle.sh DIR [SHA256:FINGERPRINT|\"\"]" \
+	    "[KNOWN-CHECKPOINT-FILE]" >&2
 	exit 2
 fi
 dir=$1
 want=${2:-}
+known=
+if [ $# -eq 3 ]; then
+	case $3 in /*) known=$3 ;; *) known=$PWD/$3 ;; esac
+	[ -f "$known" ] ||
+	    { echo "verify-bundle: $3: not a file" >&2; exit 2; }
+fi
 [ -d "$dir" ] || { echo "verify-bundle: $dir: not a directory" >&2; exit 2; }
 cd "$dir" || exit 2
 for f in pubkey.pem checkpoint.txt checkpoint.sig journal.jsonl chain.txt; do
@@ -222,6 +234,34 @@ if [ -n "$last" ]; then
 	    fail "a stored checkpoint does not match the journal"
 fi
 
+# 7. A checkpoint the auditor holds from elsewhere.
+if [ -n "$known" ]; then
+	[ "$(wc -l < "$known")" -eq 4 ] ||
+	    fail "the known checkpoint is not a checkpoint text (4 lines)"
+	[ "$(sed -n 1p "$known")" = "$origin" ] ||
+	    fail "the known checkpoint is of another customer"
+	ks=$(sed -n 2p "$known")
+	kh=$(sed -n 3p "$known")
+	case $ks in ''|*[!0-9]*) fail "the known checkpoint has a bad size" ;;
+	esac
+	[ "$ks" -le "$n" ] || fail "the bundle covers $n entries, the known" \
+	    "checkpoint $ks: entries were removed (cut back to an earlier" \
+	    "checkpoint)"
+	if [ "$ks" -eq 0 ]; then
+		[ "$kh" = "$ZERO" ] || fail "the known checkpoint has a bad head"
+	else
+		[ "$(awk -v N="$ks" 'NR == N { print $2; exit }' chain.txt)" = \
+		    "$kh" ] || fail "entry $ks is not the one the known" \
+		    "checkpoint names: the journal was rewritten"
+	fi
+	echo "reaches the known checkpoint: $ks entries, head $kh"
+fi
+
 echo "ok: ${origin#cordon-journal/}: $n entries, head $head, signed by" \
     "SHA256:$fp"
+if [ -z "$want" ]; then
+	# Re-signed with another key, a bundle still verifies.
+	echo "signing key NOT checked: pass SHA256:... as the second argument" \
+	    "(the fingerprint \`cordon keys show\` printed at setup)"
+fi
 exit 0

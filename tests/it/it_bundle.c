@@ -378,6 +378,165 @@ resign(struct it_env *e, const char *dir)
 	(void)closedir(d);
 }
 
+/*
+ * `keys show` prints the fingerprint the agent logged and the key a
+ * bundle carries; both verifiers say loudly when they were not given it.
+ */
+static void
+test_keys_show_and_unchecked_key(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], fp[FP_LEN + 1], aud[IT_PATH_MAX];
+	char		 b[IT_PATH_MAX], p[IT_PATH_MAX], want[IT_PATH_MAX];
+	char		*pem;
+	size_t		 len;
+	json_t		*j, *k;
+
+	logged_fp(e, fp);
+	journal_some(e, inc);
+	(void)sub(aud_dir(e, aud), "bundle", b);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    b, NULL), 0);
+	assert_int_equal(it_read_file(sub(b, "pubkey.pem", p), &pem, &len),
+	    0);
+
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "show", NULL), 0);
+	(void)snprintf(want, sizeof(want), "fingerprint  %s\n", fp);
+	assert_true(it_out_has(e, "customer     acme\n"));
+	assert_true(it_out_has(e, want));
+	assert_true(it_out_has(e, pem));
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "show", "--customer",
+	    "acme", "--json", NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	assert_int_equal(json_array_size(j), 1);
+	k = json_array_get(j, 0);
+	assert_string_equal(json_string_value(json_object_get(k, "customer")),
+	    "acme");
+	assert_string_equal(json_string_value(json_object_get(k,
+	    "fingerprint")), fp);
+	assert_string_equal(json_string_value(json_object_get(k,
+	    "public_key")), pem);
+	json_decref(j);
+	free(pem);
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "show", "--customer",
+	    "nosuch", NULL), 2);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "keys", "show", NULL), 3);
+	assert_int_equal(it_cordon(e, IT_NOBODY, "keys", "show", "--customer",
+	    "acme", NULL), 3);
+	assert_int_equal(it_cordon(e, IT_AUD, "keys", "list", NULL), 2);
+
+	/* Without the fingerprint the verifiers pass, and say what is not
+	 * checked; with it, they do not. */
+	assert_int_equal(script_verify(e, b, NULL), 0);
+	assert_true(it_out_has(e, "signing key NOT checked: pass"));
+	assert_int_equal(script_verify(e, b, fp), 0);
+	assert_false(it_out_has(e, "NOT checked"));
+	assert_int_equal(cordon_verify(e, b, NULL), 0);
+	assert_true(it_out_has(e, "signing key NOT checked: pass --key-fp"));
+	assert_int_equal(cordon_verify(e, b, fp), 0);
+	assert_false(it_out_has(e, "NOT checked"));
+}
+
+/* dir is 0700 and everything in it 0600 (0700 for directories). */
+static void
+assert_private(const char *dir)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	char		 p[IT_PATH_MAX];
+	DIR		*d;
+	size_t		 n = 0;
+
+	assert_int_equal(lstat(dir, &st), 0);
+	if ((st.st_mode & 07777) != 0700)
+		fail_msg("%s: mode %o, not 700", dir, st.st_mode & 07777);
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		assert_int_equal(lstat(sub(dir, de->d_name, p), &st), 0);
+		if (S_ISDIR(st.st_mode))
+			assert_private(p);
+		else if ((st.st_mode & 07777) != 0600)
+			fail_msg("%s: mode %o, not 600", p, st.st_mode & 07777);
+		n++;
+	}
+	assert_int_equal(closedir(d), 0);
+	assert_true(n > 0);
+}
+
+/* verify-bundle.sh DIR FP KNOWN and journal verify --known-checkpoint. */
+static void
+verify_known(struct it_env *e, const char *dir, const char *known, int want,
+    const char *why)
+{
+	char		 sh[IT_PATH_MAX];
+	const char	*argv[] = { "sh", sh, dir, "", known, NULL };
+	int		 r;
+
+	(void)sub(e->scripts, "verify-bundle.sh", sh);
+	if ((r = it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S)) != want)
+		fail_msg("verify-bundle.sh %s %s exited %d, not %d: %s%s",
+		    dir, known, r, want, e->out, e->err);
+	if (why != NULL && !it_err_has(e, why))
+		fail_msg("verify-bundle.sh: no '%s': %s", why, e->err);
+	if (want == 0)
+		assert_true(it_out_has(e, "reaches the known checkpoint"));
+	if ((r = it_cordon(e, IT_ROOT, "journal", "verify", dir,
+	    "--known-checkpoint", known, NULL)) != want)
+		fail_msg("journal verify %s --known-checkpoint %s exited %d, "
+		    "not %d: %s%s", dir, known, r, want, e->out, e->err);
+	if (why != NULL && !it_err_has(e, why))
+		fail_msg("journal verify: no '%s': %s", why, e->err);
+}
+
+/*
+ * A bundle cut back to an earlier checkpoint verifies on its own; given
+ * a later checkpoint the auditor holds, both verifiers refuse it.
+ */
+static void
+test_known_checkpoint_shows_cut_back(void **state)
+{
+	struct it_env	*e = *state;
+	char		 inc[32], aud[IT_PATH_MAX], b1[IT_PATH_MAX];
+	char		 b2[IT_PATH_MAX], k1[IT_PATH_MAX], k2[IT_PATH_MAX];
+	char		 forged[IT_PATH_MAX], *text, *nl;
+	size_t		 len;
+
+	journal_some(e, inc);
+	(void)aud_dir(e, aud);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    sub(aud, "b1", b1), NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "risk=high", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", inc,
+	    "--set", "cause=phishing", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_AUD, "journal", "export", "--bundle",
+	    sub(aud, "b2", b2), NULL), 0);
+	(void)sub(b1, "checkpoint.txt", k1);
+	(void)sub(b2, "checkpoint.txt", k2);
+	assert_private(b1);
+
+	/* The older bundle is intact on its own terms. */
+	assert_int_equal(script_verify(e, b1, NULL), 0);
+	assert_int_equal(cordon_verify(e, b1, NULL), 0);
+	verify_known(e, b2, k1, 0, NULL);
+	verify_known(e, b2, k2, 0, NULL);
+	verify_known(e, b1, k1, 0, NULL);
+	verify_known(e, b1, k2, 1, "cut back to an earlier checkpoint");
+
+	/* A known checkpoint whose head is not the bundle's entry. */
+	assert_int_equal(it_read_file(k1, &text, &len), 0);
+	assert_non_null(nl = strchr(text, '\n'));
+	assert_non_null(nl = strchr(nl + 1, '\n'));
+	nl[1] = nl[1] == 'a' ? 'b' : 'a';
+	(void)it_tpath(e, "forged.txt", forged);
+	assert_int_equal(it_write_file(forged, text, len, 0644), 0);
+	free(text);
+	verify_known(e, b2, forged, 1, "the journal was rewritten");
+}
+
 static void
 test_bundle_verify_and_tamper(void **state)
 {
@@ -786,6 +945,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_known_checkpoint_shows_cut_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_keys_show_and_unchecked_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_bundle_verify_and_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(

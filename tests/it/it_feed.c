@@ -503,6 +503,112 @@ test_feed_syslog_rsyslog_tcp_udp(void **state)
 	assert_int_equal(it_file_has(e->log, "cannot connect"), 1);
 }
 
+/*
+ * UDP lines of path: every entry of jr once and in order; the entry
+ * with seq big (and only it) cut down, with enough to fetch it later.
+ */
+static void
+check_cut(const char *file, const json_t *jr, json_int_t big)
+{
+	json_t		*lines, *l, *msg;
+	const json_t	*ent;
+	char		 path[IT_PATH_MAX];
+	size_t		 i, n = 0, cut = 0;
+
+	xsnp(path, sizeof(path), "%s/%s", rs_dir, file);
+	lines = read_jsonl(path);
+	json_array_foreach(lines, i, l) {
+		if (strcmp(jstr(l, "msgid"), "checkpoint") == 0)
+			continue;
+		if ((msg = json_loads(jstr(l, "msg"), 0, NULL)) == NULL)
+			fail_msg("%s: MSG not JSON: %s", file, jstr(l, "msg"));
+		if ((ent = json_array_get(jr, n)) == NULL)
+			fail_msg("%s: entry %zu not in the journal", file,
+			    n + 1);
+		assert_int_equal(json_integer_value(json_object_get(msg,
+		    "seq")), (json_int_t)n + 1);
+		if (json_is_true(json_object_get(msg, "oversize"))) {
+			cut++;
+			assert_int_equal(n + 1, big);
+			assert_string_equal(jstr(msg, "hash"),
+			    jstr(ent, "hash"));
+			assert_string_equal(jstr(msg, "event"),
+			    jstr(ent, "event"));
+			assert_string_equal(jstr(msg, "incident"),
+			    jstr(ent, "incident"));
+			assert_null(json_object_get(msg, "payload"));
+			assert_true(json_integer_value(json_object_get(msg,
+			    "original_size")) > 65000);
+		} else {
+			assert_true(n + 1 != (size_t)big);
+			same_entry(msg, jr, n);
+		}
+		json_decref(msg);
+		n++;
+	}
+	json_decref(lines);
+	assert_int_equal(cut, 1);
+	assert_int_equal(n, json_array_size(jr));
+}
+
+/*
+ * An entry too big for one UDP datagram (JSON escapes of non-ASCII text
+ * triple it) goes cut down, and the entries after it are not held up;
+ * over TCP (1 MiB messages) it goes whole.
+ */
+static void
+test_feed_oversize_entry_cut_not_stalled(void **state)
+{
+	static const char *const fields[] = { "description", "cause",
+	    "vector", "discovery", "systems", "consequences",
+	    "risk_rationale" };
+	struct it_env	*e = *state;
+	const char	*args[7 * 2 + 4];
+	char		*vals[7], h[80];
+	json_t		*jr;
+	json_int_t	 big;
+	size_t		 i, j, na = 0;
+	char		 id[32];
+
+	rs_start(e);
+	start_agent(e, SYSLOG_FEEDS(""));
+	assert_int_equal(it_incident_open(e, id), 0);
+	args[na++] = "incident";
+	args[na++] = "update";
+	args[na++] = id;
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		/* 2048 x U+00E9: 4096 bytes, 12288 once escaped as \u00e9. */
+		size_t	len = strlen(fields[i]) + 1 + 4096;
+
+		assert_non_null(vals[i] = malloc(len + 1));
+		j = (size_t)snprintf(vals[i], len + 1, "%s=", fields[i]);
+		while (j < len) {
+			vals[i][j++] = '\xc3';
+			vals[i][j++] = '\xa9';
+		}
+		vals[i][j] = '\0';
+		args[na++] = "--set";
+		args[na++] = vals[i];
+	}
+	args[na] = NULL;
+	assert_int_equal(it_cordonv(e, IT_OP, NULL, args, 30), 0);
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		free(vals[i]);
+	jr = journal(e);
+	big = (json_int_t)json_array_size(jr);
+	json_decref(jr);
+	update(e, id, "risk=high");
+	jr = journal(e);
+	xsnp(h, sizeof(h), "%s", jstr(json_array_get(jr,
+	    json_array_size(jr) - 1), "hash"));
+	wait_syslog("udp.jsonl", h);
+	wait_syslog("tcp.jsonl", h);
+	check_cut("udp.jsonl", jr, big);
+	check_syslog(e, "tcp.jsonl", jr, 1);
+	json_decref(jr);
+	assert_int_equal(it_file_has(e->log, "sent cut down"), 1);
+}
+
 /* The events fake_hec indexed (a new array). */
 static json_t *
 hec_events(void)
@@ -836,6 +942,14 @@ test_feed_checkpoints_shipped_show_truncation(void **state)
 	cps = shipped_checkpoints("acme");
 	assert_true(json_integer_value(json_object_get(json_array_get(cps,
 	    json_array_size(cps) - 1), "size")) > (json_int_t)k);
+	/* The newest shipped checkpoint, as an auditor keeps it, shows it. */
+	text = (char *)jstr(json_array_get(cps, json_array_size(cps) - 1),
+	    "text");
+	xsnp(p, sizeof(p), "%s/known.txt", out);
+	assert_int_equal(it_write_file(p, text, strlen(text), 0644), 0);
+	assert_int_equal(it_cordon(e, IT_ROOT, "journal", "verify", b,
+	    "--known-checkpoint", p, NULL), 1);
+	assert_true(it_err_has(e, "cut back to an earlier checkpoint"));
 	history_from(b, cps, json_array_size(cps));
 	json_decref(cps);
 	assert_int_not_equal(it_cordon(e, IT_ROOT, "journal", "verify", b,
@@ -898,6 +1012,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_feed_syslog_rsyslog_tcp_udp, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feed_oversize_entry_cut_not_stalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_feed_hec_faults_exactly_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -132,6 +132,9 @@ test_register_close_needs_lead(void **state)
 	char		 id[32];
 
 	assert_int_equal(it_incident_open(e, id), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "authority_decision=not_notify", "--set",
+	    "authority_reasoning=no personal data involved", NULL), 0);
 	assert_int_equal(it_cordon(e, IT_OP, "incident", "close", id, NULL),
 	    3);
 	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", id, NULL),
@@ -139,6 +142,212 @@ test_register_close_needs_lead(void **state)
 	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", id, NULL),
 	    2);
 	assert_int_equal(it_journal_count(e, "incident_closed", 0), 1);
+}
+
+/* Opens an incident aware since aware ("now" if NULL) into id. */
+static void
+open_at(struct it_env *e, const char *aware, char id[32])
+{
+	int	y, n;
+
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open", "--customer",
+	    "acme", "--title", "breach", "--aware-at", aware ? aware : "now",
+	    NULL), 0);
+	assert_int_equal(sscanf(e->out, "INC-%4d-%4d", &y, &n), 2);
+	(void)snprintf(id, 32, "INC-%04d-%04d", y, n);
+}
+
+/*
+ * The line of env->out that starts with id holds want, or want2 when
+ * given, and not avoid.
+ */
+static void
+row_has(const struct it_env *e, const char *id, const char *want,
+    const char *want2, const char *avoid)
+{
+	const char	*p = e->out, *nl;
+	char		 line[512];
+
+	while (p != NULL && strncmp(p, id, strlen(id)) != 0)
+		p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+	if (p == NULL)
+		fail_msg("no row for %s in:\n%s", id, e->out);
+	nl = strchr(p, '\n');
+	(void)snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - p) :
+	    (int)strlen(p), p);
+	if (strstr(line, want) == NULL && (want2 == NULL ||
+	    strstr(line, want2) == NULL))
+		fail_msg("row of %s lacks '%s': %s", id, want, line);
+	if (avoid != NULL && strstr(line, avoid) != NULL)
+		fail_msg("row of %s has '%s': %s", id, avoid, line);
+}
+
+/*
+ * The Art. 33 column of `incident list` and the due line of `show`:
+ * time left while due, OVERDUE only when nobody answered the deadline,
+ * and what met it otherwise.
+ */
+static void
+test_register_list_time_left_follows_notification(void **state)
+{
+	struct it_env	*e = *state;
+	char		 due[32], over[32], ontime[32], late[32], none[32];
+	json_t		*j, *inc;
+	size_t		 i;
+	int		 seen = 0;
+
+	open_at(e, NULL, due);
+	open_at(e, "2026-01-05T08:00:00Z", over);
+	open_at(e, "2026-01-05T08:00:00Z", ontime);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", ontime,
+	    "--set", "authority_notified_at=2026-01-07T08:00:00Z", NULL), 0);
+	open_at(e, "2026-01-05T08:00:00Z", late);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", late,
+	    "--set", "authority_notified_at=2026-01-09T08:00:00Z", "--set",
+	    "reasons_for_delay=scope unclear until forensics ended", NULL),
+	    0);
+	open_at(e, "2026-01-05T08:00:00Z", none);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", none,
+	    "--set", "authority_decision=not_notify", "--set",
+	    "authority_reasoning=encrypted, key safe", NULL), 0);
+
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "list", NULL), 0);
+	/* "now" has whole seconds: a minute may not have gone yet. */
+	row_has(e, due, " 72h00m ", " 71h5", "OVERDUE");
+	row_has(e, over, "OVERDUE", NULL, NULL);
+	row_has(e, ontime, " notified ", NULL, "OVERDUE");
+	row_has(e, late, " notified late ", NULL, "OVERDUE");
+	row_has(e, none, " met ", NULL, "OVERDUE");
+
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "list", "--json",
+	    NULL), 0);
+	assert_non_null(j = it_out_json(e));
+	json_array_foreach(json_object_get(j, "incidents"), i, inc) {
+		const char *id = json_string_value(json_object_get(inc, "id"));
+		const char *st = json_string_value(json_object_get(inc,
+		    "authority_state"));
+
+		assert_non_null(st);
+		if (strcmp(id, due) == 0)
+			assert_string_equal(st, "due");
+		else if (strcmp(id, over) == 0)
+			assert_string_equal(st, "overdue");
+		else if (strcmp(id, ontime) == 0)
+			assert_string_equal(st, "notified");
+		else if (strcmp(id, late) == 0)
+			assert_string_equal(st, "notified_late");
+		else if (strcmp(id, none) == 0)
+			assert_string_equal(st, "not_notify");
+		else
+			continue;
+		seen++;
+	}
+	json_decref(j);
+	assert_int_equal(seen, 5);
+
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", ontime,
+	    NULL), 0);
+	assert_true(it_out_has(e, "2026-01-08T08:00:00Z (notified)"));
+	assert_false(it_out_has(e, "(past)"));
+	assert_false(it_out_has(e, "WARNING: Art. 33"));
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", over, NULL),
+	    0);
+	assert_true(it_out_has(e, "2026-01-08T08:00:00Z (OVERDUE)"));
+	assert_true(it_out_has(e, "WARNING: Art. 33"));
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "show", due, NULL),
+	    0);
+	assert_true(it_out_has(e, "m left)"));
+}
+
+/*
+ * The Art. 33 clock cannot be moved or silenced: no time field takes a
+ * time to come; the late-notification rule holds whatever field moves;
+ * closing needs an authority decision and does not hide a deadline.
+ */
+static void
+test_register_clock_cannot_be_moved(void **state)
+{
+	static const char *const fields[] = { "aware_at",
+	    "authority_notified_at", "subjects_notified_at", "detected_at",
+	    "authority_followup_at" };
+	struct it_env	*e = *state;
+	char		 id[32], old[32], soon[32], later[32], set[96];
+	size_t		 i;
+
+	fmt_time(time(NULL) + 60, soon);		/* within the skew */
+	fmt_time(time(NULL) + 2 * 3600, later);
+	open_at(e, NULL, id);
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		(void)snprintf(set, sizeof(set), "%s=%s", fields[i], later);
+		assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+		    "--set", set, NULL), 2);
+		assert_true(it_err_has(e, "in the future"));
+	}
+	(void)snprintf(set, sizeof(set), "detected_at=%s", soon);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", set, NULL), 0);
+
+	/* Notified in time; moving aware_at back makes it late. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "authority_notified_at=now", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "aware_at=2026-01-05T08:00:00Z", NULL), 3);
+	assert_true(it_err_has(e, "reasons_for_delay"));
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "aware_at=2026-01-05T08:00:00Z", "--set",
+	    "reasons_for_delay=found in an old log", NULL), 0);
+	/* Nor may the reasons go afterwards. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "reasons_for_delay=", NULL), 3);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", id,
+	    "--set", "risk=none", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", id, NULL),
+	    0);
+
+	/* Closing needs the authority question answered. */
+	open_overdue(e, old);
+	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", old, NULL),
+	    3);
+	assert_true(it_err_has(e, "authority"));
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", old,
+	    "--set", "authority_decision=not_notify", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", old, NULL),
+	    3);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "due", NULL), 0);
+	assert_false(it_out_has(e, old));
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", old,
+	    "--set", "authority_reasoning=no personal data", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_LEAD, "incident", "close", old, NULL),
+	    0);
+	/* Closed, then the decision withdrawn: still due, still overdue. */
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "update", old,
+	    "--set", "authority_decision=", NULL), 0);
+	assert_int_equal(it_cordon(e, IT_AUD, "incident", "due", NULL), 1);
+	assert_true(it_out_has(e, old));
+	assert_true(it_out_has(e, "OVERDUE"));
+}
+
+/*
+ * A title reaches terminals, logs and reports: no control characters
+ * but line breaks and tabs, as for register values.
+ */
+static void
+test_register_title_control_chars_refused(void **state)
+{
+	static const char *const bad[] = { "evil \x1b]0;owned\x07 title",
+	    "cr\rover", "nul-ish\x01", "del\x7f" };
+	struct it_env	*e = *state;
+	size_t		 i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(it_cordon(e, IT_OP, "incident", "open",
+		    "--customer", "acme", "--title", bad[i], NULL), 2);
+		assert_true(it_err_has(e, "control character"));
+	}
+	assert_int_equal(it_journal_count(e, "incident_opened", 0), 0);
+	assert_int_equal(it_cordon(e, IT_OP, "incident", "open", "--customer",
+	    "acme", "--title", "M\xc3\xbcller's laptop\n\tsecond line",
+	    NULL), 0);
 }
 
 #define NFIELDS_MAX	128
@@ -562,6 +771,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_register_title_control_chars_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_register_list_time_left_follows_notification, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_register_clock_cannot_be_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_register_update_journaled_old_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -403,6 +403,38 @@ test_config_missing_agent(void **state)
 	    "missing group 'agent'");
 }
 
+/* A HEC URL goes into logs and error messages: no user:pass@ in it. */
+static void
+test_config_hec_url_userinfo_refused(void **state)
+{
+	struct fixture	*f = *state;
+
+	load_bad_text(f, xstrdup(
+	    "agent: {\n"
+	    "\tsocket = \"/tmp/x.sock\"; store = \"/tmp/x.db\";\n"
+	    "\tfeeds = ( { type = \"hec\"; token_file = \"/tmp/t\";\n"
+	    "\t\turl = \"https://u:s3cret@127.0.0.1:8088/services/collector\"; } );\n"
+	    "};\n"
+	    "customers = ( { name = \"acme\"; } );\n"), 3,
+	    "feed: 'url' must not hold a user name or password");
+	load_bad_text(f, xstrdup(
+	    "agent: {\n"
+	    "\tsocket = \"/tmp/x.sock\"; store = \"/tmp/x.db\";\n"
+	    "\tfeeds = ( { type = \"hec\"; token_file = \"/tmp/t\";\n"
+	    "\t\turl = \"https://splunk@hec.example.test/services/collector\"; } );\n"
+	    "};\n"
+	    "customers = ( { name = \"acme\"; } );\n"), 3,
+	    "feed: 'url' must not hold a user name or password");
+	/* An '@' after the host is not a user name. */
+	assert_int_equal(load(f, xstrdup(
+	    "agent: {\n"
+	    "\tsocket = \"/tmp/x.sock\"; store = \"/tmp/x.db\";\n"
+	    "\tfeeds = ( { type = \"hec\"; token_file = \"/tmp/t\";\n"
+	    "\t\turl = \"https://127.0.0.1:8088/services/collector?c=a@b\"; } );\n"
+	    "};\n"
+	    "customers = ( { name = \"acme\"; } );\n")), 0);
+}
+
 static void
 test_config_agent_settings(void **state)
 {
@@ -581,6 +613,7 @@ main(void)
 		T(test_config_syntax_error),
 		T(test_config_missing_agent),
 		T(test_config_agent_settings),
+		T(test_config_hec_url_userinfo_refused),
 		T(test_config_duplicate_customer),
 		T(test_config_duplicate_target),
 		T(test_config_unreadable_file),
