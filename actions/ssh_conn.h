@@ -60,6 +60,10 @@ struct sconn {
 	int			 broken;	/* a command lost the session */
 	ssh_channel		 spare;		/* opened to prove a parked
 						   session alive; used next */
+	/* Read once per session by ssh.c (system-account guard). */
+	int			 sys_read;
+	long			 login_uid;	/* cordon's login's uid */
+	long			 uid_min;	/* login.defs UID_MIN */
 };
 
 struct ssh_res {

@@ -1,0 +1,848 @@
+/*
+ * it_ssh2: the ssh driver's guards and limits against a real OpenSSH sshd
+ * (scripts/sshd-start.sh on 127.0.0.1:IT_SSH_PORT) and against listeners
+ * this program holds itself on IT_EXTRA_PORT:
+ *
+ *   - root, system accounts (uid below UID_MIN) are refused when the run
+ *     is queued, nothing on the host changes; allow_system_accounts lets
+ *     a throwaway system-uid user be locked and its processes ended;
+ *   - a host that accepts TCP but never sends a banner fails on its
+ *     timeout, next to a healthy host in the same group that succeeds;
+ *   - agent.parallel bounds the simultaneous connections, measured on a
+ *     listener that counts them;
+ *   - rotate_authorized_keys' keep argument: a mistyped value is refused,
+ *     "none" and a fingerprint list leave exactly what they say;
+ *   - a changed host key aborts with the new fingerprint and leaves the
+ *     pinned known_hosts byte for byte as it was.
+ *
+ * Users (all "cordon-t-ss2*"): ss2agent is cordon's login (key auth, sudo
+ * NOPASSWD through /etc/sudoers.d/cordon-t-ss2agent); ss2acct an ordinary
+ * account; ss2sys a system-uid account (useradd -r).  Group teardown
+ * removes them, the sudoers file and the sshd; every process this program
+ * starts is stopped by its pid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../agent/util.h"
+#include "harness.h"
+
+#define IT_SLAPD_PORT	38994
+#define IT_EXTRA_PORT	38995		/* the test's own listeners */
+#define IT_SSH_PORT	22320
+#define IT_AGENT_USER	"cordon-t-ss2agent"
+#define IT_ACCT		"cordon-t-ss2acct"
+#define IT_SYS		"cordon-t-ss2sys"
+#define IT_SUDOERS	"/etc/sudoers.d/cordon-t-ss2agent"
+#define IT_HUNG_TIMEOUT	2		/* seconds, the hung targets' */
+#define IT_NPAR		5		/* targets behind the counter */
+
+static char	sshd_dir[IT_PATH_MAX];
+static int	sshd_up, users_made;
+static pid_t	kids[8];		/* sleepers and counters, by pid */
+
+static double
+mono(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+kid_add(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < ARRAY_SIZE(kids); i++)
+		if (kids[i] == 0) {
+			kids[i] = pid;
+			return;
+		}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, NULL, 0);
+	fail_msg("too many children");
+}
+
+/* Stops pid (one of ours) and reaps it; its wait status or -1. */
+static int
+kid_end(pid_t pid)
+{
+	size_t	i;
+	int	st = -1;
+
+	for (i = 0; i < ARRAY_SIZE(kids); i++)
+		if (kids[i] == pid) {
+			kids[i] = 0;
+			(void)kill(pid, SIGKILL);
+			if (waitpid(pid, &st, 0) != pid)
+				st = -1;
+		}
+	return st;
+}
+
+static void
+kids_end(void)
+{
+	size_t	i;
+
+	for (i = 0; i < ARRAY_SIZE(kids); i++)
+		if (kids[i] != 0)
+			(void)kid_end(kids[i]);
+}
+
+/* Runs argv as root; 0 when it exits 0, else prints why. */
+static int
+sh_ok(struct it_env *e, const char *const argv[])
+{
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
+		return 0;
+	(void)fprintf(stderr, "'%s' exited %d: %s%s\n", argv[0], e->status,
+	    e->out, e->err);
+	return -1;
+}
+
+static const char *
+gp(struct it_env *e, const char *name, char buf[IT_PATH_MAX])
+{
+	return it_gpath(e, name, buf);
+}
+
+static int
+keygen(struct it_env *e, const char *path)
+{
+	const char	*argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N",
+	    "", "-C", "cordon-it", "-f", path, NULL };
+
+	(void)unlink(path);
+	return sh_ok(e, argv);
+}
+
+static int
+user_add(struct it_env *e, const char *name, int sys)
+{
+	const char	*del[] = { "userdel", "-r", name, NULL };
+	const char	*add[] = { "useradd", "-m", "-s", "/bin/sh", name,
+	    NULL };
+	const char	*adds[] = { "useradd", "-r", "-m", "-s", "/bin/sh",
+	    name, NULL };
+
+	if (getpwnam(name) != NULL)
+		(void)it_runv(e, IT_ROOT, NULL, del, IT_CMD_TIMEOUT_S);
+	return sh_ok(e, sys ? adds : add);
+}
+
+static void
+user_del(struct it_env *e, const char *name)
+{
+	const char	*pk[] = { "pkill", "-KILL", "-u", name, NULL };
+	const char	*argv[] = { "userdel", "-f", "-r", name, NULL };
+
+	if (getpwnam(name) == NULL)
+		return;
+	/* Only the test account's own leftovers, by its name's uid. */
+	(void)it_runv(e, IT_ROOT, NULL, pk, 10);
+	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
+		(void)fprintf(stderr, "userdel %s: %s\n", name, e->err);
+}
+
+/* ~name/.ssh/authorized_keys := data, owned by name, with mode. */
+static int
+ak_set(const char *name, const char *data, mode_t mode)
+{
+	struct passwd	*pw = getpwnam(name);
+	char		 d[IT_PATH_MAX], f[IT_PATH_MAX];
+
+	if (pw == NULL)
+		return -1;
+	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
+	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
+	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
+	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
+	    it_write_file(f, data, strlen(data), mode) != 0 ||
+	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+file_text(const char *path, char *buf, size_t len)
+{
+	char	*t;
+	size_t	 n;
+
+	if (it_read_file(path, &t, &n) != 0)
+		return -1;
+	it_pfmt(buf, len, "%s", t);
+	free(t);
+	return 0;
+}
+
+/* name's line in /etc/shadow into buf; 0, or -1 when there is none. */
+static int
+shadow_line(const char *name, char *buf, size_t len)
+{
+	char	*t, *p, *nl;
+	size_t	 n, nlen = strlen(name);
+	int	 r = -1;
+
+	if (it_read_file("/etc/shadow", &t, &n) != 0)
+		return -1;
+	for (p = t; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == ':') {
+			it_pfmt(buf, len, "%.*s", nl ? (int)(nl - p) :
+			    (int)strlen(p), p);
+			r = 0;
+			break;
+		}
+	}
+	free(t);
+	return r;
+}
+
+/* Field k (0-based) of a shadow line, copied into buf. */
+static const char *
+shadow_field(const char *line, int k, char *buf, size_t len)
+{
+	const char	*p = line, *e;
+
+	for (; k > 0 && p; k--)
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	assert_non_null(p);
+	e = strchr(p, ':');
+	it_pfmt(buf, len, "%.*s", e ? (int)(e - p) : (int)strlen(p), p);
+	return buf;
+}
+
+/*
+ * `sleep 120` running as user, under a root parent that reaps it at once
+ * (pgrep counts zombies) and exits with 128+signal when it is killed.
+ * The sleeper dies with that parent.  The parent's pid.
+ */
+static pid_t
+sleeper(const char *user)
+{
+	struct passwd	*pw = getpwnam(user);
+	pid_t		 pid, gc;
+	int		 st;
+
+	assert_non_null(pw);
+	if ((pid = fork()) < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		pid_t me = getpid();
+
+		if ((gc = fork()) < 0)
+			_exit(125);
+		if (gc == 0) {
+			if (setgroups(0, NULL) != 0 ||
+			    setgid(pw->pw_gid) != 0 ||
+			    setuid(pw->pw_uid) != 0 ||
+			    prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+			    getppid() != me)
+				_exit(126);
+			execl("/bin/sleep", "sleep", "120", (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(gc, &st, 0) != gc)
+			_exit(124);
+		_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) :
+		    WEXITSTATUS(st));
+	}
+	kid_add(pid);
+	return pid;
+}
+
+/* 1 while our child pid has not exited (it is not reaped until then). */
+static int
+kid_alive(pid_t pid)
+{
+	size_t	i;
+
+	if (waitpid(pid, NULL, WNOHANG) == 0)
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(kids); i++)
+		if (kids[i] == pid)
+			kids[i] = 0;		/* reaped: never kill it again */
+	return 0;
+}
+
+/* A listening TCP socket on 127.0.0.1:port, or -1. */
+static int
+listener(int port)
+{
+	struct sockaddr_in	sa;
+	int			fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 64) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+write_config(struct it_env *e)
+{
+	char	*buf = NULL, key[IT_PATH_MAX], kh[IT_PATH_MAX];
+	char	 vault[IT_PATH_MAX], khx[IT_PATH_MAX], khp[IT_PATH_MAX];
+	size_t	 len = 0;
+	int	 k, r = -1;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return -1;
+	(void)gp(e, "agent_key", key);
+	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
+	(void)gp(e, "kh_extra", khx);
+	(void)gp(e, "kh_pinned", khp);
+	(void)fprintf(f, "agent: {\n\tsocket = \"%s\";\n\tstore = \"%s\";\n"
+	    "\tsecrets_dir = \"%s\";\n\tparallel = 2;\n};\n"
+	    "customers = ( {\n"
+	    "\tname = \"acme\";\n\tprotected = [ \"breakglass\" ];\n"
+	    "\troles = (\n"
+	    "\t\t{ user = \"" IT_OP "\"; role = \"operator\"; },\n"
+	    "\t\t{ user = \"" IT_LEAD "\"; role = \"lead\"; },\n"
+	    "\t\t{ user = \"" IT_AUD "\"; role = \"auditor\"; }\n\t);\n"
+	    "\ttargets = (\n", e->sock, e->store,
+	    it_tpath(e, "vault", vault));
+	(void)fprintf(f, "\t\t{ name = \"s1\"; type = \"ssh\"; host = "
+	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 10; },\n",
+	    IT_SSH_PORT, key, kh);
+	(void)fprintf(f, "\t\t{ name = \"s1-allow\"; type = \"ssh\"; host = "
+	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 10; "
+	    "allow_system_accounts = true; },\n", IT_SSH_PORT, key, kh);
+	(void)fprintf(f, "\t\t{ name = \"pinned\"; type = \"ssh\"; host = "
+	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 10; },\n",
+	    IT_EXTRA_PORT, key, khp);
+	(void)fprintf(f, "\t\t{ name = \"hung\"; type = \"ssh\"; host = "
+	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = %d; }",
+	    IT_EXTRA_PORT, key, khx, IT_HUNG_TIMEOUT);
+	for (k = 1; k <= IT_NPAR; k++)
+		(void)fprintf(f, ",\n\t\t{ name = \"p%d\"; type = \"ssh\"; "
+		    "host = \"127.0.0.1\"; port = %d; user = \""
+		    IT_AGENT_USER "\"; key_file = \"%s\"; known_hosts = "
+		    "\"%s\"; timeout = %d; }", k, IT_EXTRA_PORT, key, khx,
+		    IT_HUNG_TIMEOUT);
+	(void)fprintf(f, "\n\t);\n\ttarget_groups = (\n"
+	    "\t\t{ name = \"mixed\"; members = [ \"s1\", \"hung\" ]; },\n"
+	    "\t\t{ name = \"five\"; members = [ ");
+	for (k = 1; k <= IT_NPAR; k++)
+		(void)fprintf(f, "\"p%d\"%s", k, k < IT_NPAR ? ", " : "");
+	(void)fprintf(f, " ]; }\n\t);\n} );\n");
+	if (fclose(f) != 0)
+		goto out;
+	r = it_write_file(e->conf, buf, len, 0600);
+out:
+	free(buf);
+	return r;
+}
+
+static int
+group_setup(void **state)
+{
+	struct it_env	*e;
+	char		 key[IT_PATH_MAX], pub[IT_PATH_MAX], port[16];
+	char		 text[1024], script[IT_PATH_MAX];
+	static const char sudoers[] = IT_AGENT_USER
+	    " ALL=(ALL) NOPASSWD: ALL\n";
+
+	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
+		return -1;
+	e = *state;
+	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
+	{
+		const char *argv[] = { script, sshd_dir, port, NULL };
+
+		sshd_up = 1;
+		if (sh_ok(e, argv) != 0)
+			return -1;
+	}
+	users_made = 1;
+	if (user_add(e, IT_AGENT_USER, 0) != 0 || user_add(e, IT_ACCT, 0) != 0
+	    || user_add(e, IT_SYS, 1) != 0)
+		return -1;
+	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
+		return -1;
+	(void)gp(e, "agent_key", key);
+	it_pfmt(pub, sizeof(pub), "%s.pub", key);
+	if (keygen(e, key) != 0 || file_text(pub, text, sizeof(text)) != 0 ||
+	    ak_set(IT_AGENT_USER, text, 0600) != 0)
+		return -1;
+	if (it_write_file(gp(e, "kh_extra", key), "", 0, 0644) != 0 ||
+	    it_write_file(gp(e, "kh_pinned", key), "", 0, 0644) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct it_env	*e = *state;
+	char		 script[IT_PATH_MAX], dir[IT_PATH_MAX];
+	int		 r = 0;
+
+	if (e == NULL)
+		return 0;
+	kids_end();
+	if (sshd_up) {
+		const char *argv[] = { script, sshd_dir, NULL };
+
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
+		    e->scripts);
+		if (sh_ok(e, argv) != 0)
+			r = -1;
+	}
+	{
+		/* The second sshd of the host-key test, if a test left it. */
+		const char *argv[] = { script, dir, NULL };
+		struct stat st;
+
+		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
+		    e->scripts);
+		(void)gp(e, "sshd_x/sshd.pid", dir);
+		if (stat(dir, &st) == 0) {
+			(void)gp(e, "sshd_x", dir);
+			if (sh_ok(e, argv) != 0)
+				r = -1;
+		}
+	}
+	if (users_made) {
+		user_del(e, IT_ACCT);
+		user_del(e, IT_SYS);
+		user_del(e, IT_AGENT_USER);
+		(void)unlink(IT_SUDOERS);
+	}
+	if (it_group_teardown(state) != 0)
+		r = -1;
+	return r;
+}
+
+/* The test accounts as every test starts: unlocked, no processes. */
+static int
+accts_reset(struct it_env *e)
+{
+	static const char *const names[] = { IT_ACCT, IT_SYS };
+	size_t	i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		const char *pk[] = { "pkill", "-KILL", "-u", names[i], NULL };
+		const char *ul[] = { "usermod", "-U", names[i], NULL };
+		const char *ce[] = { "chage", "-E", "-1", names[i], NULL };
+
+		(void)it_runv(e, IT_ROOT, NULL, pk, 10);
+		(void)it_runv(e, IT_ROOT, NULL, ul, 10);
+		if (sh_ok(e, ce) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+test_setup(void **state)
+{
+	struct it_env	*e = *state;
+
+	if (accts_reset(e) != 0 || it_test_dir(e) != 0 ||
+	    write_config(e) != 0)
+		return -1;
+	return it_agent_start(e, 0);
+}
+
+static int
+test_teardown(void **state)
+{
+	kids_end();
+	return it_test_teardown(*state);
+}
+
+/* A one-step runbook for verb on target (a host or a group). */
+static const char *
+runbook(struct it_env *e, const char *verb, const char *target,
+    const char *extra, int approval, char buf[IT_PATH_MAX])
+{
+	char	text[2048];
+
+	it_pfmt(text, sizeof(text),
+	    "name = \"it-ssh2\";\n"
+	    "params = ( { name = \"accounts\"; type = \"list\"; "
+	    "required = true; } );\n"
+	    "steps = ( { name = \"s\"; verb = \"%s\"; target = \"%s\";\n"
+	    "  foreach = \"${accounts}\";\n"
+	    "  args = { account = \"${item}\"; %s };\n"
+	    "  approval = \"%s\"; on_failure = \"continue\"; } );\n",
+	    verb, target, extra ? extra : "", approval ? "required" : "none");
+	(void)it_tpath(e, "rb.runbook", buf);
+	assert_int_equal(it_write_file(buf, text, strlen(text), 0644), 0);
+	return buf;
+}
+
+/* `cordon run`: its exit code; the action ids into ids. */
+static int
+run_ids(struct it_env *e, const char *verb, const char *target,
+    const char *extra, int approval, const char *acct, int64_t *ids,
+    size_t max, size_t *ret_n)
+{
+	char	rb[IT_PATH_MAX], inc[32];
+
+	assert_int_equal(it_incident_open(e, inc), 0);
+	return it_run_accounts(e, IT_OP, runbook(e, verb, target, extra,
+	    approval, rb), inc, acct, ids, max, ret_n);
+}
+
+static int64_t
+run_verb(struct it_env *e, const char *verb, const char *target,
+    const char *extra, const char *acct)
+{
+	int64_t	ids[4];
+	size_t	n = 0;
+	int	r;
+
+	r = run_ids(e, verb, target, extra, 0, acct, ids, 4, &n);
+	if (r != 0 && r != 1)
+		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
+	assert_int_equal(n, 1);
+	return ids[0];
+}
+
+static void
+wait_state(struct it_env *e, int64_t id, const char *want)
+{
+	json_t	*a;
+
+	if (it_wait_action(e, id, want, 30) == 0)
+		return;
+	a = it_action(e, id);
+	fail_msg("A%lld is not %s: %s", (long long)id, want,
+	    a ? json_string_value(json_object_get(a, "message")) : "?");
+}
+
+static pid_t
+sshd_pid(void)
+{
+	char	f[IT_PATH_MAX], t[64];
+
+	it_pfmt(f, sizeof(f), "%s/sshd.pid", sshd_dir);
+	assert_int_equal(file_text(f, t, sizeof(t)), 0);
+	return (pid_t)strtol(t, NULL, 10);
+}
+
+/*
+ * root, daemon and a system-uid user: every verb is refused when the run
+ * is queued, and nothing on the host changes.  Approval "required" keeps
+ * a guard that failed from acting before the assertions catch it.
+ */
+static void
+test_ssh2_system_refused(void **state)
+{
+	struct it_env		*e = *state;
+	static const char *const accts[] = { "root", "daemon", IT_SYS };
+	static const char *const verbs[] = { "ssh.end_sessions",
+	    "ssh.lock_account", "ssh.rotate_password",
+	    "ssh.rotate_authorized_keys" };
+	char			 sh0[3][512], sh1[512], f[32];
+	pid_t			 dpid, spid, sshd;
+	int64_t			 ids[4];
+	size_t			 i, j, n;
+
+	sshd = sshd_pid();
+	dpid = sleeper("daemon");
+	spid = sleeper(IT_SYS);
+	for (i = 0; i < ARRAY_SIZE(accts); i++)
+		assert_int_equal(shadow_line(accts[i], sh0[i],
+		    sizeof(sh0[i])), 0);
+	for (i = 0; i < ARRAY_SIZE(accts); i++)
+		for (j = 0; j < ARRAY_SIZE(verbs); j++) {
+			n = 99;
+			if (run_ids(e, verbs[j], "s1", NULL, 1, accts[i], ids,
+			    4, &n) != 3 || !it_err_has(e, "system account"))
+				fail_msg("%s %s: exit %d, '%s'", verbs[j],
+				    accts[i], e->status, e->err);
+			assert_int_equal(n, 0);
+			assert_true(it_err_has(e, "allow_system_accounts"));
+		}
+	assert_int_equal(it_queue_count(e), 0);
+	/* Nothing changed: the processes live, the shadow lines stand. */
+	assert_true(kid_alive(dpid));
+	assert_true(kid_alive(spid));
+	assert_int_equal(kill(sshd, 0), 0);
+	for (i = 0; i < ARRAY_SIZE(accts); i++) {
+		assert_int_equal(shadow_line(accts[i], sh1, sizeof(sh1)), 0);
+		assert_string_equal(sh0[i], sh1);
+	}
+	/* An ordinary account on the same target is not refused. */
+	wait_state(e, run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT),
+	    "succeeded");
+	assert_int_equal(shadow_line(IT_ACCT, sh1, sizeof(sh1)), 0);
+	assert_string_equal(shadow_field(sh1, 7, f, sizeof(f)), "0");
+}
+
+/* allow_system_accounts: the system-uid user is locked and its sleeper
+ * ended, for real. */
+static void
+test_ssh2_system_allowed(void **state)
+{
+	struct it_env	*e = *state;
+	char		 sh[512], f[32];
+	pid_t		 spid, dpid;
+	double		 t0;
+	int		 st = 0;
+
+	dpid = sleeper("daemon");
+	spid = sleeper(IT_SYS);
+	/* Locked means the expiry too (a system user has no password). */
+	assert_int_equal(shadow_line(IT_SYS, sh, sizeof(sh)), 0);
+	assert_string_equal(shadow_field(sh, 7, f, sizeof(f)), "");
+	wait_state(e, run_verb(e, "ssh.lock_account", "s1-allow", NULL,
+	    IT_SYS), "succeeded");
+	assert_int_equal(shadow_line(IT_SYS, sh, sizeof(sh)), 0);
+	assert_string_equal(shadow_field(sh, 7, f, sizeof(f)), "0");
+	assert_true(shadow_field(sh, 1, f, sizeof(f))[0] == '!');
+	wait_state(e, run_verb(e, "ssh.end_sessions", "s1-allow", NULL,
+	    IT_SYS), "succeeded");
+	/* The sleeper died of SIGKILL (kid_end's is not sent yet). */
+	for (t0 = mono(); mono() - t0 < 5; nap_ms(50))
+		if (waitpid(spid, &st, WNOHANG) == spid)
+			break;
+	assert_true(mono() - t0 < 5);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGKILL);
+	{
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(kids); i++)
+			if (kids[i] == spid)
+				kids[i] = 0;
+	}
+	/* Only that user's: daemon's sleeper lives on. */
+	assert_true(kid_alive(dpid));
+}
+
+/*
+ * A host whose port accepts TCP but never sends a banner, next to a
+ * healthy one in the same group: the healthy one succeeds, the hung one
+ * fails on its own timeout, and the run ends.
+ */
+static void
+test_ssh2_hung_host(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[4];
+	size_t		 n = 0, i, ok = 0, bad = 0;
+	double		 t0, dt;
+	const char	*msg, *tg;
+	json_t		*a;
+	int		 lfd, r;
+
+	/* Held open, never accept()ed: the kernel completes the handshake
+	 * and nothing ever answers. */
+	assert_true((lfd = listener(IT_EXTRA_PORT)) >= 0);
+	t0 = mono();
+	r = run_ids(e, "ssh.lock_account", "mixed", NULL, 0, IT_ACCT, ids, 4,
+	    &n);
+	if (r != 0 && r != 1)
+		fail_msg("run: exit %d: %s%s", r, e->out, e->err);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_non_null(a = it_action(e, ids[i]));
+		tg = json_string_value(json_object_get(a, "target"));
+		assert_non_null(tg);
+		if (strcmp(tg, "s1") == 0) {
+			json_decref(a);
+			wait_state(e, ids[i], "succeeded");
+			ok++;
+			continue;
+		}
+		assert_string_equal(tg, "hung");
+		json_decref(a);
+		wait_state(e, ids[i], "failed");
+		assert_non_null(a = it_action(e, ids[i]));
+		msg = json_string_value(json_object_get(a, "message"));
+		assert_non_null(msg);
+		if (strstr(msg, "imeout") == NULL && strstr(msg, "timed out") ==
+		    NULL)
+			fail_msg("hung: message '%s' names no timeout", msg);
+		json_decref(a);
+		bad++;
+	}
+	dt = mono() - t0;
+	(void)fprintf(stderr, "  hung host: run settled in %.2f s (timeout "
+	    "%d s)\n", dt, IT_HUNG_TIMEOUT);
+	assert_int_equal(ok, 1);
+	assert_int_equal(bad, 1);
+	/* It waited for the timeout, and not much longer. */
+	assert_true(dt >= IT_HUNG_TIMEOUT - 0.5);
+	assert_true(dt <= IT_HUNG_TIMEOUT + 8.0);
+	(void)close(lfd);
+}
+
+/*
+ * The counter: accepts every connection on lfd, never writes, and tracks
+ * how many are open at once.  When ctl becomes readable it writes "MAX
+ * TOTAL" to out and exits; it gives up after 120 s.
+ */
+static void
+counter(int lfd, int ctl, int out)
+{
+	struct pollfd	 p[64];
+	size_t		 np = 2, i;
+	int		 open_now = 0, max = 0, total = 0, fd;
+	char		 b[64];
+	double		 t0 = mono();
+
+	p[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = ctl, .events = POLLIN };
+	while (mono() - t0 < 120) {
+		if (poll(p, np, 1000) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		for (i = 2; i < np; i++) {
+			if (!p[i].revents)
+				continue;
+			if (read(p[i].fd, b, sizeof(b)) > 0)
+				continue;
+			(void)close(p[i].fd);
+			p[i--] = p[--np];
+			open_now--;
+		}
+		if ((p[0].revents & POLLIN) && np < ARRAY_SIZE(p) &&
+		    (fd = accept(lfd, NULL, NULL)) >= 0) {
+			/* Closes the agent made before this connect count
+			 * first, even when poll saw the connect first. */
+			for (i = 2; i < np; i++)
+				if (recv(p[i].fd, b, sizeof(b), MSG_PEEK |
+				    MSG_DONTWAIT) == 0) {
+					(void)close(p[i].fd);
+					p[i--] = p[--np];
+					open_now--;
+				}
+			p[np++] = (struct pollfd){ .fd = fd,
+			    .events = POLLIN };
+			total++;
+			if (++open_now > max)
+				max = open_now;
+		}
+	}
+	i = (size_t)snprintf(b, sizeof(b), "%d %d\n", max, total);
+	_exit(write(out, b, i) == (ssize_t)i ? 0 : 1);
+}
+
+/*
+ * agent.parallel = 2, five targets behind the counter: at most two
+ * connections are ever open at once, and two are (it is parallel).
+ */
+static void
+test_ssh2_parallel_limit(void **state)
+{
+	struct it_env	*e = *state;
+	int64_t		 ids[8];
+	size_t		 n = 0, i;
+	int		 lfd, ctl[2], out[2], max = -1, total = -1, r;
+	char		 b[64];
+	ssize_t		 got;
+	double		 t0;
+	pid_t		 pid;
+
+	assert_true((lfd = listener(IT_EXTRA_PORT)) >= 0);
+	assert_int_equal(pipe2(ctl, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	if ((pid = fork()) < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		(void)close(ctl[1]);
+		(void)close(out[0]);
+		counter(lfd, ctl[0], out[1]);
+	}
+	kid_add(pid);
+	(void)close(lfd);
+	(void)close(ctl[0]);
+	(void)close(out[1]);
+	t0 = mono();
+	r = run_ids(e, "ssh.lock_account", "five", NULL, 0, IT_ACCT, ids, 8,
+	    &n);
+	if (r != 0 && r != 1)
+		fail_msg("run: exit %d: %s%s", r, e->out, e->err);
+	assert_int_equal(n, IT_NPAR);
+	for (i = 0; i < n; i++)
+		wait_state(e, ids[i], "failed");
+	(void)fprintf(stderr, "  %d hung targets, parallel 2: settled in "
+	    "%.2f s\n", IT_NPAR, mono() - t0);
+	/* Let the last closes reach the counter, then ask for its count. */
+	nap_ms(300);
+	assert_int_equal(write(ctl[1], "x", 1), 1);
+	got = read(out[0], b, sizeof(b) - 1);
+	assert_true(got > 0);
+	b[got] = '\0';
+	assert_int_equal(sscanf(b, "%d %d", &max, &total), 2);
+	(void)close(ctl[1]);
+	(void)close(out[0]);
+	(void)kid_end(pid);
+	(void)fprintf(stderr, "  at most %d connection(s) open at once, %d "
+	    "in all\n", max, total);
+	assert_int_equal(max, 2);
+	assert_true(total >= IT_NPAR);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ssh2_system_refused,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh2_system_allowed,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh2_hung_host,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh2_parallel_limit,
+		    test_setup, test_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
