@@ -1437,6 +1437,9 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 		    "94 distinct printable ASCII characters, no space");
 		return -EINVAL;
 	}
+	if ((r = ssh_pw_policy_check(t, SSH_PW_LEN_DEFAULT, err,
+	    errlen)) != 0)
+		return r;
 	if ((v = json_object_get(t->opts, "allow_system_accounts")) &&
 	    !json_is_boolean(v)) {
 		(void)snprintf(err, errlen, "'allow_system_accounts' must be "

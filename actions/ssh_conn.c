@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "../agent/esc.h"
 #include "../agent/log.h"
 #include "../agent/secret.h"
+#include "../agent/vault.h"
 #include "ssh_conn.h"
 
 static void	spare_drop(struct sconn *);
@@ -627,6 +629,24 @@ ssh_opt_int_in(const struct target *t, const char *k, long min, long max,
 	    json_integer_value(v) > max) {
 		(void)snprintf(err, errlen, "'%s' must be an integer from %ld "
 		    "to %ld", k, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+ssh_pw_policy_check(const struct target *t, long def_len, char *err,
+    size_t errlen)
+{
+	long	len = ssh_opt_int(t, "password_length", def_len);
+	size_t	n = secret_alphabet_len(ssh_opt_str(t, "password_alphabet"));
+	double	bits = (double)len * log2((double)n);
+
+	if (bits < SSH_PW_BITS_MIN) {
+		(void)snprintf(err, errlen, "password policy too weak: %ld "
+		    "characters from %zu give %.0f bits, at least %d are "
+		    "needed (raise 'password_length' or widen "
+		    "'password_alphabet')", len, n, bits, SSH_PW_BITS_MIN);
 		return -EINVAL;
 	}
 	return 0;

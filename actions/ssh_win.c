@@ -1074,5 +1074,8 @@ ssh_win_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	if ((r = ssh_pw_policy_check(t, WIN_PW_LEN_DEFAULT, err,
+	    errlen)) != 0)
+		return r;
 	return 0;
 }
