@@ -1488,6 +1488,7 @@ const struct verb ssh_verbs[] = {
 	{
 		.name = "rotate_authorized_keys",
 		.summary = "replace authorized_keys with a new proven key",
+		.arg_check = ssh_keep_arg_check,
 		.check = ak_check,
 		.apply = ak_apply,
 		.verify = ak_verify,

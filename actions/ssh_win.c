@@ -992,6 +992,7 @@ const struct verb ssh_os_verbs[] = {
 	{
 		.name = "rotate_authorized_keys",
 		.summary = "replace authorized_keys with a new proven key",
+		.arg_check = ssh_keep_arg_check,
 		.check = os_check,
 		.apply = os_apply,
 		.verify = os_verify,

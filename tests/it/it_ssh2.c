@@ -829,6 +829,203 @@ test_ssh2_parallel_limit(void **state)
 	assert_true(total >= IT_NPAR);
 }
 
+/* Logs in as user with key through OpenSSH: 0 logged in, else ssh's. */
+static int
+login_key(struct it_env *e, const char *user, const char *key)
+{
+	char		 port[16], dest[64], khopt[IT_PATH_MAX + 32];
+	const char	*argv[] = { "ssh", "-F", "/dev/null", "-p", port, "-i",
+	    key, "-o", khopt, "-o", "GlobalKnownHostsFile=/dev/null", "-o",
+	    "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",
+	    "PasswordAuthentication=no", "-o", "ConnectTimeout=5", dest,
+	    "id -un", NULL };
+
+	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
+	it_pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
+	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
+	    sshd_dir);
+	return it_runv(e, IT_ROOT, NULL, argv, 20);
+}
+
+/* A new key pair at name; its public line into pub, fingerprint into fp. */
+static void
+key_make(struct it_env *e, const char *name, char path[IT_PATH_MAX],
+    char pub[1024], char fp[128])
+{
+	char		 pf[IT_PATH_MAX];
+	const char	*lf[] = { "ssh-keygen", "-l", "-E", "sha256", "-f", pf,
+	    NULL };
+	char		*sp;
+
+	(void)it_tpath(e, name, path);
+	it_pfmt(pf, sizeof(pf), "%s.pub", path);
+	assert_int_equal(keygen(e, path), 0);
+	assert_int_equal(file_text(pf, pub, 1024), 0);
+	assert_int_equal(sh_ok(e, lf), 0);
+	/* "256 SHA256:... comment (ED25519)" */
+	assert_non_null(sp = strchr(e->out, ' '));
+	it_pfmt(fp, 128, "%s", sp + 1);
+	fp[strcspn(fp, " ")] = '\0';
+	assert_int_equal(strncmp(fp, "SHA256:", 7), 0);
+}
+
+static size_t
+key_lines(const char *path)
+{
+	char	*t, *p;
+	size_t	 n, k = 0;
+
+	assert_int_equal(it_read_file(path, &t, &n), 0);
+	for (p = t; (p = strstr(p, "ssh-ed25519 ")) != NULL; p++)
+		k++;
+	free(t);
+	return k;
+}
+
+/*
+ * keep: a mistyped value is refused when the runbook loads, with its
+ * file:line; "none" empties the file; a fingerprint list keeps exactly
+ * those keys and the new one, proven by logging in with OpenSSH.
+ */
+static void
+test_ssh2_keep(void **state)
+{
+	struct it_env	*e = *state;
+	char		 k1[IT_PATH_MAX], k2[IT_PATH_MAX], p1[1024], p2[1024];
+	char		 f1[128], f2[128], ak[2400], akf[IT_PATH_MAX];
+	char		 extra[256], rb[IT_PATH_MAX];
+	struct passwd	*pw = getpwnam(IT_ACCT);
+	int64_t		 ids[4];
+	size_t		 n = 0;
+
+	assert_non_null(pw);
+	it_pfmt(akf, sizeof(akf), "%s/.ssh/authorized_keys", pw->pw_dir);
+	key_make(e, "k1", k1, p1, f1);
+	key_make(e, "k2", k2, p2, f2);
+	it_pfmt(ak, sizeof(ak), "%s%s", p1, p2);
+
+	/* A typo: refused at load, file:line, nothing queued. */
+	assert_int_not_equal(run_ids(e, "ssh.rotate_authorized_keys", "s1",
+	    "keep = \"nwe\";", 0, IT_ACCT, ids, 4, &n), 0);
+	it_pfmt(extra, sizeof(extra), "%s:5: ", it_tpath(e, "rb.runbook",
+	    rb));
+	if (!it_err_has(e, extra) || !it_err_has(e, "'keep' is \"nwe\""))
+		fail_msg("typo: '%s'", e->err);
+	assert_int_equal(it_queue_count(e), 0);
+
+	/* keep = "none": no key logs in afterwards. */
+	assert_int_equal(ak_set(IT_ACCT, ak, 0600), 0);
+	assert_int_equal(login_key(e, IT_ACCT, k1), 0);
+	assert_int_equal(login_key(e, IT_ACCT, k2), 0);
+	wait_state(e, run_verb(e, "ssh.rotate_authorized_keys", "s1",
+	    "keep = \"none\";", IT_ACCT), "succeeded");
+	assert_int_equal(key_lines(akf), 0);
+	assert_int_not_equal(login_key(e, IT_ACCT, k1), 0);
+	assert_int_not_equal(login_key(e, IT_ACCT, k2), 0);
+
+	/* keep = k1's fingerprint: k1 and the new key stay, k2 goes. */
+	assert_int_equal(ak_set(IT_ACCT, ak, 0600), 0);
+	it_pfmt(extra, sizeof(extra), "keep = \"%s\";", f1);
+	wait_state(e, run_verb(e, "ssh.rotate_authorized_keys", "s1", extra,
+	    IT_ACCT), "succeeded");
+	assert_int_equal(key_lines(akf), 2);
+	assert_int_equal(it_file_has(akf, strchr(p1, ' ') + 1) , 1);
+	assert_int_equal(it_file_has(akf, "cordon-A"), 1);
+	assert_int_equal(login_key(e, IT_ACCT, k1), 0);
+	assert_int_not_equal(login_key(e, IT_ACCT, k2), 0);
+}
+
+/* sshd-start.sh or sshd-stop.sh on the extra port's sshd. */
+static int
+sshd_x(struct it_env *e, int start)
+{
+	char		 dir[IT_PATH_MAX], script[IT_PATH_MAX], port[16];
+	const char	*up[] = { script, dir, port, NULL };
+	const char	*down[] = { script, dir, NULL };
+
+	(void)gp(e, "sshd_x", dir);
+	it_pfmt(port, sizeof(port), "%d", IT_EXTRA_PORT);
+	it_pfmt(script, sizeof(script), "%s/sshd-%s.sh", e->scripts,
+	    start ? "start" : "stop");
+	return sh_ok(e, start ? up : down);
+}
+
+/*
+ * The pinned host changes its key: the action aborts naming the new
+ * fingerprint, and the pinned known_hosts keeps every byte and its mode.
+ */
+static void
+test_ssh2_hostkey_changed(void **state)
+{
+	struct it_env	*e = *state;
+	char		 d[IT_PATH_MAX], src[IT_PATH_MAX], khp[IT_PATH_MAX];
+	char		 fpf[IT_PATH_MAX], fp[128], fp0[128];
+	char		*t0, *t1, *t;
+	size_t		 n0, n1, n;
+	struct stat	 st0, st1;
+	const char	*msg;
+	json_t		*a;
+	int64_t		 id;
+
+	(void)gp(e, "sshd_x", d);
+	it_pfmt(src, sizeof(src), "%s/known_hosts", d);
+	it_pfmt(fpf, sizeof(fpf), "%s/host_fp", d);
+	(void)gp(e, "kh_pinned", khp);
+	assert_int_equal(sshd_x(e, 1), 0);
+	assert_int_equal(it_read_file(src, &t, &n), 0);
+	/* Not a bare copy: a comment and a second line must survive too. */
+	{
+		char k[IT_PATH_MAX], pub[1024], kfp[128], *pin;
+
+		/* Another host's real key line, comment dropped. */
+		key_make(e, "otherhost", k, pub, kfp);
+		*strrchr(pub, ' ') = '\0';
+		pin = xasprintf("# pinned by it_ssh2\n%s[127.0.0.9]:22 %s\n",
+		    t, pub);
+
+		assert_int_equal(it_write_file(khp, pin, strlen(pin), 0644),
+		    0);
+		free(pin);
+	}
+	free(t);
+	assert_int_equal(file_text(fpf, fp0, sizeof(fp0)), 0);
+	fp0[strcspn(fp0, "\n")] = '\0';
+	/* The pin works: the first action succeeds. */
+	wait_state(e, run_verb(e, "ssh.lock_account", "pinned", NULL,
+	    IT_ACCT), "succeeded");
+	assert_int_equal(it_read_file(khp, &t0, &n0), 0);
+	assert_int_equal(stat(khp, &st0), 0);
+
+	/* A new host key; a new agent, so no parked session is reused. */
+	assert_int_equal(sshd_x(e, 0), 0);
+	assert_int_equal(sshd_x(e, 1), 0);
+	assert_int_equal(file_text(fpf, fp, sizeof(fp)), 0);
+	fp[strcspn(fp, "\n")] = '\0';
+	assert_string_not_equal(fp, fp0);
+	assert_int_equal(it_agent_stop(e), 0);
+	assert_int_equal(it_agent_start(e, 0), 0);
+	id = run_verb(e, "ssh.end_sessions", "pinned", NULL, IT_ACCT);
+	wait_state(e, id, "failed");
+	assert_non_null(a = it_action(e, id));
+	msg = json_string_value(json_object_get(a, "message"));
+	assert_non_null(msg);
+	if (strstr(msg, "CHANGED") == NULL || strstr(msg, fp) == NULL)
+		fail_msg("message '%s' lacks 'CHANGED' or '%s'", msg, fp);
+	json_decref(a);
+	/* known_hosts: the same bytes, the same mode, the same inode. */
+	assert_int_equal(it_read_file(khp, &t1, &n1), 0);
+	assert_int_equal(n0, n1);
+	assert_memory_equal(t0, t1, n0);
+	assert_int_equal(stat(khp, &st1), 0);
+	assert_int_equal(st0.st_mode, st1.st_mode);
+	assert_int_equal(st0.st_ino, st1.st_ino);
+	assert_int_equal(st0.st_mtim.tv_sec, st1.st_mtim.tv_sec);
+	assert_int_equal(st0.st_mtim.tv_nsec, st1.st_mtim.tv_nsec);
+	free(t0);
+	free(t1);
+	assert_int_equal(sshd_x(e, 0), 0);
+}
+
 int
 main(void)
 {
@@ -840,6 +1037,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ssh2_hung_host,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ssh2_parallel_limit,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh2_keep,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh2_hostkey_changed,
 		    test_setup, test_teardown),
 	};
 
