@@ -137,6 +137,8 @@ host_verify(ssh_session s, const struct target *t, const char *host,
 	return -EPERM;
 }
 
+static int	file_private(const char *, const char **);
+
 static int
 auth_login(ssh_session s, const struct target *t, ssh_key key, char *err,
     size_t errlen)
@@ -147,6 +149,14 @@ auth_login(ssh_session s, const struct target *t, ssh_key key, char *err,
 	int		 rc, r = -EACCES;
 
 	if (key == NULL && kf != NULL) {
+		/* Again at use: a key made readable since load is spent. */
+		if ((r = file_private(kf, &why)) != 0) {
+			(void)snprintf(err, errlen, "key_file '%s': %s", kf,
+			    why);
+			r = -EACCES;
+			goto out;
+		}
+		r = -EACCES;
 		if (ssh_pki_import_privkey_file(kf, NULL, NULL, NULL,
 		    &own) != SSH_OK) {
 			(void)snprintf(err, errlen, "cannot load key_file "

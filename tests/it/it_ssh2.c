@@ -498,6 +498,10 @@ test_setup(void **state)
 static int
 test_teardown(void **state)
 {
+	char	key[IT_PATH_MAX];
+
+	/* test_ssh2_key_mode_at_use loosens it; never leave it so. */
+	(void)chmod(gp(*state, "agent_key", key), 0600);
 	kids_end();
 	return it_test_teardown(*state);
 }
@@ -1026,6 +1030,39 @@ test_ssh2_hostkey_changed(void **state)
 	assert_int_equal(sshd_x(e, 0), 0);
 }
 
+/*
+ * key_file is checked again when used: made group/world-readable after
+ * the config loaded, it is refused and the host is left alone.
+ */
+static void
+test_ssh2_key_mode_at_use(void **state)
+{
+	struct it_env	*e = *state;
+	char		 key[IT_PATH_MAX], sh0[512], sh1[512];
+	const char	*msg;
+	json_t		*a;
+	int64_t		 id;
+
+	(void)gp(e, "agent_key", key);
+	assert_int_equal(shadow_line(IT_ACCT, sh0, sizeof(sh0)), 0);
+	assert_int_equal(chmod(key, 0644), 0);
+	id = run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT);
+	assert_int_equal(chmod(key, 0600), 0);
+	wait_state(e, id, "failed");
+	assert_non_null(a = it_action(e, id));
+	msg = json_string_value(json_object_get(a, "message"));
+	assert_non_null(msg);
+	if (strstr(msg, "key_file") == NULL || strstr(msg, "chmod 600") ==
+	    NULL)
+		fail_msg("message '%s' does not name the loose key", msg);
+	json_decref(a);
+	assert_int_equal(shadow_line(IT_ACCT, sh1, sizeof(sh1)), 0);
+	assert_string_equal(sh0, sh1);
+	/* Tightened again, the same key works. */
+	wait_state(e, run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT),
+	    "succeeded");
+}
+
 int
 main(void)
 {
@@ -1041,6 +1078,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ssh2_keep,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_ssh2_hostkey_changed,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_ssh2_key_mode_at_use,
 		    test_setup, test_teardown),
 	};
 
