@@ -299,12 +299,20 @@ kid_alive(pid_t pid)
 	return 0;
 }
 
-/* A listening TCP socket on 127.0.0.1:port, or -1. */
+/*
+ * A listening TCP socket on 127.0.0.1:port, or -1 (why printed).  The
+ * port lies in the ephemeral range: a client elsewhere on the machine may
+ * hold it for a moment, so binding is retried for up to 10 s.  Kept in
+ * held_fd so that teardown closes it when a test fails midway.
+ */
+static int	held_fd = -1;
+
 static int
 listener(int port)
 {
 	struct sockaddr_in	sa;
-	int			fd, one = 1;
+	double			t0 = mono();
+	int			fd, one = 1, r;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
@@ -312,13 +320,29 @@ listener(int port)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, 64) != 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
 		(void)close(fd);
 		return -1;
 	}
+	while ((r = bind(fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 &&
+	    errno == EADDRINUSE && mono() - t0 < 10)
+		nap_ms(200);
+	if (r != 0 || listen(fd, 64) != 0) {
+		(void)fprintf(stderr, "listener on %d: %s\n", port,
+		    strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	held_fd = fd;
 	return fd;
+}
+
+static void
+held_close(void)
+{
+	if (held_fd >= 0)
+		(void)close(held_fd);
+	held_fd = -1;
 }
 
 static int
@@ -503,6 +527,7 @@ test_teardown(void **state)
 	/* test_ssh2_key_mode_at_use loosens it; never leave it so. */
 	(void)chmod(gp(*state, "agent_key", key), 0600);
 	kids_end();
+	held_close();
 	return it_test_teardown(*state);
 }
 
@@ -696,33 +721,32 @@ test_ssh2_hung_host(void **state)
 		assert_non_null(a = it_action(e, ids[i]));
 		tg = json_string_value(json_object_get(a, "target"));
 		assert_non_null(tg);
-		if (strcmp(tg, "s1") == 0) {
-			json_decref(a);
-			wait_state(e, ids[i], "succeeded");
-			ok++;
-			continue;
-		}
-		assert_string_equal(tg, "hung");
+		if (strcmp(tg, "s1") == 0)
+			ok = i + 1;
+		else if (strcmp(tg, "hung") == 0)
+			bad = i + 1;
 		json_decref(a);
-		wait_state(e, ids[i], "failed");
-		assert_non_null(a = it_action(e, ids[i]));
-		msg = json_string_value(json_object_get(a, "message"));
-		assert_non_null(msg);
-		if (strstr(msg, "imeout") == NULL && strstr(msg, "timed out") ==
-		    NULL)
-			fail_msg("hung: message '%s' names no timeout", msg);
-		json_decref(a);
-		bad++;
 	}
+	assert_true(ok != 0 && bad != 0);
+	/* The hung host first: when it failed is what is measured. */
+	wait_state(e, ids[bad - 1], "failed");
 	dt = mono() - t0;
-	(void)fprintf(stderr, "  hung host: run settled in %.2f s (timeout "
-	    "%d s)\n", dt, IT_HUNG_TIMEOUT);
-	assert_int_equal(ok, 1);
-	assert_int_equal(bad, 1);
+	assert_non_null(a = it_action(e, ids[bad - 1]));
+	msg = json_string_value(json_object_get(a, "message"));
+	assert_non_null(msg);
+	if (strstr(msg, "imeout") == NULL && strstr(msg, "timed out") == NULL)
+		fail_msg("hung: message '%s' names no timeout", msg);
+	json_decref(a);
+	(void)fprintf(stderr, "  hung host: failed after %.2f s (timeout %d "
+	    "s)\n", dt, IT_HUNG_TIMEOUT);
 	/* It waited for the timeout, and not much longer. */
 	assert_true(dt >= IT_HUNG_TIMEOUT - 0.5);
 	assert_true(dt <= IT_HUNG_TIMEOUT + 8.0);
-	(void)close(lfd);
+	/* The healthy host in the same group did its work. */
+	wait_state(e, ids[ok - 1], "succeeded");
+	(void)fprintf(stderr, "  hung host: run settled in %.2f s\n",
+	    mono() - t0);
+	held_close();
 }
 
 /*
@@ -804,7 +828,7 @@ test_ssh2_parallel_limit(void **state)
 		counter(lfd, ctl[0], out[1]);
 	}
 	kid_add(pid);
-	(void)close(lfd);
+	held_close();
 	(void)close(ctl[0]);
 	(void)close(out[1]);
 	t0 = mono();
