@@ -53,6 +53,7 @@
 #define IT_AGENT_USER	"cordon-t-ss2agent"
 #define IT_ACCT		"cordon-t-ss2acct"
 #define IT_SYS		"cordon-t-ss2sys"
+#define IT_ALIAS	"cordon-t-ss2alias"	/* cordon's login's uid */
 #define IT_SUDOERS	"/etc/sudoers.d/cordon-t-ss2agent"
 #define IT_HUNG_TIMEOUT	2		/* seconds, the hung targets' */
 #define IT_NPAR		5		/* targets behind the counter */
@@ -174,6 +175,17 @@ user_del(struct it_env *e, const char *name)
 	(void)it_runv(e, IT_ROOT, NULL, pk, 10);
 	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
 		(void)fprintf(stderr, "userdel %s: %s\n", name, e->err);
+}
+
+/* The alias shares the agent's uid: no pkill, no home to remove. */
+static void
+alias_del(struct it_env *e)
+{
+	const char	*argv[] = { "userdel", IT_ALIAS, NULL };
+
+	if (getpwnam(IT_ALIAS) != NULL &&
+	    it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
+		(void)fprintf(stderr, "userdel %s: %s\n", IT_ALIAS, e->err);
 }
 
 /* ~name/.ssh/authorized_keys := data, owned by name, with mode. */
@@ -434,6 +446,20 @@ group_setup(void **state)
 		return -1;
 	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
 		return -1;
+	{
+		/* A second name for cordon's own uid (useradd -o). */
+		struct passwd	*pw = getpwnam(IT_AGENT_USER);
+		char		 uid[32];
+		const char	*add[] = { "useradd", "-o", "-u", uid, "-M",
+		    "-s", "/bin/sh", IT_ALIAS, NULL };
+
+		if (pw == NULL)
+			return -1;
+		it_pfmt(uid, sizeof(uid), "%ld", (long)pw->pw_uid);
+		alias_del(e);
+		if (sh_ok(e, add) != 0)
+			return -1;
+	}
 	(void)gp(e, "agent_key", key);
 	it_pfmt(pub, sizeof(pub), "%s.pub", key);
 	if (keygen(e, key) != 0 || file_text(pub, text, sizeof(text)) != 0 ||
@@ -480,6 +506,7 @@ group_teardown(void **state)
 	if (users_made) {
 		user_del(e, IT_ACCT);
 		user_del(e, IT_SYS);
+		alias_del(e);
 		user_del(e, IT_AGENT_USER);
 		(void)unlink(IT_SUDOERS);
 	}
@@ -636,6 +663,13 @@ test_ssh2_system_refused(void **state)
 			assert_int_equal(n, 0);
 			assert_true(it_err_has(e, "allow_system_accounts"));
 		}
+	/* Another name for cordon's own uid: refused as that uid. */
+	for (j = 0; j < ARRAY_SIZE(verbs); j++) {
+		if (run_ids(e, verbs[j], "s1", NULL, 1, IT_ALIAS, ids, 4, &n)
+		    != 3 || !it_err_has(e, "the uid cordon logs in as"))
+			fail_msg("%s %s: exit %d, '%s'", verbs[j], IT_ALIAS,
+			    e->status, e->err);
+	}
 	assert_int_equal(it_queue_count(e), 0);
 	/* Nothing changed: the processes live, the shadow lines stand. */
 	assert_true(kid_alive(dpid));
