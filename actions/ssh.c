@@ -58,6 +58,7 @@
 #define SSH_HOME_MAX		1024
 #define SSH_KILL_WAIT_S		5
 #define SSH_ERRLINE		160
+#define SSH_UID_MIN_DEFAULT	"1000"
 
 /* -EIO/-ETIMEDOUT break the batch; anything else fails this act. */
 static int
@@ -120,6 +121,8 @@ account_of(struct sconn *c, struct act *a)
 	return acct;
 }
 
+static int	digits_ok(const char *, size_t);
+
 struct pwent {
 	long	uid;
 	char	home[SSH_HOME_MAX];
@@ -172,6 +175,98 @@ pw_lookup(struct sconn *c, struct act *a, const char *acct,
 		r = pw_parse(c, a, acct, &res, pw);
 	ssh_res_free(&res);
 	return r;
+}
+
+/*
+ * cordon's login uid and the host's UID_MIN (login.defs, 1000 when it
+ * says nothing), read once per session: the system-account guard.
+ */
+static int
+sys_read(struct sconn *c, struct act *a)
+{
+	static const char script[] =
+	    "id -u || exit 3\n"
+	    "m=$(sed -n 's/^[[:space:]]*UID_MIN[[:space:]][[:space:]]*"
+	    "\\([0-9][0-9]*\\).*/\\1/p' /etc/login.defs 2>/dev/null | "
+	    "tail -n 1)\n"
+	    "echo \"${m:-" SSH_UID_MIN_DEFAULT "}\"\n";
+	const char	*argv[] = { "sh", "-c", script, NULL };
+	struct ssh_res	 res;
+	char		*l2, *nl;
+	int		 r;
+
+	if (c->sys_read)
+		return 0;
+	if ((r = run(c, a, SSH_AS_LOGIN, NULL, argv, &res)) != 0)
+		goto out;
+	if (res.status != 0) {
+		r = status_fail(a, "reading UID_MIN", &res);
+		goto out;
+	}
+	r = 1;
+	if ((nl = strchr(res.out.p, '\n')) == NULL)
+		goto bad;
+	*nl = '\0';
+	l2 = nl + 1;
+	if ((nl = strchr(l2, '\n')) != NULL)
+		*nl = '\0';
+	if (*res.out.p == '\0' || *l2 == '\0' || !digits_ok(res.out.p, 9) ||
+	    !digits_ok(l2, 9))
+		goto bad;
+	c->login_uid = strtol(res.out.p, NULL, 10);
+	c->uid_min = strtol(l2, NULL, 10);
+	c->sys_read = 1;
+	r = 0;
+	goto out;
+bad:
+	act_fail(a, "unexpected answer reading the login's uid and UID_MIN");
+out:
+	ssh_res_free(&res);
+	return r;
+}
+
+/*
+ * Root, system accounts (uid below UID_MIN) and any account sharing
+ * cordon's login's uid are refused unless the target allows them: killing
+ * every root process or locking a daemon's account takes the host down.
+ */
+static int
+sys_guard(struct sconn *c, struct act *a, const char *acct, long uid)
+{
+	int	r;
+
+	if (json_is_true(json_object_get(c->t->opts,
+	    "allow_system_accounts")))
+		return 0;
+	if ((r = sys_read(c, a)) != 0)
+		return r;
+	if (uid == 0 || uid < c->uid_min || uid == c->login_uid) {
+		act_fail(a, "'%s' is a system account on %s (uid %ld; %s): "
+		    "set allow_system_accounts = true on the target to act "
+		    "on it", acct, c->host, uid, uid == 0 ? "root" :
+		    uid == c->login_uid ? "the uid cordon logs in as" :
+		    "below UID_MIN");
+		a->outcome = ACT_REFUSED;
+		return 1;
+	}
+	return 0;
+}
+
+/* Apply's own guard: the name checks and the uid, read again. */
+static int
+apply_guard(struct sconn *c, struct act *a, const char **ret_acct)
+{
+	struct pwent	 pw;
+	const char	*acct;
+	int		 r;
+
+	if ((acct = account_of(c, a)) == NULL)
+		return 1;
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (r = sys_guard(c, a, acct, pw.uid)) != 0)
+		return r;
+	*ret_acct = acct;
+	return 0;
 }
 
 struct shadow {
@@ -313,7 +408,8 @@ pw_check_one(struct sconn *c, struct act *a)
 
 	if ((acct = account_of(c, a)) == NULL)
 		return 1;
-	if ((r = pw_shadow_read(c, a, acct, &pw, &sh)) != 0)
+	if ((r = pw_shadow_read(c, a, acct, &pw, &sh)) != 0 ||
+	    (r = sys_guard(c, a, acct, pw.uid)) != 0)
 		return r;
 	json_decref(a->before);
 	a->before = json_pack("{s:s,s:I,s:b,s:s,s:s}", "account", acct,
@@ -358,10 +454,8 @@ pw_apply_one(struct sconn *c, struct act *a)
 	int		 r, relock;
 
 	memset(res, 0, sizeof(res));
-	if (acct == NULL || !ssh_account_ok(acct)) {
-		act_fail(a, "invalid account");
-		return 1;
-	}
+	if ((r = apply_guard(c, a, &acct)) != 0)
+		return r;
 	if ((r = secret_random((size_t)ssh_opt_int(c->t, "password_length",
 	    SSH_PW_LEN_DEFAULT), ssh_opt_str(c->t, "password_alphabet"),
 	    &pw)) != 0) {
@@ -526,7 +620,8 @@ lock_check_one(struct sconn *c, struct act *a)
 		act_fail(a, "bad expiry in the state to restore");
 		return 1;
 	}
-	if ((r = pw_shadow_read(c, a, acct, &pw, &sh)) != 0)
+	if ((r = pw_shadow_read(c, a, acct, &pw, &sh)) != 0 ||
+	    (r = sys_guard(c, a, acct, pw.uid)) != 0)
 		return r;
 	json_decref(a->before);
 	a->before = json_pack("{s:s,s:b,s:s}", "account", acct, "locked",
@@ -559,10 +654,8 @@ lock_apply_one(struct sconn *c, struct act *a)
 	struct shadow	 sh;
 	int		 wl, r;
 
-	if (acct == NULL || !ssh_account_ok(acct)) {
-		act_fail(a, "invalid account");
-		return 1;
-	}
+	if ((r = apply_guard(c, a, &acct)) != 0)
+		return r;
 	lock_want(a, &wl, &wexp);
 	if ((r = shadow_read(c, a, acct, &sh)) != 0)
 		return r;
@@ -649,7 +742,8 @@ es_check_one(struct sconn *c, struct act *a)
 
 	if ((acct = account_of(c, a)) == NULL)
 		return 1;
-	if ((r = pw_lookup(c, a, acct, &pw)) != 0)
+	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (r = sys_guard(c, a, acct, pw.uid)) != 0)
 		return r;
 	/*
 	 * The count is not part of the plan: it changes between queueing
@@ -682,10 +776,8 @@ es_apply_one(struct sconn *c, struct act *a)
 	struct ssh_res	 res;
 	int		 r, lok;
 
-	if (acct == NULL || !ssh_account_ok(acct)) {
-		act_fail(a, "invalid account");
-		return 1;
-	}
+	if ((r = apply_guard(c, a, &acct)) != 0)
+		return r;
 	/* logind ends the sessions cleanly where it runs ... */
 	if ((r = run(c, a, SSH_AS_ROOT, NULL, lc, &res)) != 0) {
 		ssh_res_free(&res);
@@ -902,16 +994,19 @@ ak_remove(struct sconn *c, struct act *a, const char *acct,
 	return must(c, a, SSH_AS_ACCOUNT, acct, argv);
 }
 
-/* Common to check, apply and verify: account, passwd entry, path. */
+/*
+ * Common to check, apply (guarded: both refuse system accounts) and
+ * verify: account, passwd entry, path.
+ */
 static int
-ak_where(struct sconn *c, struct act *a, int check, const char **ret_acct,
+ak_where(struct sconn *c, struct act *a, int guard, const char **ret_acct,
     char *path, size_t len)
 {
 	struct pwent	 pw;
 	const char	*acct;
 	int		 r;
 
-	if (check)
+	if (guard)
 		acct = account_of(c, a);
 	else if ((acct = act_param(a, "account")) == NULL ||
 	    !ssh_account_ok(acct)) {
@@ -921,6 +1016,7 @@ ak_where(struct sconn *c, struct act *a, int check, const char **ret_acct,
 	if (acct == NULL)
 		return 1;
 	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
+	    (guard && (r = sys_guard(c, a, acct, pw.uid)) != 0) ||
 	    (r = ak_path(a, &pw, path, len)) != 0)
 		return r;
 	*ret_acct = acct;
@@ -1152,7 +1248,7 @@ ak_apply_one(struct sconn *c, struct act *a)
 	int		 r;
 
 	memset(&cur, 0, sizeof(cur));
-	if ((r = ak_where(c, a, 0, &acct, path, sizeof(path))) != 0)
+	if ((r = ak_where(c, a, 1, &acct, path, sizeof(path))) != 0)
 		goto out;
 	if (a->restore) {
 		if (!json_is_true(json_object_get(a->restore, "exists"))) {
@@ -1291,7 +1387,7 @@ ak_verify(void *conn, struct act **v, size_t n)
 static const char *const ssh_keys[] = {
 	"name", "type", "host", "port", "user", "key_file", "password_file",
 	"known_hosts", "sudo", "password_length", "password_alphabet",
-	"timeout", "chpasswd", "os",
+	"timeout", "chpasswd", "os", "allow_system_accounts",
 };
 
 
@@ -1341,6 +1437,15 @@ ssh_target_check(const struct target *t, char *err, size_t errlen)
 		    "94 distinct printable ASCII characters, no space");
 		return -EINVAL;
 	}
+	if ((r = ssh_pw_policy_check(t, SSH_PW_LEN_DEFAULT, err,
+	    errlen)) != 0)
+		return r;
+	if ((v = json_object_get(t->opts, "allow_system_accounts")) &&
+	    !json_is_boolean(v)) {
+		(void)snprintf(err, errlen, "'allow_system_accounts' must be "
+		    "true or false");
+		return -EINVAL;
+	}
 	if ((v = json_object_get(t->opts, "chpasswd")) && (!json_is_string(v)
 	    || json_string_value(v)[0] != '/' ||
 	    strlen(json_string_value(v)) > 255)) {
@@ -1383,6 +1488,7 @@ const struct verb ssh_verbs[] = {
 	{
 		.name = "rotate_authorized_keys",
 		.summary = "replace authorized_keys with a new proven key",
+		.arg_check = ssh_keep_arg_check,
 		.check = ak_check,
 		.apply = ak_apply,
 		.verify = ak_verify,

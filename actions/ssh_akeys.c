@@ -125,15 +125,15 @@ ssh_akeys_has(const json_t *list, const char *fp)
 	return 0;
 }
 
-int
-ssh_keep_parse(struct act *a, enum ssh_keep_mode *ret, json_t **ret_list)
+/* The keep value: 0, or -EINVAL.  *ret_list is set on success only. */
+static int
+keep_parse_str(const char *s, enum ssh_keep_mode *ret, json_t **ret_list)
 {
-	const char	*s = act_param(a, "keep"), *p, *e;
+	const char	*p, *e;
 	json_t		*l = json_array();
 	char		 fp[64];
 	size_t		 n, i;
 
-	*ret_list = NULL;
 	if (s == NULL || strcmp(s, "new") == 0 || strcmp(s, "none") == 0) {
 		*ret = s && strcmp(s, "none") == 0 ? SSH_KEEP_NONE :
 		    SSH_KEEP_NEW;
@@ -167,10 +167,47 @@ ssh_keep_parse(struct act *a, enum ssh_keep_mode *ret, json_t **ret_list)
 	return 0;
 bad:
 	json_decref(l);
-	act_fail(a, "'keep' must be \"new\", \"none\" or a comma-separated "
-	    "list of SHA256:... key fingerprints (at most %d)",
+	return -EINVAL;
+}
+
+static void
+keep_why(const char *s, char *err, size_t errlen)
+{
+	(void)snprintf(err, errlen, "'keep' is \"%.40s%s\": it must be "
+	    "\"new\", \"none\" or a comma-separated list of SHA256:... key "
+	    "fingerprints (at most %d)", s, strlen(s) > 40 ? "..." : "",
 	    SSH_AKEYS_KEEP_MAX);
+}
+
+int
+ssh_keep_parse(struct act *a, enum ssh_keep_mode *ret, json_t **ret_list)
+{
+	const char	*s = act_param(a, "keep");
+	char		 why[256];
+
+	*ret_list = NULL;
+	if (keep_parse_str(s, ret, ret_list) == 0)
+		return 0;
+	keep_why(s, why, sizeof(why));
+	act_fail(a, "%s", why);
 	return 1;
+}
+
+int
+ssh_keep_arg_check(const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	enum ssh_keep_mode	 km;
+	json_t			*l = NULL;
+
+	if (strcmp(name, "keep") != 0)
+		return 0;
+	if (keep_parse_str(value, &km, &l) != 0) {
+		keep_why(value, err, errlen);
+		return -EINVAL;
+	}
+	json_decref(l);
+	return 0;
 }
 
 char *

@@ -39,6 +39,12 @@ int	 ssh_akeys_has(const json_t *list, const char *fp);
 /* The act's keep parameter: 0, or 1 after act_fail. */
 int	 ssh_keep_parse(struct act *, enum ssh_keep_mode *ret,
 	    json_t **ret_list);
+/*
+ * Runbook load (struct verb arg_check): a keep value spelled out in the
+ * runbook must parse; other args pass.  0, or -EINVAL with err set.
+ */
+int	 ssh_keep_arg_check(const char *name, const char *value, char *err,
+	    size_t errlen);
 /* The lines whose key is in keep, each ending in a newline. */
 char	*ssh_akeys_kept(const char *data, size_t len, const json_t *keep,
 	    size_t *ret_len);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "../agent/esc.h"
 #include "../agent/log.h"
 #include "../agent/secret.h"
+#include "../agent/vault.h"
 #include "ssh_conn.h"
 
 static void	spare_drop(struct sconn *);
@@ -135,6 +137,8 @@ host_verify(ssh_session s, const struct target *t, const char *host,
 	return -EPERM;
 }
 
+static int	file_private(const char *, const char **);
+
 static int
 auth_login(ssh_session s, const struct target *t, ssh_key key, char *err,
     size_t errlen)
@@ -145,6 +149,14 @@ auth_login(ssh_session s, const struct target *t, ssh_key key, char *err,
 	int		 rc, r = -EACCES;
 
 	if (key == NULL && kf != NULL) {
+		/* Again at use: a key made readable since load is spent. */
+		if ((r = file_private(kf, &why)) != 0) {
+			(void)snprintf(err, errlen, "key_file '%s': %s", kf,
+			    why);
+			r = -EACCES;
+			goto out;
+		}
+		r = -EACCES;
 		if (ssh_pki_import_privkey_file(kf, NULL, NULL, NULL,
 		    &own) != SSH_OK) {
 			(void)snprintf(err, errlen, "cannot load key_file "
@@ -627,6 +639,24 @@ ssh_opt_int_in(const struct target *t, const char *k, long min, long max,
 	    json_integer_value(v) > max) {
 		(void)snprintf(err, errlen, "'%s' must be an integer from %ld "
 		    "to %ld", k, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+ssh_pw_policy_check(const struct target *t, long def_len, char *err,
+    size_t errlen)
+{
+	long	len = ssh_opt_int(t, "password_length", def_len);
+	size_t	n = secret_alphabet_len(ssh_opt_str(t, "password_alphabet"));
+	double	bits = (double)len * log2((double)n);
+
+	if (bits < SSH_PW_BITS_MIN) {
+		(void)snprintf(err, errlen, "password policy too weak: %ld "
+		    "characters from %zu give %.0f bits, at least %d are "
+		    "needed (raise 'password_length' or widen "
+		    "'password_alphabet')", len, n, bits, SSH_PW_BITS_MIN);
 		return -EINVAL;
 	}
 	return 0;

@@ -40,6 +40,7 @@
 #define SSH_TIMEOUT_DEFAULT	10		/* seconds */
 #define SSH_TIMEOUT_MAX		300
 #define SSH_ACCOUNT_MAX		32
+#define SSH_PW_BITS_MIN		80	/* length x log2(alphabet size) */
 
 /* Who a remote command runs as. */
 enum ssh_who {
@@ -60,6 +61,10 @@ struct sconn {
 	int			 broken;	/* a command lost the session */
 	ssh_channel		 spare;		/* opened to prove a parked
 						   session alive; used next */
+	/* Read once per session by ssh.c (system-account guard). */
+	int			 sys_read;
+	long			 login_uid;	/* cordon's login's uid */
+	long			 uid_min;	/* login.defs UID_MIN */
 };
 
 struct ssh_res {
@@ -68,6 +73,12 @@ struct ssh_res {
 	int		status;			/* exit status, -1 if none */
 };
 
+/*
+ * The generated passwords' strength (password_length, password_alphabet,
+ * def_len when no length is set): -EINVAL and why below SSH_PW_BITS_MIN.
+ */
+int		 ssh_pw_policy_check(const struct target *, long def_len,
+		    char *err, size_t errlen);
 /* Target option helpers; defaults when absent. */
 const char	*ssh_opt_str(const struct target *, const char *);
 long		 ssh_opt_int(const struct target *, const char *, long def);

@@ -147,6 +147,14 @@ account_of(struct sconn *c, struct act *a)
 	return acct;
 }
 
+static int
+sid_is_admin500(const char *sid)
+{
+	size_t	n = strlen(sid);
+
+	return n > 4 && strcmp(sid + n - 4, "-500") == 0;
+}
+
 struct wuser {
 	int	enabled;
 	char	sid[WIN_VAL_MAX];
@@ -184,6 +192,16 @@ user_read(struct sconn *c, struct act *a, const char *acct, struct wuser *u)
 		goto out;
 	}
 	u->enabled = strcmp(en, "True") == 0;
+	/* The built-in Administrator (RID 500), whatever it was renamed. */
+	if (sid_is_admin500(u->sid) && !json_is_true(json_object_get(
+	    c->t->opts, "allow_system_accounts"))) {
+		act_fail(a, "'%s' is the built-in Administrator on %s (%s): "
+		    "set allow_system_accounts = true on the target to act "
+		    "on it", acct, c->host, u->sid);
+		a->outcome = ACT_REFUSED;
+		r = 1;
+		goto out;
+	}
 	r = 0;
 out:
 	ssh_res_free(&res);
@@ -974,6 +992,7 @@ const struct verb ssh_os_verbs[] = {
 	{
 		.name = "rotate_authorized_keys",
 		.summary = "replace authorized_keys with a new proven key",
+		.arg_check = ssh_keep_arg_check,
 		.check = os_check,
 		.apply = os_apply,
 		.verify = os_verify,
@@ -1004,7 +1023,7 @@ ssh_win_os(const struct target *t, char *err, size_t errlen)
 static const char *const win_keys[] = {
 	"name", "type", "host", "port", "user", "key_file", "password_file",
 	"known_hosts", "timeout", "password_length", "password_alphabet",
-	"os", "sudo",
+	"os", "sudo", "allow_system_accounts",
 };
 
 int
@@ -1024,6 +1043,12 @@ ssh_win_target_check(const struct target *t, char *err, size_t errlen)
 			    "os = \"windows\"", key);
 			return -EINVAL;
 		}
+	}
+	if ((v = json_object_get(t->opts, "allow_system_accounts")) &&
+	    !json_is_boolean(v)) {
+		(void)snprintf(err, errlen, "'allow_system_accounts' must be "
+		    "true or false");
+		return -EINVAL;
 	}
 	/* Windows has no sudo: the login must be an administrator. */
 	if (json_is_true(json_object_get(t->opts, "sudo"))) {
@@ -1050,5 +1075,8 @@ ssh_win_target_check(const struct target *t, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	if ((r = ssh_pw_policy_check(t, WIN_PW_LEN_DEFAULT, err,
+	    errlen)) != 0)
+		return r;
 	return 0;
 }

@@ -51,6 +51,10 @@ struct verb {
 	/* The runbook step must say approval = "required" (irreversible). */
 	int		 needs_approval;
 	const char	*required_params[4];	/* NULL-terminated */
+	/* Optional: judges an arg whose value the runbook spells out (no
+	 * ${...}) when the runbook loads; 0, or -EINVAL with err set. */
+	int	(*arg_check)(const char *name, const char *value, char *err,
+		    size_t errlen);
 };
 
 struct driver {

@@ -64,7 +64,8 @@ pool_run(size_t n, const int *parallel_ok, int par, void (*fn)(void *,
 	pl.idx = idx;
 	pl.fn = fn;
 	pl.ctx = ctx;
-	nth = np < (size_t)par ? np : (size_t)par;
+	/* The calling thread is one of the par workers. */
+	nth = (np < (size_t)par ? np : (size_t)par) - 1;
 	th = xcalloc(nth, sizeof(*th));
 	for (i = 0; i < nth; i++)
 		if (pthread_create(&th[i], NULL, pool_worker, &pl) == 0)

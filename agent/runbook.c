@@ -168,6 +168,7 @@ parse_step(const char *file, config_setting_t *s, struct runbook *rb,
 	const struct verb	*v;
 	const char		*name, *verb, *target, *fe, *appr, *onf;
 	const char		*badref;
+	char			 aerr[320];
 	int			 i, n;
 
 	if (!config_setting_is_group(s))
@@ -238,6 +239,10 @@ parse_step(const char *file, config_setting_t *s, struct runbook *rb,
 				return FAIL(e, "arg '%s': unknown reference "
 				    "'%.40s'", config_setting_name(e),
 				    badref);
+			if (v->arg_check && strstr(val, "${") == NULL &&
+			    v->arg_check(config_setting_name(e), val, aerr,
+			    sizeof(aerr)) != 0)
+				return FAIL(e, "step '%s': %s", name, aerr);
 			(void)json_object_set_new(st->args,
 			    config_setting_name(e), json_string(val));
 		}

@@ -5,8 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "hash.h"
+#include "log.h"
 #include "secret.h"
+
+/* The agent's fingerprint key (vault.c loads it); unset: plain SHA-256. */
+static unsigned char	fp_key[SECRET_FP_KEY_LEN];
+static int		fp_keyed;
 
 int
 secret_read_file(const char *path, struct secret **ret, const char **why)
@@ -86,12 +94,44 @@ secret_free(struct secret *s)
 }
 
 void
+secret_fp_key(const unsigned char *key)
+{
+	if (key == NULL) {
+		explicit_bzero(fp_key, sizeof(fp_key));
+		fp_keyed = 0;
+		return;
+	}
+	memcpy(fp_key, key, sizeof(fp_key));
+	fp_keyed = 1;
+}
+
+void
 secret_fp(const struct secret *s, char out[24])
 {
-	char	h[HASH_HEX_LEN + 1];
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0;
+	char			 h[HASH_HEX_LEN + 1];
+	int			 i;
 
-	sha256_hex(s->s, s->len, h);
 	memcpy(out, "sha256:", 7);
-	memcpy(out + 7, h, 16);
 	out[23] = '\0';
+	if (!fp_keyed) {
+		sha256_hex(s->s, s->len, h);
+		memcpy(out + 7, h, 16);
+		return;
+	}
+	/*
+	 * HMAC: a short unsalted hash of a weak password is a dictionary
+	 * lookup away from the password; without the key it is not.
+	 */
+	if (HMAC(EVP_sha256(), fp_key, sizeof(fp_key),
+	    (const unsigned char *)s->s, s->len, md, &mdlen) == NULL ||
+	    mdlen < 8)
+		fatalx("%s: HMAC-SHA-256 failed", __func__);
+	for (i = 0; i < 8; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 0xf];
+	}
+	explicit_bzero(md, sizeof(md));
 }

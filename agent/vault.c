@@ -12,13 +12,98 @@
 
 static char	*vdir;
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Writes a new random key to path unless one is there (link(2) never
+ * replaces: a concurrent creator's key wins and both read it).
+ */
+static int
+fpkey_create(const char *dir, const char *path)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 k[SECRET_FP_KEY_LEN];
+	char			 text[2 * SECRET_FP_KEY_LEN + 1], tmp[4096];
+	size_t			 i;
+	int			 n, r;
+
+	n = snprintf(tmp, sizeof(tmp), "%s/" VAULT_FP_KEY ".%ld.tmp", dir,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k))
+		return errno ? -errno : -EIO;
+	for (i = 0; i < sizeof(k); i++) {
+		text[2 * i] = hex[k[i] >> 4];
+		text[2 * i + 1] = hex[k[i] & 0xf];
+	}
+	text[sizeof(text) - 1] = '\n';
+	explicit_bzero(k, sizeof(k));
+	(void)unlink(tmp);
+	r = write_file_atomic(tmp, text, sizeof(text), 0600);
+	explicit_bzero(text, sizeof(text));
+	if (r != 0)
+		return r;
+	r = link(tmp, path) != 0 && errno != EEXIST ? -errno : 0;
+	(void)unlink(tmp);
+	return r;
+}
+
+/* The fingerprint key: read (created on first use) and handed to secret. */
+static int
+fpkey_load(const char *dir)
+{
+	struct secret	*s = NULL;
+	unsigned char	 k[SECRET_FP_KEY_LEN];
+	const char	*why;
+	char		 path[4096];
+	size_t		 i;
+	int		 n, r, hi, lo;
+
+	n = snprintf(path, sizeof(path), "%s/" VAULT_FP_KEY, dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	if ((r = secret_read_file(path, &s, &why)) == -ENOENT) {
+		if ((r = fpkey_create(dir, path)) != 0)
+			return r;
+		r = secret_read_file(path, &s, &why);
+	}
+	if (r != 0)
+		return r;
+	r = 0;
+	if (s->len != 2 * SECRET_FP_KEY_LEN)
+		r = -EINVAL;
+	for (i = 0; r == 0 && i < SECRET_FP_KEY_LEN; i++) {
+		if ((hi = hexval(s->s[2 * i])) < 0 ||
+		    (lo = hexval(s->s[2 * i + 1])) < 0)
+			r = -EINVAL;
+		else
+			k[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (r == 0)
+		secret_fp_key(k);
+	explicit_bzero(k, sizeof(k));
+	secret_free(s);
+	return r;
+}
+
 int
 vault_init(const char *dir)
 {
 	struct stat	st;
+	int		r;
 
 	free(vdir);
 	vdir = NULL;
+	secret_fp_key(NULL);
 	if (dir == NULL)
 		return 0;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -28,6 +113,8 @@ vault_init(const char *dir)
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & (S_IRWXG | S_IRWXO)))
 		return -EPERM;
+	if ((r = fpkey_load(dir)) != 0)
+		return r;
 	vdir = xstrdup(dir);
 	return 0;
 }
@@ -128,12 +215,19 @@ vault_labels(int64_t id, char labels[VAULT_LABELS][VAULT_LABEL_MAX + 1])
 	return n;
 }
 
+static const char	 def_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789-_.,:+=@%";
+
+size_t
+secret_alphabet_len(const char *alphabet)
+{
+	return strlen(alphabet ? alphabet : def_alphabet);
+}
+
 int
 secret_random(size_t len, const char *alphabet, struct secret **ret)
 {
-	static const char	 def[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_.,:+=@%";
-	const char		*a = alphabet ? alphabet : def;
+	const char		*a = alphabet ? alphabet : def_alphabet;
 	size_t			 n = strlen(a), i = 0, lim;
 	unsigned char		 buf[256];
 	struct secret		*s;

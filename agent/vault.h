@@ -20,9 +20,19 @@
 #include "util.h"
 
 #define VAULT_LABEL_MAX 32
+/*
+ * The agent's fingerprint key, in the vault directory (0600, 64 hex
+ * digits): made once by vault_init, never journaled or logged; it keys
+ * every secret_fp.  Losing it only makes old fingerprints unmatchable.
+ */
+#define VAULT_FP_KEY	"fp.key"
 #define VAULT_LABELS	8	/* labels one action may have */
 
-/* dir NULL: no vault (drivers that need one fail their action). */
+/*
+ * dir NULL: no vault (drivers that need one fail their action).  Loads
+ * (or creates) the fingerprint key; -EPERM if it is not owner-only,
+ * -EINVAL if it is not 64 hex digits.
+ */
 int	vault_init(const char *dir) WARN_UNUSED;
 /* label: [a-z0-9_-]{1,32}.  fp receives secret_fp() of the data. */
 int	vault_put(int64_t action, const char *label, const void *data,
@@ -44,5 +54,7 @@ const char	*vault_dir(void);
  */
 int	secret_random(size_t len, const char *alphabet, struct secret **ret)
 	    WARN_UNUSED;
+/* How many characters secret_random draws from (alphabet NULL: default). */
+size_t	secret_alphabet_len(const char *alphabet);
 
 #endif
