@@ -2,6 +2,7 @@
  * fixture: pieces several integration tests share (fixture.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -278,4 +280,91 @@ it_sshd_group_teardown(void **state, const char *sshd_dir,
 	if (it_group_teardown(state) != 0)
 		r = -1;
 	return r;
+}
+
+static const char *
+py3(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" :
+	    "python3";
+}
+
+int
+it_fake_vendors_start(struct it_env *e, int port, const char *secret,
+    char dir[IT_PATH_MAX], pid_t *pid)
+{
+	char	kf[IT_PATH_MAX], sf[IT_PATH_MAX], rdy[IT_PATH_MAX];
+	char	script[IT_PATH_MAX], p[16], *sec;
+	size_t	slen = strlen(secret);
+	int	i, r;
+
+	*pid = 0;
+	it_pfmt(dir, IT_PATH_MAX, "%s/fake", e->dir);
+	it_pfmt(kf, sizeof(kf), "%s/fw.key", e->dir);
+	it_pfmt(sf, sizeof(sf), "%s/fw.secret", e->dir);
+	it_pfmt(rdy, sizeof(rdy), "%s/fake.ready", dir);
+	it_pfmt(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
+	    e->scripts);
+	it_pfmt(p, sizeof(p), "%d", port);
+	if ((sec = malloc(slen + 1)) == NULL)
+		return -1;
+	memcpy(sec, secret, slen);
+	sec[slen] = '\n';
+	r = mkdir(dir, 0755) != 0 || it_write_file(kf, "id\n", 3, 0600) != 0 ||
+	    it_write_file(sf, sec, slen + 1, 0600) != 0;
+	free(sec);
+	if (r) {
+		(void)fprintf(stderr, "%s: %s: %s\n", __func__, dir,
+		    strerror(errno));
+		return -1;
+	}
+	if ((*pid = fork()) < 0) {
+		*pid = 0;
+		return -1;
+	}
+	if (*pid == 0) {
+		const char *argv[] = { py3(), script, "--dir", dir,
+		    "--port", p, "--key-file", kf, "--secret-file", sf,
+		    NULL };
+
+		if (strchr(argv[0], '/'))
+			execv(argv[0], (char *const *)argv);
+		else
+			execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 300; i++) {
+		if (access(rdy, F_OK) == 0)
+			return 0;
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = 0;
+			(void)fprintf(stderr, "%s: fake_vendors.py exited\n",
+			    __func__);
+			return -1;
+		}
+		(void)usleep(100000);
+	}
+	(void)fprintf(stderr, "%s: fake_vendors.py not ready in 30 s\n",
+	    __func__);
+	return -1;
+}
+
+void
+it_fake_vendors_stop(pid_t *pid)
+{
+	int	i;
+
+	if (*pid <= 0)
+		return;
+	(void)kill(*pid, SIGTERM);
+	for (i = 0; i < 50; i++) {
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = 0;
+			return;
+		}
+		(void)usleep(100000);
+	}
+	(void)kill(*pid, SIGKILL);
+	(void)waitpid(*pid, NULL, 0);
+	*pid = 0;
 }

@@ -4,9 +4,9 @@
  * Two kinds.  Assertions (it_step*, it_wait_state, it_incident_from,
  * it_file_is) run inside a cmocka test and fail it with the reason, so
  * they return only on success.  Group fixtures (it_run_ok, it_sshd_*,
- * it_user_*, it_keygen, it_ak_set, it_login_*) also run in group setup
- * and teardown, where a failure must not longjmp: they return 0, or -1
- * after printing why to stderr.  They run as root.
+ * it_user_*, it_keygen, it_ak_set, it_login_*, it_fake_vendors_*) also
+ * run in group setup and teardown, where a failure must not longjmp:
+ * they return 0, or -1 after printing why to stderr.  They run as root.
  *
  * Everything runs through harness's fork + exec (no shell); every wait
  * is bounded by IT_CMD_TIMEOUT_S or the caller's timeout.
@@ -111,5 +111,17 @@ int	it_login_user(struct it_env *, const char *user, const char *shell,
  */
 int	it_sshd_group_teardown(void **state, const char *sshd_dir,
 	    const char *const users[], const char *sudoers);
+
+/*
+ * tests/it/fake_vendors.py on 127.0.0.1:port with its state in
+ * DIR/fake (dir gets that path) and, for a webhook firewall target,
+ * DIR/fw.key ("id") and DIR/fw.secret (secret), DIR being env->dir.
+ * Returns once it is ready (at most 30 s); *pid gets its pid.
+ * it_fake_vendors_stop ends it (SIGTERM, then SIGKILL after 5 s) and
+ * sets *pid to 0; it does nothing when *pid is 0.
+ */
+int	it_fake_vendors_start(struct it_env *, int port, const char *secret,
+	    char dir[IT_PATH_MAX], pid_t *pid);
+void	it_fake_vendors_stop(pid_t *pid);
 
 #endif

@@ -17,10 +17,7 @@
  * authorized_keys line forces a wrapper that holds each copy until two
  * are waiting, logging "together" (or "alone" after 10 s).
  */
-#include <errno.h>
-#include <pwd.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,81 +90,6 @@ static const char rdv_sh[] =
     "esac\n"
     "exec sh -c \"$c\"\n";
 
-static const char *
-py3(void)
-{
-	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" :
-	    "python3";
-}
-
-static int
-fake_start(struct it_env *e)
-{
-	char	kf[IT_PATH_MAX], sf[IT_PATH_MAX], rdy[IT_PATH_MAX];
-	char	script[IT_PATH_MAX], port[16];
-	int	i;
-
-	it_pfmt(fake_dir, sizeof(fake_dir), "%s/fake", e->dir);
-	it_pfmt(kf, sizeof(kf), "%s/fw.key", e->dir);
-	it_pfmt(sf, sizeof(sf), "%s/fw.secret", e->dir);
-	it_pfmt(rdy, sizeof(rdy), "%s/fake.ready", fake_dir);
-	it_pfmt(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
-	    e->scripts);
-	it_pfmt(port, sizeof(port), "%d", IT_FAKE_PORT);
-	if (mkdir(fake_dir, 0755) != 0 ||
-	    it_write_file(kf, "id\n", 3, 0600) != 0 ||
-	    it_write_file(sf, IT_FW_SECRET "\n", strlen(IT_FW_SECRET) + 1,
-	    0600) != 0)
-		return -1;
-	if ((fake_pid = fork()) < 0)
-		return -1;
-	if (fake_pid == 0) {
-		const char *argv[] = { py3(), script, "--dir", fake_dir,
-		    "--port", port, "--key-file", kf, "--secret-file", sf,
-		    NULL };
-
-		if (strchr(argv[0], '/'))
-			execv(argv[0], (char *const *)argv);
-		else
-			execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	for (i = 0; i < 300; i++) {
-		if (access(rdy, F_OK) == 0)
-			return 0;
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = 0;
-			(void)fprintf(stderr, "%s: fake_vendors.py exited\n",
-			    __func__);
-			return -1;
-		}
-		(void)usleep(100000);
-	}
-	(void)fprintf(stderr, "%s: fake_vendors.py not ready in 30 s\n",
-	    __func__);
-	return -1;
-}
-
-static void
-fake_stop(void)
-{
-	int	i;
-
-	if (fake_pid <= 0)
-		return;
-	(void)kill(fake_pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = 0;
-			return;
-		}
-		(void)usleep(100000);
-	}
-	(void)kill(fake_pid, SIGKILL);
-	(void)waitpid(fake_pid, NULL, 0);
-	fake_pid = 0;
-}
-
 static int
 group_setup(void **state)
 {
@@ -182,7 +103,8 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	if (fake_start(e) != 0)
+	if (it_fake_vendors_start(e, IT_FAKE_PORT, IT_FW_SECRET, fake_dir,
+	    &fake_pid) != 0)
 		return -1;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
 	it_pfmt(prov, sizeof(prov), "%s/../config/providers", e->scripts);
@@ -243,7 +165,7 @@ group_teardown(void **state)
 {
 	static const char *const users[] = { IT_AGENT_USER, NULL };
 
-	fake_stop();
+	it_fake_vendors_stop(&fake_pid);
 	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
 	    users_made ? users : NULL, IT_SUDOERS);
 }

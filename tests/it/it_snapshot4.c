@@ -26,8 +26,6 @@
  *     was made fails verify, naming the first difference in a small
  *     tree and counting files in a large one.
  */
-#include <errno.h>
-#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,6 +43,7 @@
 #include <sqlite3.h>
 
 #include "../../agent/util.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38993
@@ -53,6 +52,7 @@
 #define IT_AGENT_USER	"cordon-t-sn4"
 #define IT_SUDOERS	"/etc/sudoers.d/cordon-t-sn4"
 #define IT_TEXT_MAX	8192
+#define IT_WAIT_S	120		/* for an action to settle */
 #define IT_HOST		"127.0.0.1"
 #define IT_ORIG		"original"
 #define IT_RANSOM	"ENCRYPTED by ransomware"
@@ -64,15 +64,6 @@ static char	targets[IT_TEXT_MAX];
 static time_t	inc_time;
 static pid_t	fake_pid;
 static int	sshd_up, users_made;
-
-static void
-nap(void)
-{
-	struct timespec	ts = { 1, 100000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /*
  * DIR/dir: data/f and data/sub/f2 with the pre snapshot daily.1 (dated
@@ -92,9 +83,9 @@ store_dir(struct it_env *e)
 	    "touch -d @$(($(date +%s) - 10)) \"$0/snaps/daily.1\"", d,
 	    NULL) != 0)
 		return -1;
-	nap();
+	it_nap_ms(1100);
 	inc_time = time(NULL);
-	nap();
+	it_nap_ms(1100);
 	return it_sh(e, "for f in \"$0/data/f\" \"$0/data/sub/f2\"; do "
 	    "printf '" IT_RANSOM "' > \"$f\"; done; cp -a \"$0/data\" "
 	    "\"$0/snaps/daily.0\"; touch \"$0/snaps/daily.0\"", d, NULL);
@@ -122,81 +113,6 @@ static const char slow_sh[] =
     "esac\n"
     "exec sh -c \"$c\"\n";
 
-static const char *
-py3(void)
-{
-	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" :
-	    "python3";
-}
-
-static int
-fake_start(struct it_env *e)
-{
-	char	kf[IT_PATH_MAX], sf[IT_PATH_MAX], rdy[IT_PATH_MAX];
-	char	script[IT_PATH_MAX], port[16];
-	int	i;
-
-	it_pfmt(fake_dir, sizeof(fake_dir), "%s/fake", e->dir);
-	it_pfmt(kf, sizeof(kf), "%s/fw.key", e->dir);
-	it_pfmt(sf, sizeof(sf), "%s/fw.secret", e->dir);
-	it_pfmt(rdy, sizeof(rdy), "%s/fake.ready", fake_dir);
-	it_pfmt(script, sizeof(script), "%s/../tests/it/fake_vendors.py",
-	    e->scripts);
-	it_pfmt(port, sizeof(port), "%d", IT_FAKE_PORT);
-	if (mkdir(fake_dir, 0755) != 0 ||
-	    it_write_file(kf, "id\n", 3, 0600) != 0 ||
-	    it_write_file(sf, IT_FW_SECRET "\n", strlen(IT_FW_SECRET) + 1,
-	    0600) != 0)
-		return -1;
-	if ((fake_pid = fork()) < 0)
-		return -1;
-	if (fake_pid == 0) {
-		const char *argv[] = { py3(), script, "--dir", fake_dir,
-		    "--port", port, "--key-file", kf, "--secret-file", sf,
-		    NULL };
-
-		if (strchr(argv[0], '/'))
-			execv(argv[0], (char *const *)argv);
-		else
-			execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	for (i = 0; i < 300; i++) {
-		if (access(rdy, F_OK) == 0)
-			return 0;
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = 0;
-			(void)fprintf(stderr, "%s: fake_vendors.py exited\n",
-			    __func__);
-			return -1;
-		}
-		(void)usleep(100000);
-	}
-	(void)fprintf(stderr, "%s: fake_vendors.py not ready in 30 s\n",
-	    __func__);
-	return -1;
-}
-
-static void
-fake_stop(void)
-{
-	int	i;
-
-	if (fake_pid <= 0)
-		return;
-	(void)kill(fake_pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = 0;
-			return;
-		}
-		(void)usleep(100000);
-	}
-	(void)kill(fake_pid, SIGKILL);
-	(void)waitpid(fake_pid, NULL, 0);
-	fake_pid = 0;
-}
-
 #define SNAP_TARGET(name, extra) \
 	"{ name = \"" name "\"; type = \"snapshot\"; backend = \"dir\"; " \
 	"host = \"" IT_HOST "\"; port = %d; user = \"" IT_AGENT_USER "\"; " \
@@ -208,7 +124,7 @@ static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], port[16], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	char		 prov[IT_PATH_MAX], key2[IT_PATH_MAX], wrap[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
@@ -217,40 +133,22 @@ group_setup(void **state)
 	if (it_group_setup(state, IT_SLAPD_PORT) != 0)
 		return -1;
 	e = *state;
-	if (fake_start(e) != 0)
+	if (it_fake_vendors_start(e, IT_FAKE_PORT, IT_FW_SECRET, fake_dir,
+	    &fake_pid) != 0)
 		return -1;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
 	it_pfmt(prov, sizeof(prov), "%s/../config/providers", e->scripts);
 	sshd_up = 1;
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0) {
-			(void)fprintf(stderr, "sshd-start: %s\n", e->err);
-			return -1;
-		}
-	}
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
+		return -1;
 	users_made = 1;
-	if (getpwnam(IT_AGENT_USER) == NULL &&
-	    it_sh(e, "useradd -m -s /bin/sh \"$0\"", IT_AGENT_USER, NULL) != 0)
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0)
 		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
-		return -1;
-	(void)it_gpath(e, "agent_key", key);
 	(void)it_gpath(e, "agent_key2", key2);
 	(void)it_gpath(e, "slow.sh", wrap);
-	(void)unlink(key);
-	(void)unlink(key2);
 	if (it_write_file(wrap, slow_sh, strlen(slow_sh), 0755) != 0 ||
-	    it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C cordon-it -f \"$0\"",
-	    key, NULL) != 0 || it_sh(e, "ssh-keygen -q -t ed25519 -N '' -C "
-	    "cordon-it -f \"$0\"", key2, NULL) != 0 ||
-	    it_sh(e, "h=$(getent passwd \"$0\" | cut -d: "
-	    "-f6); install -d -m 700 -o \"$0\" \"$h/.ssh\"; install -m 600 "
-	    "-o \"$0\" \"$1.pub\" \"$h/.ssh/authorized_keys\"",
-	    IT_AGENT_USER, key) != 0)
+	    it_keygen(e, key2) != 0)
 		return -1;
 	{
 		char line[IT_PATH_MAX * 2];
@@ -277,29 +175,11 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX];
-	int		 r = 0;
+	static const char *const users[] = { IT_AGENT_USER, NULL };
 
-	fake_stop();
-	if (e == NULL)
-		return 0;
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh", e->scripts);
-		if (it_runv(e, IT_ROOT, NULL, argv, 30) != 0)
-			r = -1;
-	}
-	if (users_made) {
-		if (getpwnam(IT_AGENT_USER) != NULL)
-			(void)it_sh(e, "userdel -f -r \"$0\" 2>/dev/null || true",
-			    IT_AGENT_USER, NULL);
-		(void)unlink(IT_SUDOERS);
-	}
-	if (it_group_teardown(state) != 0)
-		r = -1;
-	return r;
+	it_fake_vendors_stop(&fake_pid);
+	return it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS);
 }
 
 static int
@@ -319,109 +199,12 @@ test_teardown(void **state)
 	return it_test_teardown(*state);
 }
 
-/*
- * Runs a runbook of the given steps (each with foreach = "${accounts}")
- * with accounts = IT_HOST.  Returns the exit code; ids gets the queued
- * action ids in step order.
- */
-static int
-run(struct it_env *e, const char *inc, const char *steps, int64_t ids[4],
-    size_t *n)
-{
-	char	rb[IT_PATH_MAX], text[4096];
-	int	r;
-
-	it_pfmt(text, sizeof(text),
-	    "name = \"it-snap4\";\n"
-	    "params = ( { name = \"accounts\"; type = \"list\"; "
-	    "required = true; } );\n"
-	    "steps = ( %s );\n", steps);
-	(void)it_tpath(e, "rb.runbook", rb);
-	assert_int_equal(it_write_file(rb, text, strlen(text), 0644), 0);
-	*n = 0;
-	r = it_run_accounts(e, IT_OP, rb, inc, IT_HOST, ids, 4, n);
-	if (r != 0 && r != 1 && r != 3)
-		fail_msg("run: exit %d: %s%s", r, e->out, e->err);
-	return r;
-}
-
-#define ISOLATE_STEP \
-	"{ name = \"isolate\"; verb = \"firewall.isolate_host\"; " \
-	"target = \"fw-hook\"; foreach = \"${accounts}\"; " \
-	"args = { host = \"${item}\"; reason = \"it\"; }; " \
-	"approval = \"none\"; on_failure = \"continue\"; }"
-#define VERB_STEP(verb, target, args) \
-	"{ name = \"s\"; verb = \"" verb "\"; " \
-	"target = \"" target "\"; foreach = \"${accounts}\"; " \
-	"args = { " args " }; " \
-	"approval = \"none\"; on_failure = \"continue\"; }"
-#define RESTORE_STEP(args) VERB_STEP("snapshot.restore", "snap-dir", args)
-
-/* One step; its action id, 0 when the run was refused (e->err says). */
+/* snapshot.restore of args on snap-dir for IT_HOST: it_step_for's id. */
 static int64_t
-one(struct it_env *e, const char *inc, const char *steps)
+restore(struct it_env *e, const char *inc, const char *args)
 {
-	int64_t	ids[4];
-	size_t	n;
-	int	r = run(e, inc, steps, ids, &n);
-
-	if (r == 3)
-		return 0;
-	if (n != 1)
-		fail_msg("run queued %zu actions: %s%s", n, e->out, e->err);
-	return ids[0];
-}
-
-static void
-wait_state(struct it_env *e, int64_t id, const char *want)
-{
-	json_t	*a;
-	char	*d;
-
-	if (it_wait_action(e, id, want, 120) == 0)
-		return;
-	a = it_action(e, id);
-	d = a ? json_dumps(a, JSON_COMPACT) : NULL;
-	fail_msg("A%lld is not %s: %s", (long long)id, want, d ? d : "?");
-}
-
-static const char *
-msg_of(struct it_env *e, int64_t id, char *buf, size_t len)
-{
-	json_t	*a = it_action(e, id);
-
-	it_pfmt(buf, len, "%s", a ? json_string_value(json_object_get(a,
-	    "message")) ? json_string_value(json_object_get(a, "message")) :
-	    "" : "?");
-	json_decref(a);
-	return buf;
-}
-
-/* An incident whose occurred_from is inc_time. */
-static void
-incident(struct it_env *e, char inc[32])
-{
-	char	ts[32], set[64];
-
-	assert_int_equal(it_incident_open(e, inc), 0);
-	fmt_time(inc_time, ts);
-	it_pfmt(set, sizeof(set), "occurred_from=%s", ts);
-	if (it_cordon(e, IT_OP, "incident", "update", inc, "--set", set,
-	    NULL) != 0)
-		fail_msg("incident update: %s", e->err);
-}
-
-static void
-file_is(const char *p, const char *want)
-{
-	char	*t;
-	size_t	 n;
-
-	if (it_read_file(p, &t, &n) != 0)
-		fail_msg("cannot read '%s'", p);
-	if (n != strlen(want) || memcmp(t, want, n) != 0)
-		fail_msg("'%s' holds '%.*s', want '%s'", p, (int)n, t, want);
-	free(t);
+	return it_step_for(e, inc, "snapshot.restore", "snap-dir", args, 0,
+	    IT_HOST);
 }
 
 static void
@@ -461,42 +244,34 @@ test_before_caps(void **state)
 	json_t		*a;
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	fmt_time(inc_time + 3600, late);
 	fmt_time(inc_time - 5, early);
 	/* A later 'before' would make daily.0 (after the incident) look
 	 * safe: refused, for the latest and for daily.0 by name. */
 	it_pfmt(args, sizeof(args), "path = \"f\"; before = \"%s\"; "
 	    IT_WAIVE, late);
-	{
-		char steps[1024];
-
-		it_pfmt(steps, sizeof(steps), RESTORE_STEP("%s"), args);
-		assert_int_equal(one(e, inc, steps), 0);
-		assert_int_equal(e->status, 3);
-		assert_true(it_err_has(e, "is later than the incident's "
-		    "occurred_from"));
-		it_pfmt(args, sizeof(args), "path = \"f\"; snapshot = "
-		    "\"daily.0\"; before = \"%s\"; " IT_WAIVE, late);
-		it_pfmt(steps, sizeof(steps), RESTORE_STEP("%s"), args);
-		assert_int_equal(one(e, inc, steps), 0);
-		assert_int_equal(e->status, 3);
-		assert_true(it_err_has(e, "is later than the incident's"));
-		/* list refuses it too rather than mark daily.0 predating. */
-		it_pfmt(args, sizeof(args), "before = \"%s\";", late);
-		it_pfmt(steps, sizeof(steps), VERB_STEP("snapshot.list",
-		    "snap-dir", "%s"), args);
-		assert_int_equal(one(e, inc, steps), 0);
-		assert_int_equal(e->status, 3);
-		assert_true(it_err_has(e, "is later than the incident's"));
-		/* An earlier 'before' is honoured: daily.1 still predates. */
-		it_pfmt(args, sizeof(args), "path = \"f\"; before = \"%s\"; "
-		    IT_WAIVE, early);
-		it_pfmt(steps, sizeof(steps), RESTORE_STEP("%s"), args);
-		id = one(e, inc, steps);
-	}
+	assert_int_equal(restore(e, inc, args), 0);
+	assert_int_equal(e->status, 3);
+	assert_true(it_err_has(e, "is later than the incident's "
+	    "occurred_from"));
+	it_pfmt(args, sizeof(args), "path = \"f\"; snapshot = \"daily.0\"; "
+	    "before = \"%s\"; " IT_WAIVE, late);
+	assert_int_equal(restore(e, inc, args), 0);
+	assert_int_equal(e->status, 3);
+	assert_true(it_err_has(e, "is later than the incident's"));
+	/* list refuses it too rather than mark daily.0 predating. */
+	it_pfmt(args, sizeof(args), "before = \"%s\";", late);
+	assert_int_equal(it_step_for(e, inc, "snapshot.list", "snap-dir", args,
+	    0, IT_HOST), 0);
+	assert_int_equal(e->status, 3);
+	assert_true(it_err_has(e, "is later than the incident's"));
+	/* An earlier 'before' is honoured: daily.1 still predates. */
+	it_pfmt(args, sizeof(args), "path = \"f\"; before = \"%s\"; "
+	    IT_WAIVE, early);
+	id = restore(e, inc, args);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_non_null(a);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
@@ -505,13 +280,13 @@ test_before_caps(void **state)
 	    a, "before"), "time_from")), "before");
 	json_decref(a);
 	staged_path(e, "f", id, args, sizeof(args));
-	file_is(args, IT_ORIG);
+	it_file_is(args, IT_ORIG);
 	/* Without 'before', daily.0 by name is refused as ever. */
-	id = one(e, inc, RESTORE_STEP("path = \"f\"; snapshot = \"daily.0\"; "
-	    IT_WAIVE));
+	id = restore(e, inc, "path = \"f\"; snapshot = \"daily.0\"; "
+	    IT_WAIVE);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "not before the incident"));
 }
 
@@ -569,25 +344,26 @@ test_crash_reconcile(void **state)
 	struct stat	 st0, st1, sf0, sf1;
 	int64_t		 iso, rs1, rs2;
 
-	incident(e, inc);
-	iso = one(e, inc, ISOLATE_STEP);
+	it_incident_from(e, inc_time, inc);
+	iso = it_step_for(e, inc, "firewall.isolate_host", "fw-hook",
+	    "host = \"${item}\"; reason = \"it\";", 0, IT_HOST);
 	assert_true(iso > 0);
-	wait_state(e, iso, "succeeded");
-	rs1 = one(e, inc, RESTORE_STEP("path = \"f\";"));
+	it_wait_state(e, iso, "succeeded", IT_WAIT_S);
+	rs1 = restore(e, inc, "path = \"f\";");
 	assert_true(rs1 > 0);
-	wait_state(e, rs1, "succeeded");
-	rs2 = one(e, inc, RESTORE_STEP("path = \"sub\";"));
+	it_wait_state(e, rs1, "succeeded", IT_WAIT_S);
+	rs2 = restore(e, inc, "path = \"sub\";");
 	assert_true(rs2 > 0);
-	wait_state(e, rs2, "succeeded");
+	it_wait_state(e, rs2, "succeeded", IT_WAIT_S);
 	staged_path(e, "f", rs1, p1, sizeof(p1));
 	staged_path(e, "sub", rs2, p2, sizeof(p2));
-	file_is(p1, IT_ORIG);
+	it_file_is(p1, IT_ORIG);
 	assert_int_equal(lstat(p1, &st0), 0);
 	/* rs2's copy is gone, as if the crash came before it was made. */
 	assert_int_equal(it_rm_rf(p2), 0);
 	/* The isolation undone meanwhile. */
-	wait_state(e, undo(e, iso), "succeeded");
-	wait_state(e, iso, "undone");
+	it_wait_state(e, undo(e, iso), "succeeded", IT_WAIT_S);
+	it_wait_state(e, iso, "undone", IT_WAIT_S);
 	assert_int_equal(it_agent_stop(e), 0);
 	set_state(e, rs1, "running");
 	set_state(e, rs2, "running");
@@ -597,21 +373,21 @@ test_crash_reconcile(void **state)
 		it_pfmt(d, sizeof(d), "%s/dir/data", e->dir);
 		assert_int_equal(lstat(d, &sf0), 0);
 	}
-	nap();
+	it_nap_ms(1100);
 	assert_int_equal(it_agent_start(e, 0), 0);
 	/* The copy exists: the restore happened; verify proves it. */
-	wait_state(e, rs1, "succeeded");
+	it_wait_state(e, rs1, "succeeded", IT_WAIT_S);
 	assert_true(it_journal_count(e, "interrupted", rs1) >= 1);
 	assert_true(it_journal_count(e, "reconciled", rs1) >= 1);
-	file_is(p1, IT_ORIG);
+	it_file_is(p1, IT_ORIG);
 	assert_int_equal(lstat(p1, &st1), 0);
 	assert_int_equal(st0.st_ino, st1.st_ino);
 	assert_int_equal(st0.st_mtime, st1.st_mtime);
 	assert_int_equal(st0.st_ctime, st1.st_ctime);
 	/* No copy and no isolation: check fails it, nothing is written. */
-	wait_state(e, rs2, "failed");
+	it_wait_state(e, rs2, "failed", IT_WAIT_S);
 	assert_true(it_journal_count(e, "reconciled", rs2) >= 1);
-	assert_non_null(strstr(msg_of(e, rs2, m, sizeof(m)),
+	assert_non_null(strstr(it_action_msg(e, rs2, m, sizeof(m)),
 	    "is not isolated"));
 	assert_false(exists(p2));
 	nothing_staged(e, "sub");
@@ -634,7 +410,7 @@ test_symlink_in_snapshot(void **state)
 	char		 inc[32], d[IT_PATH_MAX], m[512];
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
 	/* The live tree has real 'lk/passwd' and 'lf'; the pre-incident
 	 * snapshot (as an attacker left it) has symlinks out of it there,
@@ -647,26 +423,26 @@ test_symlink_in_snapshot(void **state)
 	    "touch -h -d @$m \"$0/snaps/evil\" \"$0/snaps/daily.1\"", d,
 	    NULL), 0);
 	/* A parent of the path is a symlink. */
-	id = one(e, inc, RESTORE_STEP("path = \"lk/passwd\"; " IT_WAIVE));
+	id = restore(e, inc, "path = \"lk/passwd\"; " IT_WAIVE);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "symlink"));
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)), "symlink"));
 	nothing_staged(e, "passwd");
 	/* The path itself is one. */
-	id = one(e, inc, RESTORE_STEP("path = \"lf\"; " IT_WAIVE));
+	id = restore(e, inc, "path = \"lf\"; " IT_WAIVE);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "symlink"));
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)), "symlink"));
 	nothing_staged(e, "lf");
 	/* The whole snapshot is one: not a snapshot at all. */
-	id = one(e, inc, RESTORE_STEP("path = \"lf\"; snapshot = \"evil\"; "
-	    IT_WAIVE));
+	id = restore(e, inc, "path = \"lf\"; snapshot = \"evil\"; "
+	    IT_WAIVE);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "no snapshot 'evil'"));
 	nothing_staged(e, "lf");
-	file_is(strcat(d, "/data/lf"), "y");
+	it_file_is(strcat(d, "/data/lf"), "y");
 }
 
 /* 8: a copy that cannot fit is refused before anything is written. */
@@ -677,7 +453,7 @@ test_free_space(void **state)
 	char		 inc[32], d[IT_PATH_MAX], m[512];
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
 	/* A sparse file in the snapshot twice the size of the free space
 	 * beside the live tree (its apparent size is what is copied). */
@@ -686,10 +462,10 @@ test_free_space(void **state)
 	    "truncate -s $((a * 2 + 4096)) \"$0/snaps/daily.1/big\" && "
 	    "touch -d @$m \"$0/snaps/daily.1\" && : > \"$0/data/big\"", d,
 	    NULL), 0);
-	id = one(e, inc, RESTORE_STEP("path = \"big\"; " IT_WAIVE));
+	id = restore(e, inc, "path = \"big\"; " IT_WAIVE);
 	assert_true(id > 0);
-	wait_state(e, id, "failed");
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	it_wait_state(e, id, "failed", IT_WAIT_S);
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "not enough free space"));
 	nothing_staged(e, "big");
 }
@@ -703,7 +479,7 @@ test_many_files(void **state)
 	json_t		*a, *o;
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
 	/* 5,000 files with long names: a manifest of ~1 MB, twice the
 	 * output cap of one command. */
@@ -714,9 +490,9 @@ test_many_files(void **state)
 	    "\"file-with-a-rather-long-name-to-fill-the-manifest-$i.txt\"; "
 	    "i=$((i + 1)); done && touch -d @$m \"$0/snaps/daily.1\"", d,
 	    NULL), 0);
-	id = one(e, inc, RESTORE_STEP("path = \"many\"; " IT_WAIVE));
+	id = restore(e, inc, "path = \"many\"; " IT_WAIVE);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	a = it_action(e, id);
 	assert_non_null(a);
 	o = json_object_get(a, "observed");
@@ -727,7 +503,7 @@ test_many_files(void **state)
 	staged_path(e, "many", id, p, sizeof(p));
 	strcat(p, "/file-with-a-rather-long-name-to-fill-the-manifest-4999"
 	    ".txt");
-	file_is(p, "4999");
+	it_file_is(p, "4999");
 }
 
 /* 5: copies run under copy_timeout; a .part being written is kept. */
@@ -760,16 +536,16 @@ test_copy_timeout(void **state)
 		assert_true(at[strlen(path)] == ':' && at[strlen(path) + 1] >=
 		    '1' && at[strlen(path) + 1] <= '9');
 	}
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	/* A copy of 12 s with timeout = 5: it completes. */
 	t0 = time(NULL);
-	id = one(e, inc, VERB_STEP("snapshot.restore", "snap-slow",
-	    "path = \"f\"; " IT_WAIVE));
+	id = it_step_for(e, inc, "snapshot.restore", "snap-slow",
+	    "path = \"f\"; " IT_WAIVE, 0, IT_HOST);
 	assert_true(id > 0);
-	wait_state(e, id, "succeeded");
+	it_wait_state(e, id, "succeeded", IT_WAIT_S);
 	assert_true(time(NULL) - t0 >= 12);
 	staged_path(e, "f", id, path, sizeof(path));
-	file_is(path, IT_ORIG);
+	it_file_is(path, IT_ORIG);
 	/* The next act's .part, still being written by a live copy that
 	 * holds its lock: not deleted, and the restore fails. */
 	staged_path(e, "f", id + 1, d, sizeof(d));
@@ -786,14 +562,14 @@ test_copy_timeout(void **state)
 		_exit(127);
 	}
 	(void)usleep(500000);
-	id = one(e, inc, RESTORE_STEP("path = \"f\"; " IT_WAIVE));
+	id = restore(e, inc, "path = \"f\"; " IT_WAIVE);
 	assert_true(id > 0);
 	(void)it_wait_action(e, id, "failed", 60);
 	(void)kill(holder, SIGTERM);
 	(void)waitpid(holder, NULL, 0);
-	assert_true(strstr(msg_of(e, id, m, sizeof(m)), "still running") !=
+	assert_true(strstr(it_action_msg(e, id, m, sizeof(m)), "still running") !=
 	    NULL);
-	file_is(path, "half");
+	it_file_is(path, "half");
 	assert_false(exists(d));
 }
 
@@ -806,7 +582,7 @@ test_verify_differs(void **state)
 	char		 text[IT_PATH_MAX + 64];
 	int64_t		 id;
 
-	incident(e, inc);
+	it_incident_from(e, inc_time, inc);
 	it_pfmt(d, sizeof(d), "%s/dir", e->dir);
 	(void)it_gpath(e, "tamper", t);
 	assert_int_equal(it_sh(e, "m=$(stat -c %Y \"$0/snaps/daily.1\") && "
@@ -819,23 +595,23 @@ test_verify_differs(void **state)
 	/* Small: the first difference is named. */
 	it_pfmt(text, sizeof(text), "%s/data/sub f2\n", d);
 	assert_int_equal(it_write_file(t, text, strlen(text), 0644), 0);
-	id = one(e, inc, VERB_STEP("snapshot.restore", "snap-slow",
-	    "path = \"sub\"; " IT_WAIVE));
+	id = it_step_for(e, inc, "snapshot.restore", "snap-slow",
+	    "path = \"sub\"; " IT_WAIVE, 0, IT_HOST);
 	assert_true(id > 0);
-	(void)it_wait_action(e, id, "failed", 120);
+	(void)it_wait_action(e, id, "failed", IT_WAIT_S);
 	(void)unlink(t);
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)),
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)),
 	    "restored 'f 4 f2' vs snapshot 'f 3 f2'"));
 	/* 5,000 files: too large to list, but the difference is found. */
 	it_pfmt(text, sizeof(text), "%s/data/many file-with-a-rather-long-"
 	    "name-to-fill-the-manifest-7.txt\n", d);
 	assert_int_equal(it_write_file(t, text, strlen(text), 0644), 0);
-	id = one(e, inc, VERB_STEP("snapshot.restore", "snap-slow",
-	    "path = \"many\"; " IT_WAIVE));
+	id = it_step_for(e, inc, "snapshot.restore", "snap-slow",
+	    "path = \"many\"; " IT_WAIVE, 0, IT_HOST);
 	assert_true(id > 0);
-	(void)it_wait_action(e, id, "failed", 120);
+	(void)it_wait_action(e, id, "failed", IT_WAIT_S);
 	(void)unlink(t);
-	assert_non_null(strstr(msg_of(e, id, m, sizeof(m)), "manifests "
+	assert_non_null(strstr(it_action_msg(e, id, m, sizeof(m)), "manifests "
 	    "differ (5000 files restored, 5000 in the snapshot; too large to "
 	    "list the first difference)"));
 }
