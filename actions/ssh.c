@@ -179,48 +179,60 @@ pw_lookup(struct sconn *c, struct act *a, const char *acct,
 
 /*
  * cordon's login uid and the host's UID_MIN (login.defs, 1000 when it
- * says nothing), read once per session: the system-account guard.
+ * says nothing), read once per session: the system-account guard.  Check
+ * reads it on the channel that reads the account (pw_shadow_read).
  */
-static int
-sys_read(struct sconn *c, struct act *a)
-{
-	static const char script[] =
-	    "id -u || exit 3\n"
-	    "m=$(sed -n 's/^[[:space:]]*UID_MIN[[:space:]][[:space:]]*"
-	    "\\([0-9][0-9]*\\).*/\\1/p' /etc/login.defs 2>/dev/null | "
-	    "tail -n 1)\n"
-	    "echo \"${m:-" SSH_UID_MIN_DEFAULT "}\"\n";
-	const char	*argv[] = { "sh", "-c", script, NULL };
-	struct ssh_res	 res;
-	char		*l2, *nl;
-	int		 r;
+static const char sys_script[] =
+    "id -u || exit 3\n"
+    "m=$(sed -n 's/^[[:space:]]*UID_MIN[[:space:]][[:space:]]*"
+    "\\([0-9][0-9]*\\).*/\\1/p' /etc/login.defs 2>/dev/null | "
+    "tail -n 1)\n"
+    "echo \"${m:-" SSH_UID_MIN_DEFAULT "}\"\n";
+static const char *const sys_argv[] = { "sh", "-c", sys_script, NULL };
 
-	if (c->sys_read)
-		return 0;
-	if ((r = run(c, a, SSH_AS_LOGIN, NULL, argv, &res)) != 0)
-		goto out;
-	if (res.status != 0) {
-		r = status_fail(a, "reading UID_MIN", &res);
-		goto out;
-	}
-	r = 1;
-	if ((nl = strchr(res.out.p, '\n')) == NULL)
+static int
+sys_wanted(const struct sconn *c)
+{
+	return !c->sys_read && !json_is_true(json_object_get(c->t->opts,
+	    "allow_system_accounts"));
+}
+
+/* sys_script's answer into c; 1 after act_fail. */
+static int
+sys_parse(struct sconn *c, struct act *a, struct ssh_res *res)
+{
+	char	*l2, *nl;
+
+	if (res->status != 0)
+		return status_fail(a, "reading UID_MIN", res);
+	if (res->out.p == NULL || (nl = strchr(res->out.p, '\n')) == NULL)
 		goto bad;
 	*nl = '\0';
 	l2 = nl + 1;
 	if ((nl = strchr(l2, '\n')) != NULL)
 		*nl = '\0';
-	if (*res.out.p == '\0' || *l2 == '\0' || !digits_ok(res.out.p, 9) ||
+	if (*res->out.p == '\0' || *l2 == '\0' || !digits_ok(res->out.p, 9) ||
 	    !digits_ok(l2, 9))
 		goto bad;
-	c->login_uid = strtol(res.out.p, NULL, 10);
+	c->login_uid = strtol(res->out.p, NULL, 10);
 	c->uid_min = strtol(l2, NULL, 10);
 	c->sys_read = 1;
-	r = 0;
-	goto out;
+	return 0;
 bad:
 	act_fail(a, "unexpected answer reading the login's uid and UID_MIN");
-out:
+	return 1;
+}
+
+static int
+sys_read(struct sconn *c, struct act *a)
+{
+	struct ssh_res	 res;
+	int		 r;
+
+	if (c->sys_read)
+		return 0;
+	if ((r = run(c, a, SSH_AS_LOGIN, NULL, sys_argv, &res)) == 0)
+		r = sys_parse(c, a, &res);
 	ssh_res_free(&res);
 	return r;
 }
@@ -351,17 +363,21 @@ pw_shadow_read(struct sconn *c, struct act *a, const char *acct,
 	struct ssh_cmd	 cmds[] = {
 		{ SSH_AS_LOGIN, NULL, pa },
 		{ SSH_AS_ROOT, NULL, sa },
+		{ SSH_AS_LOGIN, NULL, sys_argv },
 	};
-	struct ssh_res	 res[2];
+	struct ssh_res	 res[3];
+	size_t		 n = sys_wanted(c) ? 3 : 2, i;
 	int		 r;
 
 	memset(sh, 0, sizeof(*sh));
-	if ((r = ssh_run_seq(c, cmds, 2, NULL, 0, res)) != 0)
+	memset(res, 0, sizeof(res));
+	if ((r = ssh_run_seq(c, cmds, n, NULL, 0, res)) != 0)
 		r = run_fail(a, "getent", r);
-	else if ((r = pw_parse(c, a, acct, &res[0], pw)) == 0)
-		r = shadow_parse(a, acct, &res[1], sh);
-	ssh_res_free(&res[0]);
-	ssh_res_free(&res[1]);
+	else if ((r = pw_parse(c, a, acct, &res[0], pw)) == 0 &&
+	    (r = shadow_parse(a, acct, &res[1], sh)) == 0 && n == 3)
+		r = sys_parse(c, a, &res[2]);
+	for (i = 0; i < 3; i++)
+		ssh_res_free(&res[i]);
 	return r;
 }
 
