@@ -112,4 +112,12 @@ int	it_login_user(struct it_env *, const char *user, const char *shell,
 int	it_sshd_group_teardown(void **state, const char *sshd_dir,
 	    const char *const users[], const char *sudoers);
 
+/*
+ * OpenSSH's ssh as user with key to 127.0.0.1:port, trusting only
+ * sshd_dir/known_hosts (it_sshd_start's), running `true`: 0 logged in,
+ * else ssh's exit code.
+ */
+int	it_ssh_login(struct it_env *, const char *sshd_dir, int port,
+	    const char *user, const char *key);
+
 #endif
