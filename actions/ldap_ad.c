@@ -45,6 +45,22 @@ const char *const ldap_ad_privileged[] = {
 	"Server Operators", "Print Operators", NULL,
 };
 
+/* An optional integer option: absent, or within [min, max]. */
+static int
+opt_int_in(const struct target *t, const char *k, long min, long max,
+    char *err, size_t errlen)
+{
+	json_t	*v = json_object_get(t->opts, k);
+
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)) {
+		(void)snprintf(err, errlen, "%s must be an integer from %ld "
+		    "to %ld", k, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 {
@@ -55,8 +71,8 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 	const char		*ca = ldap_opt_str(t, "ca_file");
 	const char		*q;
 	char			*x = NULL, *y = NULL;
-	json_t			*pl;
 	size_t			 i;
+	int			 r;
 
 	if (strncasecmp(uri, "ldaps://", 8) != 0 &&
 	    !(strncasecmp(uri, "ldap://", 7) == 0 &&
@@ -100,27 +116,10 @@ ldap_ad_target_check(const struct target *t, char *err, size_t errlen)
 	}
 	free(x);
 	free(y);
-	pl = json_object_get(t->opts, "page_size");
-	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
-	    1 || json_integer_value(pl) > 1000)) {
-		(void)snprintf(err, errlen, "page_size must be an integer "
-		    "from 1 to 1000");
-		return -EINVAL;
-	}
-	pl = json_object_get(t->opts, "range_size");
-	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
-	    1 || json_integer_value(pl) > 100000)) {
-		(void)snprintf(err, errlen, "range_size must be an integer "
-		    "from 1 to 100000");
-		return -EINVAL;
-	}
-	pl = json_object_get(t->opts, "password_length");
-	if (pl != NULL && (!json_is_integer(pl) || json_integer_value(pl) <
-	    12 || json_integer_value(pl) > 128)) {
-		(void)snprintf(err, errlen, "password_length must be an "
-		    "integer from 12 to 128");
-		return -EINVAL;
-	}
+	if ((r = opt_int_in(t, "page_size", 1, 1000, err, errlen)) != 0 ||
+	    (r = opt_int_in(t, "range_size", 1, 100000, err, errlen)) != 0 ||
+	    (r = opt_int_in(t, "password_length", 12, 128, err, errlen)) != 0)
+		return r;
 	return 0;
 }
 

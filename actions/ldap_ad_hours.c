@@ -30,36 +30,6 @@
 static const char	deny_hex[2 * HOURS_LEN + 1] =
     "000000000000000000000000000000000000000000";
 
-/* One lower-case hex digit's value, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* hex (even length, lower case) into out; the byte count or -EINVAL. */
-static int
-unhex(const char *hex, unsigned char *out, size_t max)
-{
-	size_t	i, n = strlen(hex);
-	int	hi, lo;
-
-	if (n % 2 != 0 || n / 2 > max)
-		return -EINVAL;
-	for (i = 0; i < n; i += 2) {
-		hi = hexval(hex[i]);
-		lo = hexval(hex[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i / 2] = (unsigned char)(hi << 4 | lo);
-	}
-	return (int)(n / 2);
-}
-
 /* The state's value: a hex string, or NULL for "absent". */
 static const char *
 hours_of(const json_t *st)
@@ -161,7 +131,7 @@ submit_hours_write(struct lconn *c, struct act *a)
 	memset(&del, 0, sizeof(del));
 	memset(&add, 0, sizeof(add));
 	if (cur != NULL) {
-		if ((on = unhex(cur, ob, sizeof(ob))) < 0) {
+		if ((on = hex_decode(cur, strlen(cur), ob, sizeof(ob))) < 0) {
 			act_fail(a, "saved %s is not hex", HOURS_ATTR);
 			return -1;
 		}
@@ -173,7 +143,7 @@ submit_hours_write(struct lconn *c, struct act *a)
 		mods[k++] = &del;
 	}
 	if (want != NULL) {
-		if ((nn = unhex(want, nb, sizeof(nb))) < 0) {
+		if ((nn = hex_decode(want, strlen(want), nb, sizeof(nb))) < 0) {
 			act_fail(a, "wanted %s is not hex", HOURS_ATTR);
 			return -1;
 		}
@@ -243,13 +213,10 @@ submit_hours_read(struct lconn *c, struct act *a)
 static void
 done_hours_read(struct lconn *c, struct act *a, LDAPMessage *res)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	LDAPMessage		 *e = ldap_first_entry(c->ld, res);
 	struct berval		**vals;
-	const unsigned char	 *b;
 	const char		 *want = hours_wanted(a);
 	char			  got[HOURS_HEX_MAX + 1];
-	size_t			  i;
 	int			  have = 0;
 
 	if (e == NULL) {
@@ -258,12 +225,7 @@ done_hours_read(struct lconn *c, struct act *a, LDAPMessage *res)
 	}
 	vals = ldap_get_values_len(c->ld, e, HOURS_ATTR);
 	if (vals && vals[0] && vals[0]->bv_len <= HOURS_HEX_MAX / 2) {
-		b = (const unsigned char *)vals[0]->bv_val;
-		for (i = 0; i < vals[0]->bv_len; i++) {
-			got[2 * i] = hex[b[i] >> 4];
-			got[2 * i + 1] = hex[b[i] & 15];
-		}
-		got[2 * i] = '\0';
+		hex_encode(vals[0]->bv_val, vals[0]->bv_len, got);
 		have = 1;
 	}
 	ldap_value_free_len(vals);

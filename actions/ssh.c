@@ -264,9 +264,12 @@ sys_guard(struct sconn *c, struct act *a, const char *acct, long uid)
 	return 0;
 }
 
-/* Apply's own guard: the name checks and the uid, read again. */
+/*
+ * The name checks and the uid, read fresh: apply reads them again rather
+ * than trust what the check saw.
+ */
 static int
-apply_guard(struct sconn *c, struct act *a, const char **ret_acct)
+acct_guard(struct sconn *c, struct act *a, const char **ret_acct)
 {
 	struct pwent	 pw;
 	const char	*acct;
@@ -470,7 +473,7 @@ pw_apply_one(struct sconn *c, struct act *a)
 	int		 r, relock;
 
 	memset(res, 0, sizeof(res));
-	if ((r = apply_guard(c, a, &acct)) != 0)
+	if ((r = acct_guard(c, a, &acct)) != 0)
 		return r;
 	if ((r = secret_random((size_t)ssh_opt_int(c->t, "password_length",
 	    SSH_PW_LEN_DEFAULT), ssh_opt_str(c->t, "password_alphabet"),
@@ -670,7 +673,7 @@ lock_apply_one(struct sconn *c, struct act *a)
 	struct shadow	 sh;
 	int		 wl, r;
 
-	if ((r = apply_guard(c, a, &acct)) != 0)
+	if ((r = acct_guard(c, a, &acct)) != 0)
 		return r;
 	lock_want(a, &wl, &wexp);
 	if ((r = shadow_read(c, a, acct, &sh)) != 0)
@@ -752,14 +755,10 @@ out:
 static int
 es_check_one(struct sconn *c, struct act *a)
 {
-	struct pwent	 pw;
 	const char	*acct;
 	int		 r;
 
-	if ((acct = account_of(c, a)) == NULL)
-		return 1;
-	if ((r = pw_lookup(c, a, acct, &pw)) != 0 ||
-	    (r = sys_guard(c, a, acct, pw.uid)) != 0)
+	if ((r = acct_guard(c, a, &acct)) != 0)
 		return r;
 	/*
 	 * The count is not part of the plan: it changes between queueing
@@ -792,7 +791,7 @@ es_apply_one(struct sconn *c, struct act *a)
 	struct ssh_res	 res;
 	int		 r, lok;
 
-	if ((r = apply_guard(c, a, &acct)) != 0)
+	if ((r = acct_guard(c, a, &acct)) != 0)
 		return r;
 	/* logind ends the sessions cleanly where it runs ... */
 	if ((r = run(c, a, SSH_AS_ROOT, NULL, lc, &res)) != 0) {

@@ -64,6 +64,12 @@ json_t	*require_role(struct agent *, const struct caller *,
 json_t	*require_role_for(struct agent *, const struct caller *,
 	    const struct customer *, enum role, const char *incident,
 	    int64_t action);
+/*
+ * A list's optional customer filter: NULL when name is NULL or the caller
+ * has at least role for it, else the error (no such customer, or refused).
+ */
+json_t	*require_role_named(struct agent *, const struct caller *,
+	    const char *name, enum role);
 /* Resolves an incident id to its customer; NULL + *ret_err on failure. */
 struct customer	*incident_customer(struct agent *, const char *id,
 		    json_t **ret_err);

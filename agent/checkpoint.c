@@ -1005,12 +1005,8 @@ h_keys_show(struct agent *ag, const struct caller *c, json_t *req)
 	char		*pem, *file, name[256];
 	size_t		 i, len;
 
-	if (want != NULL) {
-		if ((cu = config_customer(ag->cfg, want)) == NULL)
-			return reply_err(EXIT_USAGE, "no customer '%s'", want);
-		if ((e = require_role(ag, c, cu, ROLE_AUDITOR, NULL)) != NULL)
-			return e;
-	}
+	if ((e = require_role_named(ag, c, want, ROLE_AUDITOR)) != NULL)
+		return e;
 	list = json_array();
 	for (i = 0; i < ag->cfg->ncustomers; i++) {
 		cu = &ag->cfg->customers[i];

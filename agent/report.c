@@ -455,12 +455,8 @@ h_register_export(struct agent *ag, const struct caller *c, json_t *req)
 	time_t			 aware;
 	char			 due[32], ts[32];
 
-	if (want != NULL) {
-		if ((cu = config_customer(ag->cfg, want)) == NULL)
-			return reply_err(EXIT_USAGE, "no customer '%s'", want);
-		if ((e = require_role(ag, c, cu, ROLE_AUDITOR, NULL)) != NULL)
-			return e;
-	}
+	if ((e = require_role_named(ag, c, want, ROLE_AUDITOR)) != NULL)
+		return e;
 	list = json_array();
 	st = store_q(ag->store, "SELECT id, customer, title, opened_at, "
 	    "opened_by, aware_at, closed_at, record, (SELECT COUNT(*) FROM "

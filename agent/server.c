@@ -113,6 +113,19 @@ require_role(struct agent *ag, const struct caller *c,
 	return require_role_for(ag, c, cu, need, incident, 0);
 }
 
+json_t *
+require_role_named(struct agent *ag, const struct caller *c, const char *name,
+    enum role need)
+{
+	struct customer	*cu;
+
+	if (name == NULL)
+		return NULL;
+	if ((cu = config_customer(ag->cfg, name)) == NULL)
+		return reply_err(EXIT_USAGE, "no customer '%s'", name);
+	return require_role(ag, c, cu, need, NULL);
+}
+
 static const struct handler {
 	const char	*cmd;
 	json_t		*(*fn)(struct agent *, const struct caller *,

@@ -236,6 +236,49 @@ now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void
+hex_encode(const void *data, size_t n, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*b = data;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* One lowercase hex digit's value, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+hex_decode(const char *hex, size_t n, unsigned char *out, size_t max)
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (n % 2 != 0 || n / 2 > max)
+		return -EINVAL;
+	for (i = 0; i < n; i += 2) {
+		hi = hexval(hex[i]);
+		lo = hexval(hex[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return (int)(n / 2);
+}
+
 int
 read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {

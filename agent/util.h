@@ -1,6 +1,6 @@
 /*
  * util: allocation that never returns NULL, bounded growable buffers,
- * time helpers.
+ * time helpers, lowercase hex.
  *
  * Running out of memory is fatal by design: the journal is written before
  * every side effect, so dying is always safe, and callers never carry
@@ -51,6 +51,15 @@ int	parse_time(const char *, time_t *ret) WARN_UNUSED;
 /* Durations like "90s", "15m", "4h", "2d". */
 int	parse_duration(const char *, int64_t *ret_seconds) WARN_UNUSED;
 double	now_mono(void);
+
+/* out receives 2n lowercase hex digits and a NUL. */
+void	hex_encode(const void *, size_t n, char *out);
+/*
+ * len lowercase hex digits into at most max bytes of out: the byte count,
+ * or -EINVAL (odd length, too long, not lowercase hex).
+ */
+int	hex_decode(const char *, size_t len, unsigned char *out, size_t max)
+	    WARN_UNUSED;
 
 /* Reads a whole file up to max bytes; -E2BIG past it. */
 int	read_file(const char *path, size_t max, char **ret, size_t *ret_len)

@@ -12,16 +12,6 @@
 
 static char	*vdir;
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Writes a new random key to path unless one is there (link(2) never
  * replaces: a concurrent creator's key wins and both read it).
@@ -29,11 +19,9 @@ hexval(char c)
 static int
 fpkey_create(const char *dir, const char *path)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 k[SECRET_FP_KEY_LEN];
-	char			 text[2 * SECRET_FP_KEY_LEN + 1], tmp[4096];
-	size_t			 i;
-	int			 n, r;
+	unsigned char	k[SECRET_FP_KEY_LEN];
+	char		text[2 * SECRET_FP_KEY_LEN + 1], tmp[4096];
+	int		n, r;
 
 	n = snprintf(tmp, sizeof(tmp), "%s/" VAULT_FP_KEY ".%ld.tmp", dir,
 	    (long)getpid());
@@ -41,10 +29,7 @@ fpkey_create(const char *dir, const char *path)
 		return -ENAMETOOLONG;
 	if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k))
 		return errno ? -errno : -EIO;
-	for (i = 0; i < sizeof(k); i++) {
-		text[2 * i] = hex[k[i] >> 4];
-		text[2 * i + 1] = hex[k[i] & 0xf];
-	}
+	hex_encode(k, sizeof(k), text);
 	text[sizeof(text) - 1] = '\n';
 	explicit_bzero(k, sizeof(k));
 	(void)unlink(tmp);
@@ -65,8 +50,7 @@ fpkey_load(const char *dir)
 	unsigned char	 k[SECRET_FP_KEY_LEN];
 	const char	*why;
 	char		 path[4096];
-	size_t		 i;
-	int		 n, r, hi, lo;
+	int		 n, r;
 
 	n = snprintf(path, sizeof(path), "%s/" VAULT_FP_KEY, dir);
 	if (n < 0 || (size_t)n >= sizeof(path))
@@ -78,16 +62,8 @@ fpkey_load(const char *dir)
 	}
 	if (r != 0)
 		return r;
-	r = 0;
-	if (s->len != 2 * SECRET_FP_KEY_LEN)
-		r = -EINVAL;
-	for (i = 0; r == 0 && i < SECRET_FP_KEY_LEN; i++) {
-		if ((hi = hexval(s->s[2 * i])) < 0 ||
-		    (lo = hexval(s->s[2 * i + 1])) < 0)
-			r = -EINVAL;
-		else
-			k[i] = (unsigned char)(hi << 4 | lo);
-	}
+	r = hex_decode(s->s, s->len, k, sizeof(k)) == (int)sizeof(k) ?
+	    0 : -EINVAL;
 	if (r == 0)
 		secret_fp_key(k);
 	explicit_bzero(k, sizeof(k));

@@ -368,3 +368,21 @@ it_fake_vendors_stop(pid_t *pid)
 	(void)waitpid(*pid, NULL, 0);
 	*pid = 0;
 }
+
+int
+it_ssh_login(struct it_env *e, const char *sshd_dir, int port,
+    const char *user, const char *key)
+{
+	char		 p[16], dest[64], khopt[IT_PATH_MAX + 32];
+	const char	*argv[] = { "ssh", "-F", "/dev/null", "-p", p, "-i",
+	    key, "-o", khopt, "-o", "GlobalKnownHostsFile=/dev/null", "-o",
+	    "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",
+	    "PasswordAuthentication=no", "-o", "ConnectTimeout=5", dest,
+	    "true", NULL };
+
+	it_pfmt(p, sizeof(p), "%d", port);
+	it_pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
+	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
+	    sshd_dir);
+	return it_runv(e, IT_ROOT, NULL, argv, 20);
+}

@@ -124,4 +124,12 @@ int	it_fake_vendors_start(struct it_env *, int port, const char *secret,
 	    char dir[IT_PATH_MAX], pid_t *pid);
 void	it_fake_vendors_stop(pid_t *pid);
 
+/*
+ * OpenSSH's ssh as user with key to 127.0.0.1:port, trusting only
+ * sshd_dir/known_hosts (it_sshd_start's), running `true`: 0 logged in,
+ * else ssh's exit code.
+ */
+int	it_ssh_login(struct it_env *, const char *sshd_dir, int port,
+	    const char *user, const char *key);
+
 #endif

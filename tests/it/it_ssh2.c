@@ -45,6 +45,7 @@
 #include <cmocka.h>
 
 #include "../../agent/util.h"
+#include "fixture.h"
 #include "harness.h"
 
 #define IT_SLAPD_PORT	38994
@@ -61,24 +62,6 @@
 static char	sshd_dir[IT_PATH_MAX];
 static int	sshd_up, users_made;
 static pid_t	kids[8];		/* sleepers and counters, by pid */
-
-static double
-mono(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-nap_ms(long ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static void
 kid_add(pid_t pid)
@@ -122,61 +105,6 @@ kids_end(void)
 			(void)kid_end(kids[i]);
 }
 
-/* Runs argv as root; 0 when it exits 0, else prints why. */
-static int
-sh_ok(struct it_env *e, const char *const argv[])
-{
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) == 0)
-		return 0;
-	(void)fprintf(stderr, "'%s' exited %d: %s%s\n", argv[0], e->status,
-	    e->out, e->err);
-	return -1;
-}
-
-static const char *
-gp(struct it_env *e, const char *name, char buf[IT_PATH_MAX])
-{
-	return it_gpath(e, name, buf);
-}
-
-static int
-keygen(struct it_env *e, const char *path)
-{
-	const char	*argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N",
-	    "", "-C", "cordon-it", "-f", path, NULL };
-
-	(void)unlink(path);
-	return sh_ok(e, argv);
-}
-
-static int
-user_add(struct it_env *e, const char *name, int sys)
-{
-	const char	*del[] = { "userdel", "-r", name, NULL };
-	const char	*add[] = { "useradd", "-m", "-s", "/bin/sh", name,
-	    NULL };
-	const char	*adds[] = { "useradd", "-r", "-m", "-s", "/bin/sh",
-	    name, NULL };
-
-	if (getpwnam(name) != NULL)
-		(void)it_runv(e, IT_ROOT, NULL, del, IT_CMD_TIMEOUT_S);
-	return sh_ok(e, sys ? adds : add);
-}
-
-static void
-user_del(struct it_env *e, const char *name)
-{
-	const char	*pk[] = { "pkill", "-KILL", "-u", name, NULL };
-	const char	*argv[] = { "userdel", "-f", "-r", name, NULL };
-
-	if (getpwnam(name) == NULL)
-		return;
-	/* Only the test account's own leftovers, by its name's uid. */
-	(void)it_runv(e, IT_ROOT, NULL, pk, 10);
-	if (it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
-		(void)fprintf(stderr, "userdel %s: %s\n", name, e->err);
-}
-
 /* The alias shares the agent's uid: no pkill, no home to remove. */
 static void
 alias_del(struct it_env *e)
@@ -186,25 +114,6 @@ alias_del(struct it_env *e)
 	if (getpwnam(IT_ALIAS) != NULL &&
 	    it_runv(e, IT_ROOT, NULL, argv, IT_CMD_TIMEOUT_S) != 0)
 		(void)fprintf(stderr, "userdel %s: %s\n", IT_ALIAS, e->err);
-}
-
-/* ~name/.ssh/authorized_keys := data, owned by name, with mode. */
-static int
-ak_set(const char *name, const char *data, mode_t mode)
-{
-	struct passwd	*pw = getpwnam(name);
-	char		 d[IT_PATH_MAX], f[IT_PATH_MAX];
-
-	if (pw == NULL)
-		return -1;
-	it_pfmt(d, sizeof(d), "%s/.ssh", pw->pw_dir);
-	it_pfmt(f, sizeof(f), "%s/authorized_keys", d);
-	if ((mkdir(d, 0700) != 0 && errno != EEXIST) ||
-	    chown(d, pw->pw_uid, pw->pw_gid) != 0 ||
-	    it_write_file(f, data, strlen(data), mode) != 0 ||
-	    chown(f, pw->pw_uid, pw->pw_gid) != 0)
-		return -1;
-	return 0;
 }
 
 static int
@@ -323,7 +232,7 @@ static int
 listener(int port)
 {
 	struct sockaddr_in	sa;
-	double			t0 = mono();
+	double			t0 = it_mono();
 	int			fd, one = 1, r;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
@@ -337,8 +246,8 @@ listener(int port)
 		return -1;
 	}
 	while ((r = bind(fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 &&
-	    errno == EADDRINUSE && mono() - t0 < 10)
-		nap_ms(200);
+	    errno == EADDRINUSE && it_mono() - t0 < 10)
+		it_nap_ms(200);
 	if (r != 0 || listen(fd, 64) != 0) {
 		(void)fprintf(stderr, "listener on %d: %s\n", port,
 		    strerror(errno));
@@ -357,10 +266,21 @@ held_close(void)
 	held_fd = -1;
 }
 
+/* One ssh target as cordon logs in to 127.0.0.1:port; extra inside. */
+static void
+target(FILE *f, const char *name, int port, const char *key,
+    const char *kh, int timeout, const char *extra)
+{
+	(void)fprintf(f, "\t\t{ name = \"%s\"; type = \"ssh\"; host = "
+	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
+	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = %d;%s }",
+	    name, port, key, kh, timeout, extra);
+}
+
 static int
 write_config(struct it_env *e)
 {
-	char	*buf = NULL, key[IT_PATH_MAX], kh[IT_PATH_MAX];
+	char	*buf = NULL, key[IT_PATH_MAX], kh[IT_PATH_MAX], name[16];
 	char	 vault[IT_PATH_MAX], khx[IT_PATH_MAX], khp[IT_PATH_MAX];
 	size_t	 len = 0;
 	int	 k, r = -1;
@@ -368,10 +288,10 @@ write_config(struct it_env *e)
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return -1;
-	(void)gp(e, "agent_key", key);
+	(void)it_gpath(e, "agent_key", key);
 	it_pfmt(kh, sizeof(kh), "%s/known_hosts", sshd_dir);
-	(void)gp(e, "kh_extra", khx);
-	(void)gp(e, "kh_pinned", khp);
+	(void)it_gpath(e, "kh_extra", khx);
+	(void)it_gpath(e, "kh_pinned", khp);
 	(void)fprintf(f, "agent: {\n\tsocket = \"%s\";\n\tstore = \"%s\";\n"
 	    "\tsecrets_dir = \"%s\";\n\tparallel = 2;\n};\n"
 	    "customers = ( {\n"
@@ -382,28 +302,19 @@ write_config(struct it_env *e)
 	    "\t\t{ user = \"" IT_AUD "\"; role = \"auditor\"; }\n\t);\n"
 	    "\ttargets = (\n", e->sock, e->store,
 	    it_tpath(e, "vault", vault));
-	(void)fprintf(f, "\t\t{ name = \"s1\"; type = \"ssh\"; host = "
-	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
-	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 10; },\n",
-	    IT_SSH_PORT, key, kh);
-	(void)fprintf(f, "\t\t{ name = \"s1-allow\"; type = \"ssh\"; host = "
-	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
-	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 10; "
-	    "allow_system_accounts = true; },\n", IT_SSH_PORT, key, kh);
-	(void)fprintf(f, "\t\t{ name = \"pinned\"; type = \"ssh\"; host = "
-	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
-	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = 10; },\n",
-	    IT_EXTRA_PORT, key, khp);
-	(void)fprintf(f, "\t\t{ name = \"hung\"; type = \"ssh\"; host = "
-	    "\"127.0.0.1\"; port = %d; user = \"" IT_AGENT_USER "\"; "
-	    "key_file = \"%s\"; known_hosts = \"%s\"; timeout = %d; }",
-	    IT_EXTRA_PORT, key, khx, IT_HUNG_TIMEOUT);
-	for (k = 1; k <= IT_NPAR; k++)
-		(void)fprintf(f, ",\n\t\t{ name = \"p%d\"; type = \"ssh\"; "
-		    "host = \"127.0.0.1\"; port = %d; user = \""
-		    IT_AGENT_USER "\"; key_file = \"%s\"; known_hosts = "
-		    "\"%s\"; timeout = %d; }", k, IT_EXTRA_PORT, key, khx,
-		    IT_HUNG_TIMEOUT);
+	target(f, "s1", IT_SSH_PORT, key, kh, 10, "");
+	(void)fputs(",\n", f);
+	target(f, "s1-allow", IT_SSH_PORT, key, kh, 10,
+	    " allow_system_accounts = true;");
+	(void)fputs(",\n", f);
+	target(f, "pinned", IT_EXTRA_PORT, key, khp, 10, "");
+	(void)fputs(",\n", f);
+	target(f, "hung", IT_EXTRA_PORT, key, khx, IT_HUNG_TIMEOUT, "");
+	for (k = 1; k <= IT_NPAR; k++) {
+		it_pfmt(name, sizeof(name), "p%d", k);
+		(void)fputs(",\n", f);
+		target(f, name, IT_EXTRA_PORT, key, khx, IT_HUNG_TIMEOUT, "");
+	}
 	(void)fprintf(f, "\n\t);\n\ttarget_groups = (\n"
 	    "\t\t{ name = \"mixed\"; members = [ \"s1\", \"hung\" ]; },\n"
 	    "\t\t{ name = \"five\"; members = [ ");
@@ -418,12 +329,33 @@ out:
 	return r;
 }
 
+/* A fresh system-uid user (useradd -r), for the guard's UID_MIN test. */
+static int
+sys_user_fresh(struct it_env *e, const char *name)
+{
+	const char	*add[] = { "useradd", "-r", "-m", "-s", "/bin/sh",
+	    name, NULL };
+
+	if (it_user_del(e, name) != 0)
+		return -1;
+	return it_run_ok(e, add);
+}
+
+/* Ends what the test account still runs, by its name's uid. */
+static void
+procs_end(struct it_env *e, const char *name)
+{
+	const char	*pk[] = { "pkill", "-KILL", "-u", name, NULL };
+
+	if (getpwnam(name) != NULL)
+		(void)it_runv(e, IT_ROOT, NULL, pk, 10);
+}
+
 static int
 group_setup(void **state)
 {
 	struct it_env	*e;
-	char		 key[IT_PATH_MAX], pub[IT_PATH_MAX], port[16];
-	char		 text[1024], script[IT_PATH_MAX];
+	char		 key[IT_PATH_MAX];
 	static const char sudoers[] = IT_AGENT_USER
 	    " ALL=(ALL) NOPASSWD: ALL\n";
 
@@ -431,20 +363,14 @@ group_setup(void **state)
 		return -1;
 	e = *state;
 	it_pfmt(sshd_dir, sizeof(sshd_dir), "%s/sshd", e->dir);
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-start.sh", e->scripts);
-	{
-		const char *argv[] = { script, sshd_dir, port, NULL };
-
-		sshd_up = 1;
-		if (sh_ok(e, argv) != 0)
-			return -1;
-	}
-	users_made = 1;
-	if (user_add(e, IT_AGENT_USER, 0) != 0 || user_add(e, IT_ACCT, 0) != 0
-	    || user_add(e, IT_SYS, 1) != 0)
+	sshd_up = 1;
+	if (it_sshd_start(e, sshd_dir, IT_SSH_PORT) != 0)
 		return -1;
-	if (it_write_file(IT_SUDOERS, sudoers, strlen(sudoers), 0440) != 0)
+	users_made = 1;
+	if (it_login_user(e, IT_AGENT_USER, NULL, IT_SUDOERS, sudoers,
+	    it_gpath(e, "agent_key", key)) != 0 ||
+	    it_user_fresh(e, IT_ACCT, NULL) != 0 ||
+	    sys_user_fresh(e, IT_SYS) != 0)
 		return -1;
 	{
 		/* A second name for cordon's own uid (useradd -o). */
@@ -457,16 +383,11 @@ group_setup(void **state)
 			return -1;
 		it_pfmt(uid, sizeof(uid), "%ld", (long)pw->pw_uid);
 		alias_del(e);
-		if (sh_ok(e, add) != 0)
+		if (it_run_ok(e, add) != 0)
 			return -1;
 	}
-	(void)gp(e, "agent_key", key);
-	it_pfmt(pub, sizeof(pub), "%s.pub", key);
-	if (keygen(e, key) != 0 || file_text(pub, text, sizeof(text)) != 0 ||
-	    ak_set(IT_AGENT_USER, text, 0600) != 0)
-		return -1;
-	if (it_write_file(gp(e, "kh_extra", key), "", 0, 0644) != 0 ||
-	    it_write_file(gp(e, "kh_pinned", key), "", 0, 0644) != 0)
+	if (it_write_file(it_gpath(e, "kh_extra", key), "", 0, 0644) != 0 ||
+	    it_write_file(it_gpath(e, "kh_pinned", key), "", 0, 0644) != 0)
 		return -1;
 	return 0;
 }
@@ -474,43 +395,29 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
+	static const char *const users[] = { IT_ACCT, IT_SYS, IT_AGENT_USER,
+	    NULL };
 	struct it_env	*e = *state;
-	char		 script[IT_PATH_MAX], dir[IT_PATH_MAX];
+	char		 dir[IT_PATH_MAX];
+	struct stat	 st;
 	int		 r = 0;
 
 	if (e == NULL)
 		return 0;
 	kids_end();
-	if (sshd_up) {
-		const char *argv[] = { script, sshd_dir, NULL };
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
-		    e->scripts);
-		if (sh_ok(e, argv) != 0)
-			r = -1;
-	}
-	{
-		/* The second sshd of the host-key test, if a test left it. */
-		const char *argv[] = { script, dir, NULL };
-		struct stat st;
-
-		it_pfmt(script, sizeof(script), "%s/sshd-stop.sh",
-		    e->scripts);
-		(void)gp(e, "sshd_x/sshd.pid", dir);
-		if (stat(dir, &st) == 0) {
-			(void)gp(e, "sshd_x", dir);
-			if (sh_ok(e, argv) != 0)
-				r = -1;
-		}
-	}
+	/* The second sshd of the host-key test, if a test left it. */
+	if (stat(it_gpath(e, "sshd_x/sshd.pid", dir), &st) == 0 &&
+	    it_sshd_stop(e, it_gpath(e, "sshd_x", dir)) != 0)
+		r = -1;
 	if (users_made) {
-		user_del(e, IT_ACCT);
-		user_del(e, IT_SYS);
+		procs_end(e, IT_ACCT);
+		procs_end(e, IT_SYS);
+		procs_end(e, IT_AGENT_USER);
+		/* Before its uid's owner goes: the alias has no home. */
 		alias_del(e);
-		user_del(e, IT_AGENT_USER);
-		(void)unlink(IT_SUDOERS);
 	}
-	if (it_group_teardown(state) != 0)
+	if (it_sshd_group_teardown(state, sshd_up ? sshd_dir : NULL,
+	    users_made ? users : NULL, IT_SUDOERS) != 0)
 		r = -1;
 	return r;
 }
@@ -523,13 +430,12 @@ accts_reset(struct it_env *e)
 	size_t	i;
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		const char *pk[] = { "pkill", "-KILL", "-u", names[i], NULL };
 		const char *ul[] = { "usermod", "-U", names[i], NULL };
 		const char *ce[] = { "chage", "-E", "-1", names[i], NULL };
 
-		(void)it_runv(e, IT_ROOT, NULL, pk, 10);
+		procs_end(e, names[i]);
 		(void)it_runv(e, IT_ROOT, NULL, ul, 10);
-		if (sh_ok(e, ce) != 0)
+		if (it_run_ok(e, ce) != 0)
 			return -1;
 	}
 	return 0;
@@ -552,7 +458,7 @@ test_teardown(void **state)
 	char	key[IT_PATH_MAX];
 
 	/* test_ssh2_key_mode_at_use loosens it; never leave it so. */
-	(void)chmod(gp(*state, "agent_key", key), 0600);
+	(void)chmod(it_gpath(*state, "agent_key", key), 0600);
 	kids_end();
 	held_close();
 	return it_test_teardown(*state);
@@ -592,31 +498,21 @@ run_ids(struct it_env *e, const char *verb, const char *target,
 	    approval, rb), inc, acct, ids, max, ret_n);
 }
 
+/* One action of verb for acct, no approval: its id. */
 static int64_t
 run_verb(struct it_env *e, const char *verb, const char *target,
     const char *extra, const char *acct)
 {
-	int64_t	ids[4];
-	size_t	n = 0;
-	int	r;
+	char	inc[32], args[512];
+	int64_t	id;
 
-	r = run_ids(e, verb, target, extra, 0, acct, ids, 4, &n);
-	if (r != 0 && r != 1)
-		fail_msg("run %s: exit %d: %s%s", verb, r, e->out, e->err);
-	assert_int_equal(n, 1);
-	return ids[0];
-}
-
-static void
-wait_state(struct it_env *e, int64_t id, const char *want)
-{
-	json_t	*a;
-
-	if (it_wait_action(e, id, want, 30) == 0)
-		return;
-	a = it_action(e, id);
-	fail_msg("A%lld is not %s: %s", (long long)id, want,
-	    a ? json_string_value(json_object_get(a, "message")) : "?");
+	assert_int_equal(it_incident_open(e, inc), 0);
+	it_pfmt(args, sizeof(args), "account = \"${item}\"; %s",
+	    extra ? extra : "");
+	if ((id = it_step_for(e, inc, verb, target, args, 0, acct)) == 0)
+		fail_msg("run %s: exit %d: %s%s", verb, e->status, e->out,
+		    e->err);
+	return id;
 }
 
 static pid_t
@@ -680,8 +576,8 @@ test_ssh2_system_refused(void **state)
 		assert_string_equal(sh0[i], sh1);
 	}
 	/* An ordinary account on the same target is not refused. */
-	wait_state(e, run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT),
-	    "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT),
+	    "succeeded", 30);
 	assert_int_equal(shadow_line(IT_ACCT, sh1, sizeof(sh1)), 0);
 	assert_string_equal(shadow_field(sh1, 7, f, sizeof(f)), "0");
 }
@@ -702,18 +598,18 @@ test_ssh2_system_allowed(void **state)
 	/* Locked means the expiry too (a system user has no password). */
 	assert_int_equal(shadow_line(IT_SYS, sh, sizeof(sh)), 0);
 	assert_string_equal(shadow_field(sh, 7, f, sizeof(f)), "");
-	wait_state(e, run_verb(e, "ssh.lock_account", "s1-allow", NULL,
-	    IT_SYS), "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.lock_account", "s1-allow", NULL,
+	    IT_SYS), "succeeded", 30);
 	assert_int_equal(shadow_line(IT_SYS, sh, sizeof(sh)), 0);
 	assert_string_equal(shadow_field(sh, 7, f, sizeof(f)), "0");
 	assert_true(shadow_field(sh, 1, f, sizeof(f))[0] == '!');
-	wait_state(e, run_verb(e, "ssh.end_sessions", "s1-allow", NULL,
-	    IT_SYS), "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.end_sessions", "s1-allow", NULL,
+	    IT_SYS), "succeeded", 30);
 	/* The sleeper died of SIGKILL (kid_end's is not sent yet). */
-	for (t0 = mono(); mono() - t0 < 5; nap_ms(50))
+	for (t0 = it_mono(); it_mono() - t0 < 5; it_nap_ms(50))
 		if (waitpid(spid, &st, WNOHANG) == spid)
 			break;
-	assert_true(mono() - t0 < 5);
+	assert_true(it_mono() - t0 < 5);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGKILL);
 	{
 		size_t i;
@@ -745,7 +641,7 @@ test_ssh2_hung_host(void **state)
 	/* Held open, never accept()ed: the kernel completes the handshake
 	 * and nothing ever answers. */
 	assert_true((lfd = listener(IT_EXTRA_PORT)) >= 0);
-	t0 = mono();
+	t0 = it_mono();
 	r = run_ids(e, "ssh.lock_account", "mixed", NULL, 0, IT_ACCT, ids, 4,
 	    &n);
 	if (r != 0 && r != 1)
@@ -763,8 +659,8 @@ test_ssh2_hung_host(void **state)
 	}
 	assert_true(ok != 0 && bad != 0);
 	/* The hung host first: when it failed is what is measured. */
-	wait_state(e, ids[bad - 1], "failed");
-	dt = mono() - t0;
+	it_wait_state(e, ids[bad - 1], "failed", 30);
+	dt = it_mono() - t0;
 	assert_non_null(a = it_action(e, ids[bad - 1]));
 	msg = json_string_value(json_object_get(a, "message"));
 	assert_non_null(msg);
@@ -777,9 +673,9 @@ test_ssh2_hung_host(void **state)
 	assert_true(dt >= IT_HUNG_TIMEOUT - 0.5);
 	assert_true(dt <= IT_HUNG_TIMEOUT + 8.0);
 	/* The healthy host in the same group did its work. */
-	wait_state(e, ids[ok - 1], "succeeded");
+	it_wait_state(e, ids[ok - 1], "succeeded", 30);
 	(void)fprintf(stderr, "  hung host: run settled in %.2f s\n",
-	    mono() - t0);
+	    it_mono() - t0);
 	held_close();
 }
 
@@ -795,11 +691,11 @@ counter(int lfd, int ctl, int out)
 	size_t		 np = 2, i;
 	int		 open_now = 0, max = 0, total = 0, fd;
 	char		 b[64];
-	double		 t0 = mono();
+	double		 t0 = it_mono();
 
 	p[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = ctl, .events = POLLIN };
-	while (mono() - t0 < 120) {
+	while (it_mono() - t0 < 120) {
 		if (poll(p, np, 1000) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
@@ -865,18 +761,18 @@ test_ssh2_parallel_limit(void **state)
 	held_close();
 	(void)close(ctl[0]);
 	(void)close(out[1]);
-	t0 = mono();
+	t0 = it_mono();
 	r = run_ids(e, "ssh.lock_account", "five", NULL, 0, IT_ACCT, ids, 8,
 	    &n);
 	if (r != 0 && r != 1)
 		fail_msg("run: exit %d: %s%s", r, e->out, e->err);
 	assert_int_equal(n, IT_NPAR);
 	for (i = 0; i < n; i++)
-		wait_state(e, ids[i], "failed");
+		it_wait_state(e, ids[i], "failed", 30);
 	(void)fprintf(stderr, "  %d hung targets, parallel 2: settled in "
-	    "%.2f s\n", IT_NPAR, mono() - t0);
+	    "%.2f s\n", IT_NPAR, it_mono() - t0);
 	/* Let the last closes reach the counter, then ask for its count. */
-	nap_ms(300);
+	it_nap_ms(300);
 	assert_int_equal(write(ctl[1], "x", 1), 1);
 	got = read(out[0], b, sizeof(b) - 1);
 	assert_true(got > 0);
@@ -895,18 +791,7 @@ test_ssh2_parallel_limit(void **state)
 static int
 login_key(struct it_env *e, const char *user, const char *key)
 {
-	char		 port[16], dest[64], khopt[IT_PATH_MAX + 32];
-	const char	*argv[] = { "ssh", "-F", "/dev/null", "-p", port, "-i",
-	    key, "-o", khopt, "-o", "GlobalKnownHostsFile=/dev/null", "-o",
-	    "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o",
-	    "PasswordAuthentication=no", "-o", "ConnectTimeout=5", dest,
-	    "id -un", NULL };
-
-	it_pfmt(port, sizeof(port), "%d", IT_SSH_PORT);
-	it_pfmt(dest, sizeof(dest), "%s@127.0.0.1", user);
-	it_pfmt(khopt, sizeof(khopt), "UserKnownHostsFile=%s/known_hosts",
-	    sshd_dir);
-	return it_runv(e, IT_ROOT, NULL, argv, 20);
+	return it_ssh_login(e, sshd_dir, IT_SSH_PORT, user, key);
 }
 
 /* A new key pair at name; its public line into pub, fingerprint into fp. */
@@ -921,9 +806,9 @@ key_make(struct it_env *e, const char *name, char path[IT_PATH_MAX],
 
 	(void)it_tpath(e, name, path);
 	it_pfmt(pf, sizeof(pf), "%s.pub", path);
-	assert_int_equal(keygen(e, path), 0);
+	assert_int_equal(it_keygen(e, path), 0);
 	assert_int_equal(file_text(pf, pub, 1024), 0);
-	assert_int_equal(sh_ok(e, lf), 0);
+	assert_int_equal(it_run_ok(e, lf), 0);
 	/* "256 SHA256:... comment (ED25519)" */
 	assert_non_null(sp = strchr(e->out, ' '));
 	it_pfmt(fp, 128, "%s", sp + 1);
@@ -976,20 +861,20 @@ test_ssh2_keep(void **state)
 	assert_int_equal(it_queue_count(e), 0);
 
 	/* keep = "none": no key logs in afterwards. */
-	assert_int_equal(ak_set(IT_ACCT, ak, 0600), 0);
+	assert_int_equal(it_ak_set(IT_ACCT, ak, strlen(ak), 0600), 0);
 	assert_int_equal(login_key(e, IT_ACCT, k1), 0);
 	assert_int_equal(login_key(e, IT_ACCT, k2), 0);
-	wait_state(e, run_verb(e, "ssh.rotate_authorized_keys", "s1",
-	    "keep = \"none\";", IT_ACCT), "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.rotate_authorized_keys", "s1",
+	    "keep = \"none\";", IT_ACCT), "succeeded", 30);
 	assert_int_equal(key_lines(akf), 0);
 	assert_int_not_equal(login_key(e, IT_ACCT, k1), 0);
 	assert_int_not_equal(login_key(e, IT_ACCT, k2), 0);
 
 	/* keep = k1's fingerprint: k1 and the new key stay, k2 goes. */
-	assert_int_equal(ak_set(IT_ACCT, ak, 0600), 0);
+	assert_int_equal(it_ak_set(IT_ACCT, ak, strlen(ak), 0600), 0);
 	it_pfmt(extra, sizeof(extra), "keep = \"%s\";", f1);
-	wait_state(e, run_verb(e, "ssh.rotate_authorized_keys", "s1", extra,
-	    IT_ACCT), "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.rotate_authorized_keys", "s1", extra,
+	    IT_ACCT), "succeeded", 30);
 	assert_int_equal(key_lines(akf), 2);
 	assert_int_equal(it_file_has(akf, strchr(p1, ' ') + 1) , 1);
 	assert_int_equal(it_file_has(akf, "cordon-A"), 1);
@@ -1001,15 +886,11 @@ test_ssh2_keep(void **state)
 static int
 sshd_x(struct it_env *e, int start)
 {
-	char		 dir[IT_PATH_MAX], script[IT_PATH_MAX], port[16];
-	const char	*up[] = { script, dir, port, NULL };
-	const char	*down[] = { script, dir, NULL };
+	char	dir[IT_PATH_MAX];
 
-	(void)gp(e, "sshd_x", dir);
-	it_pfmt(port, sizeof(port), "%d", IT_EXTRA_PORT);
-	it_pfmt(script, sizeof(script), "%s/sshd-%s.sh", e->scripts,
-	    start ? "start" : "stop");
-	return sh_ok(e, start ? up : down);
+	(void)it_gpath(e, "sshd_x", dir);
+	return start ? it_sshd_start(e, dir, IT_EXTRA_PORT) :
+	    it_sshd_stop(e, dir);
 }
 
 /*
@@ -1029,10 +910,10 @@ test_ssh2_hostkey_changed(void **state)
 	json_t		*a;
 	int64_t		 id;
 
-	(void)gp(e, "sshd_x", d);
+	(void)it_gpath(e, "sshd_x", d);
 	it_pfmt(src, sizeof(src), "%s/known_hosts", d);
 	it_pfmt(fpf, sizeof(fpf), "%s/host_fp", d);
-	(void)gp(e, "kh_pinned", khp);
+	(void)it_gpath(e, "kh_pinned", khp);
 	assert_int_equal(sshd_x(e, 1), 0);
 	assert_int_equal(it_read_file(src, &t, &n), 0);
 	/* Not a bare copy: a comment and a second line must survive too. */
@@ -1053,8 +934,8 @@ test_ssh2_hostkey_changed(void **state)
 	assert_int_equal(file_text(fpf, fp0, sizeof(fp0)), 0);
 	fp0[strcspn(fp0, "\n")] = '\0';
 	/* The pin works: the first action succeeds. */
-	wait_state(e, run_verb(e, "ssh.lock_account", "pinned", NULL,
-	    IT_ACCT), "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.lock_account", "pinned", NULL,
+	    IT_ACCT), "succeeded", 30);
 	assert_int_equal(it_read_file(khp, &t0, &n0), 0);
 	assert_int_equal(stat(khp, &st0), 0);
 
@@ -1067,7 +948,7 @@ test_ssh2_hostkey_changed(void **state)
 	assert_int_equal(it_agent_stop(e), 0);
 	assert_int_equal(it_agent_start(e, 0), 0);
 	id = run_verb(e, "ssh.end_sessions", "pinned", NULL, IT_ACCT);
-	wait_state(e, id, "failed");
+	it_wait_state(e, id, "failed", 30);
 	assert_non_null(a = it_action(e, id));
 	msg = json_string_value(json_object_get(a, "message"));
 	assert_non_null(msg);
@@ -1101,12 +982,12 @@ test_ssh2_key_mode_at_use(void **state)
 	json_t		*a;
 	int64_t		 id;
 
-	(void)gp(e, "agent_key", key);
+	(void)it_gpath(e, "agent_key", key);
 	assert_int_equal(shadow_line(IT_ACCT, sh0, sizeof(sh0)), 0);
 	assert_int_equal(chmod(key, 0644), 0);
 	id = run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT);
 	assert_int_equal(chmod(key, 0600), 0);
-	wait_state(e, id, "failed");
+	it_wait_state(e, id, "failed", 30);
 	assert_non_null(a = it_action(e, id));
 	msg = json_string_value(json_object_get(a, "message"));
 	assert_non_null(msg);
@@ -1117,8 +998,8 @@ test_ssh2_key_mode_at_use(void **state)
 	assert_int_equal(shadow_line(IT_ACCT, sh1, sizeof(sh1)), 0);
 	assert_string_equal(sh0, sh1);
 	/* Tightened again, the same key works. */
-	wait_state(e, run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT),
-	    "succeeded");
+	it_wait_state(e, run_verb(e, "ssh.lock_account", "s1", NULL, IT_ACCT),
+	    "succeeded", 30);
 }
 
 int

@@ -399,6 +399,31 @@ test_util_read_file_bounded(void **state)
 	    -ENOENT);
 }
 
+/* Every byte value round-trips; odd, too long, upper case are refused. */
+static void
+test_util_hex(void **state)
+{
+	unsigned char	b[256], back[256];
+	char		t[2 * sizeof(b) + 1];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (unsigned char)i;
+	hex_encode(b, sizeof(b), t);
+	assert_int_equal(strlen(t), 2 * sizeof(b));
+	assert_memory_equal(t, "000102", 6);
+	assert_string_equal(t + 2 * 250, "fafbfcfdfeff");
+	assert_int_equal(hex_decode(t, strlen(t), back, sizeof(back)),
+	    (int)sizeof(b));
+	assert_memory_equal(b, back, sizeof(b));
+	assert_int_equal(hex_decode("", 0, back, 0), 0);
+	assert_int_equal(hex_decode("abc", 3, back, sizeof(back)), -EINVAL);
+	assert_int_equal(hex_decode("abcd", 4, back, 1), -EINVAL);
+	assert_int_equal(hex_decode("AB", 2, back, sizeof(back)), -EINVAL);
+	assert_int_equal(hex_decode("0g", 2, back, sizeof(back)), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -417,6 +442,7 @@ main(void)
 		T(test_util_secret_not_regular),
 		T(test_util_secret_size_limit),
 		T(test_util_read_file_bounded),
+		cmocka_unit_test(test_util_hex),
 	};
 #undef T
 
