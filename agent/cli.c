@@ -1253,8 +1253,7 @@ bundle_copy(int fd, int ofd, json_int_t len)
 {
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
 	char		 buf[65536];
-	ssize_t		 n, w;
-	size_t		 off;
+	ssize_t		 n;
 	int		 r;
 
 	while (len > 0) {
@@ -1269,14 +1268,8 @@ bundle_copy(int fd, int ofd, json_int_t len)
 			continue;
 		if (n <= 0)
 			return n == 0 ? -ECONNRESET : -errno;
-		for (off = 0; off < (size_t)n; off += (size_t)w)
-			if ((w = write(ofd, buf + off, (size_t)n - off)) < 0) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				return -errno;
-			}
+		if ((r = fd_write_all(ofd, buf, (size_t)n)) != 0)
+			return r;
 		len -= n;
 	}
 	return 0;

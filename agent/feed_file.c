@@ -90,23 +90,6 @@ ffile_close(void *p)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 ffile_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
     char *err, size_t len)
 {
@@ -147,7 +130,7 @@ ffile_send(void *p, const struct feed_rec *recs, size_t n, size_t *ret_sent,
 		r = -errno;
 	else if (!S_ISREG(sb.st_mode))
 		r = -EINVAL;
-	else if ((r = write_all(fd, b.p, b.len)) == 0 && fdatasync(fd) != 0)
+	else if ((r = fd_write_all(fd, b.p, b.len)) == 0 && fdatasync(fd) != 0)
 		r = -errno;
 	if (r != 0 && r != -EINVAL && ftruncate(fd, sb.st_size) != 0)
 		log_warn("%s: cannot cut '%s' back after a failed write",

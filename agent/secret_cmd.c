@@ -164,24 +164,6 @@ read_exact(int fd, char *p, size_t len)
 	return 0;
 }
 
-/* write(2) to a file or pipe (ctl_write_all is for sockets). */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 cmd_secret(int argc, char **argv)
 {
@@ -235,9 +217,9 @@ cmd_secret(int argc, char **argv)
 		goto out;
 	}
 	/* write(2), not stdio: no unwiped copy in a stdio buffer. */
-	if (write_all(STDOUT_FILENO, buf, (size_t)len) != 0 ||
+	if (fd_write_all(STDOUT_FILENO, buf, (size_t)len) != 0 ||
 	    ((len == 0 || buf[len - 1] != '\n') &&
-	    write_all(STDOUT_FILENO, "\n", 1) != 0)) {
+	    fd_write_all(STDOUT_FILENO, "\n", 1) != 0)) {
 		(void)fprintf(stderr, "cordon: cannot write the secret: %s\n",
 		    strerror(errno));
 		r = EXIT_FAILED;

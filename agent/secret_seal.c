@@ -130,23 +130,6 @@ out:
 	return e;
 }
 
-static int
-write_all_fd(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The agent's message, control characters escaped for the terminal. */
 static void
 err_safe(const char *s)
@@ -234,7 +217,7 @@ cmd_secret_seal(int argc, char **argv)
 		r = EXIT_FAILED;
 		goto out;
 	}
-	if ((r = write_all_fd(ofd >= 0 ? ofd : STDOUT_FILENO, pem,
+	if ((r = fd_write_all(ofd >= 0 ? ofd : STDOUT_FILENO, pem,
 	    strlen(pem))) != 0 || (ofd >= 0 && fsync(ofd) != 0)) {
 		(void)fprintf(stderr, "cordon: cannot write the envelope: "
 		    "%s\n", strerror(r ? -r : errno));

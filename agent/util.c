@@ -315,13 +315,29 @@ read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 }
 
 int
+fd_write_all(int fd, const void *data, size_t n)
+{
+	const char	*p = data;
+	ssize_t		 w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
 write_file_atomic(const char *path, const void *data, size_t len,
     unsigned int mode)
 {
-	char		 tmp[4096];
-	const char	*p = data;
-	ssize_t		 w;
-	int		 fd, n, r;
+	char	tmp[4096];
+	int	fd, n, r;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
@@ -330,16 +346,8 @@ write_file_atomic(const char *path, const void *data, size_t len,
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, mode)) < 0)
 		return -errno;
-	while (len > 0) {
-		if ((w = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
+	if ((r = fd_write_all(fd, data, len)) != 0)
+		goto fail;
 	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
 		r = -errno;
 		goto fail;

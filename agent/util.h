@@ -65,6 +65,10 @@ int	hex_decode(const char *, size_t len, unsigned char *out, size_t max)
 int	read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	    WARN_UNUSED;
 
+/* write(2) until all n bytes are out (EINTR retried): files and pipes;
+ * ctl_write_all is for sockets.  0 or -errno. */
+int	fd_write_all(int fd, const void *, size_t n) WARN_UNUSED;
+
 /*
  * Writes path whole or not at all: PATH.tmp (created, never followed),
  * written, given mode, fsync'd, renamed over path.  0 or -errno.
